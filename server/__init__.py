@@ -1,0 +1,1 @@
+"""Application B: the contract-first service behind ``spec/openapi.yaml``."""

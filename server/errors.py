@@ -1,0 +1,200 @@
+"""The service's error tree and its RFC 9457 problem+json rendering.
+
+Every failure a client can see is one of these, rendered by the handlers at the bottom
+(registered on the exception middleware in ``app.py``)::
+
+    connexion.ProblemException          also raised by Connexion itself (params, security, 415)
+    └── ApiProblem                      ours: status, title and a stable ``type`` per subclass
+        ├── BadRequest                  400
+        │   ├── ValidationFailed        400, with ``errors`` naming each offending field
+        │   ├── MalformedJson           400
+        │   └── InvalidEncoding         400
+        ├── NotFound                    404
+        ├── PayloadTooLarge             413
+        └── UnsupportedMediaType        415
+    starlette.HTTPException             router errors (405 with ``Allow``)
+    Exception                           anything else: a bare 500, details only in the log
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+import orjson
+from connexion.exceptions import ProblemException
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:contract-api:problem:"
+MAX_DETAIL_CHARS = 300
+
+
+class ApiProblem(ProblemException):
+    """Base of the service's own problems; subclasses fix status, title and type."""
+
+    status_code: ClassVar[int] = 500
+    default_title: ClassVar[str] = "Internal Server Error"
+    problem_type: ClassVar[str] = "about:blank"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        ext: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            status=self.status_code,
+            title=self.default_title,
+            detail=detail,
+            type=self.problem_type,
+            headers=dict(headers) if headers else None,
+            ext=dict(ext) if ext else None,
+        )
+
+
+class BadRequest(ApiProblem):
+    status_code = 400
+    default_title = "Bad Request"
+
+
+class ValidationFailed(BadRequest):
+    """The request does not match the contract; ``errors`` lists every offending field."""
+
+    default_title = "Validation failed"
+    problem_type = TYPE_PREFIX + "validation-error"
+
+    def __init__(self, errors: Sequence[Mapping[str, str]]) -> None:
+        self.errors = [dict(error) for error in errors]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in self.errors)
+        super().__init__(detail, ext={"errors": self.errors})
+
+
+class MalformedJson(BadRequest):
+    default_title = "Malformed JSON body"
+    problem_type = TYPE_PREFIX + "malformed-json"
+
+
+class InvalidEncoding(BadRequest):
+    default_title = "Invalid body encoding"
+    problem_type = TYPE_PREFIX + "invalid-encoding"
+
+
+class NotFound(ApiProblem):
+    status_code = 404
+    default_title = "Not Found"
+
+
+class PayloadTooLarge(ApiProblem):
+    status_code = 413
+    default_title = "Content Too Large"
+
+
+class UnsupportedMediaType(ApiProblem):
+    status_code = 415
+    default_title = "Unsupported Media Type"
+
+
+def _short(text: str | None) -> str | None:
+    """Details are for people: keep them to a line, never a payload."""
+    if text is None or len(text) <= MAX_DETAIL_CHARS:
+        return text
+    return text[: MAX_DETAIL_CHARS - 1] + "…"
+
+
+def problem_response(
+    *,
+    status: int,
+    title: str | None = None,
+    detail: str | None = None,
+    type_: str = "about:blank",
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    ext: Mapping[str, Any] | None = None,
+) -> Response:
+    """Render one problem document."""
+    body: dict[str, Any] = {
+        "type": type_ or "about:blank",
+        "title": title or _status_phrase(status),
+        "status": status,
+    }
+    if detail:
+        body["detail"] = _short(detail)
+    if instance:
+        body["instance"] = instance
+    if ext:
+        body.update(ext)
+    return Response(
+        orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+def _status_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _log(status: int, title: str | None, detail: str | None) -> None:
+    # A 4xx is the client's business and is common under load; log it at DEBUG only.
+    if status >= 500:
+        logger.error("problem %s %s: %s", status, title, detail)
+    else:
+        logger.debug("problem %s %s: %s", status, title, detail)
+
+
+async def handle_problem(request: Request, exc: Exception) -> Response:
+    """Connexion's own problems (parameter validation, 415, security) and ours."""
+    assert isinstance(exc, ProblemException)
+    status = exc.status or 500
+    _log(status, exc.title, exc.detail)
+    # Connexion's built-in problems use the reason phrase as title and about:blank as type.
+    return problem_response(
+        status=status,
+        title=exc.title,
+        detail=exc.detail,
+        type_=exc.type,
+        instance=request.url.path,
+        headers=exc.headers,
+        ext=exc.ext,
+    )
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    """Router errors: 404 and 405 (the latter keeps its ``Allow`` header)."""
+    assert isinstance(exc, HTTPException)
+    _log(exc.status_code, None, exc.detail)
+    detail = exc.detail if exc.detail != _status_phrase(exc.status_code) else None
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and "Allow" in headers:
+        # Starlette builds Allow from a set; sort it so the answer is the same every time.
+        headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
+        detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
+    return problem_response(
+        status=exc.status_code, detail=detail, instance=request.url.path, headers=headers
+    )
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    """A bug: log it whole, tell the client nothing about the inside."""
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(
+        status=500,
+        detail="The server failed to handle this request; the failure was logged.",
+        instance=request.url.path,
+    )
+
+
+EXCEPTION_HANDLERS = {
+    ProblemException: handle_problem,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

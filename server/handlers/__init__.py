@@ -1,0 +1,1 @@
+"""operationId targets: unpack the request, call a service, shape the reply."""

@@ -1,0 +1,93 @@
+"""ASGI middleware of our own that sits in Connexion's stack (see ``app.build_middlewares``)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from connexion.options import SwaggerUIConfig
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.errors import BadRequest, PayloadTooLarge
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over ``max_bytes`` with 413.
+
+    A declared ``Content-Length`` over the limit is refused before a byte of the body is
+    read; a chunked body is counted as it streams and refused when it crosses the limit.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    raise BadRequest("Content-Length is not a number.") from None
+                break
+        if declared is not None:
+            if declared > self.max_bytes:
+                raise PayloadTooLarge(self._detail())
+            await self.app(scope, receive, send)
+            return
+        await self.app(scope, self._counting(receive), send)
+
+    def _detail(self) -> str:
+        return f"The request body is larger than the limit of {self.max_bytes} bytes."
+
+    def _counting(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise PayloadTooLarge(self._detail())
+            return message
+
+        return counted
+
+
+def body_limit(max_bytes: int) -> partial:
+    return partial(BodyLimitMiddleware, max_bytes=max_bytes)
+
+
+class DocsMiddleware(SwaggerUIMiddleware):
+    """Connexion's Swagger UI and spec routes, consulted only for paths that can be theirs.
+
+    The stock middleware runs every request through a Starlette router first; API calls
+    never match it, so they skip straight to the next app on a cheap prefix test.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        super().__init__(app)
+        self._prefixes: tuple[str, ...] = ()
+
+    def add_api(self, specification, base_path=None, arguments=None, **kwargs):  # type: ignore[no-untyped-def]
+        super().add_api(specification, base_path=base_path, arguments=arguments, **kwargs)
+        config = SwaggerUIConfig(
+            kwargs.get("swagger_ui_options"), oas_version=specification.version
+        )
+        base = (base_path if base_path is not None else specification.base_path).rstrip("/")
+        spec_stem = config.openapi_spec_path.rsplit(".", 1)[0]  # serves .json and .yaml
+        self._prefixes = (
+            *self._prefixes,
+            base + config.swagger_ui_path.rstrip("/"),
+            base + spec_stem,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(self._prefixes):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)

@@ -1,0 +1,1 @@
+"""The rules of the service: keyword-only functions that know nothing of HTTP."""

@@ -1,0 +1,264 @@
+"""Request validation against the spec, compiled once per operation instead of per request.
+
+Connexion's ``RequestValidationMiddleware`` rebuilds its parameter validator, media-type
+table and jsonschema validator on every request. This subclass builds them once, when the
+operation is registered, and keeps Connexion's semantics (strict query parameters,
+OpenAPI ``nullable``, formats). JSON bodies are parsed with orjson, validated, and the
+parsed value is left in the ASGI scope under ``PARSED_BODY`` so the dispatcher never
+parses twice. Validation errors name every offending field without echoing values back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from connexion.datastructures import MediaTypeDict
+from connexion.json_schema import Draft4RequestValidator
+from connexion.middleware.request_validation import (
+    RequestValidationAPI,
+    RequestValidationMiddleware,
+    RequestValidationOperation,
+)
+from connexion.operations import AbstractOperation
+from connexion.utils import extract_content_type, is_nullable
+from connexion.validators import VALIDATOR_MAP, ParameterValidator
+from jsonschema import Draft4Validator, ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.errors import InvalidEncoding, MalformedJson, UnsupportedMediaType, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+PARSED_BODY = "contract_api.body"
+"""Scope key under which a validated JSON body is handed to the dispatcher."""
+
+MAX_REPORTED_ERRORS = 20
+
+
+async def read_body(receive: Receive) -> bytes:
+    """Read the whole request body (its size is already bounded by ``BodyLimitMiddleware``)."""
+    message = await receive()
+    body = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body
+    chunks = [body]
+    while message.get("more_body", False):
+        message = await receive()
+        chunks.append(message.get("body", b""))
+    return b"".join(chunks)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A receive channel that yields ``body`` once, then falls through to the real one."""
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive_again() -> Message:
+        if pending:
+            return pending.pop()
+        return await receive()
+
+    return receive_again
+
+
+def parse_json(body: bytes) -> Any:
+    """Parse a UTF-8 JSON document, telling bad encoding apart from bad syntax."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidEncoding("The request body is not valid UTF-8.") from None
+        raise MalformedJson(f"The request body is not valid JSON: {exc}") from None
+
+
+def _field(path: Iterable[Any]) -> str:
+    return ".".join(str(part) for part in path) or "body"
+
+
+def _describe(error: ValidationError) -> list[dict[str, str]]:
+    """Turn one jsonschema error into short, value-free ``{field, message}`` entries."""
+    keyword, expected, schema, instance = (
+        error.validator,
+        error.validator_value,
+        error.schema,
+        error.instance,
+    )
+    prefix = list(error.absolute_path)
+    if keyword == "required" and isinstance(instance, dict):
+        return [
+            {"field": _field([*prefix, name]), "message": "is required"}
+            for name in expected
+            if name not in instance
+        ]
+    if keyword == "additionalProperties" and isinstance(instance, dict):
+        known = set(schema.get("properties", {}))
+        return [
+            {"field": _field([*prefix, name]), "message": "is not allowed"}
+            for name in instance
+            if name not in known
+        ][:MAX_REPORTED_ERRORS]
+    messages = {
+        "type": lambda: f"must be of type {expected}",
+        "minimum": lambda: f"must be at least {expected}",
+        "maximum": lambda: f"must be at most {expected}",
+        "minLength": lambda: f"must be at least {expected} characters long",
+        "maxLength": lambda: f"must be at most {expected} characters long",
+        "minItems": lambda: f"must have at least {expected} items",
+        "maxItems": lambda: f"must have at most {expected} items",
+        "enum": lambda: "must be one of " + ", ".join(map(str, expected)),
+        "format": lambda: f"must be a valid {expected}",
+        "pattern": lambda: f"must match the pattern {expected}",
+    }
+    describe = messages.get(str(keyword))
+    message = describe() if describe else error.message
+    return [{"field": _field(prefix), "message": message}]
+
+
+class JsonBodySchema:
+    """One request-body schema, compiled once."""
+
+    def __init__(self, schema: dict[str, Any], *, required: bool, nullable: bool) -> None:
+        self.required = required
+        self.nullable = nullable
+        self._validator = Draft4RequestValidator(
+            schema, format_checker=Draft4Validator.FORMAT_CHECKER
+        )
+
+    def check(self, body: bytes) -> Any:
+        """Parse and validate ``body``; return the value or raise a 400 problem."""
+        if not body:
+            if self.required:
+                raise ValidationFailed([{"field": "body", "message": "a JSON body is required"}])
+            return None
+        value = parse_json(body)
+        if value is None and self.nullable:
+            return None
+        # jsonschema reports a "required" failure once per missing name, each listing all
+        # of them, so entries are de-duplicated by (field, message).
+        errors: dict[tuple[str, str], dict[str, str]] = {}
+        for error in self._validator.iter_errors(value):
+            for entry in _describe(error):
+                errors[entry["field"], entry["message"]] = entry
+            if len(errors) >= MAX_REPORTED_ERRORS:
+                break
+        if errors:
+            raise ValidationFailed(sorted(errors.values(), key=lambda e: e["field"]))
+        return value
+
+
+def split_media_type(content_type: str) -> tuple[str, str | None]:
+    """``'Application/JSON; charset="UTF-8"'`` -> ``('application/json', 'utf-8')``."""
+    mime_type, _, parameters = content_type.partition(";")
+    charset = None
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    return mime_type.strip().lower(), charset
+
+
+def _is_json(mime_type: str) -> bool:
+    return mime_type == "application/json" or mime_type.endswith("+json")
+
+
+class CompiledValidationOperation(RequestValidationOperation):
+    """Validates one operation's parameters, media type and body with prebuilt validators."""
+
+    def __init__(
+        self,
+        next_app: ASGIApp,
+        *,
+        operation: AbstractOperation,
+        strict_validation: bool = False,
+        validator_map: dict | None = None,
+    ) -> None:
+        super().__init__(
+            next_app,
+            operation=operation,
+            strict_validation=strict_validation,
+            validator_map=validator_map,
+        )
+        uri_parser = operation.uri_parser_class(operation.parameters, operation.body_definition())
+        self._parameters = ParameterValidator(
+            operation.parameters,
+            uri_parser=uri_parser,
+            strict_validation=strict_validation,
+            security_query_params=self.security_query_params,
+        )
+        self._consumes = [c.lower() for c in operation.consumes] if operation.request_body else []
+        self._media_types = MediaTypeDict([(c, None) for c in self._consumes])
+        self._json_bodies: dict[str, JsonBodySchema] = {}
+        required = bool(operation.request_body.get("required", False))
+        for mime_type in self._consumes:
+            schema = operation.body_schema(mime_type)
+            if schema and _is_json(mime_type):
+                self._json_bodies[mime_type] = JsonBodySchema(
+                    schema,
+                    required=required,
+                    nullable=is_nullable(operation.body_definition(mime_type)),
+                )
+        self._form_validators = {
+            mime_type: VALIDATOR_MAP["body"][mime_type]  # type: ignore[index]
+            for mime_type in self._consumes
+            if not _is_json(mime_type) and mime_type in VALIDATOR_MAP["body"]  # type: ignore[operator]
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._parameters.validate(scope)
+        if self._consumes:
+            receive = await self._validate_body(scope, receive)
+        await self.next_app(scope, receive, send)
+
+    async def _validate_body(self, scope: Scope, receive: Receive) -> Receive:
+        content_type = extract_content_type(scope["headers"])
+        body = await read_body(receive)
+        if content_type is None:
+            if body:
+                raise UnsupportedMediaType(
+                    f"A request body needs a Content-Type; expected one of {self._consumes}."
+                )
+            mime_type, encoding = self._consumes[0], None
+        else:
+            mime_type, encoding = split_media_type(content_type)
+            if mime_type not in self._media_types:
+                raise UnsupportedMediaType(
+                    f"Content-Type {mime_type[:80]!r} is not accepted here; "
+                    f"expected one of {self._consumes}."
+                )
+        json_body = self._json_bodies.get(mime_type)
+        if json_body is not None:
+            if encoding not in (None, "utf-8", "utf8"):
+                raise UnsupportedMediaType("JSON bodies must be UTF-8 encoded.")
+            scope[PARSED_BODY] = json_body.check(body)
+        elif mime_type in self._form_validators:
+            validator = self._form_validators[mime_type](
+                schema=self._operation.body_schema(mime_type),
+                required=self._operation.request_body.get("required", False),
+                encoding=encoding or "utf-8",
+                strict_validation=self.strict_validation,
+                uri_parser=self._operation.uri_parser_class(
+                    self._operation.parameters, self._operation.body_definition()
+                ),
+            )
+            return (await validator.wrap_receive(replay(body, receive), scope=scope))[0]
+        return replay(body, receive)
+
+
+class CompiledValidationAPI(RequestValidationAPI):
+    def make_operation(self, operation: AbstractOperation) -> RequestValidationOperation:
+        return CompiledValidationOperation(
+            self.next_app,
+            operation=operation,
+            strict_validation=self.strict_validation,
+            validator_map=self.validator_map,
+        )
+
+
+class RequestValidation(RequestValidationMiddleware):
+    """Drop-in for Connexion's request validation middleware; see the module docstring."""
+
+    api_cls = CompiledValidationAPI  # type: ignore[assignment]
