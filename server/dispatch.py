@@ -51,9 +51,7 @@ class Endpoint:
         self._body_name = operation.body_name(None) if operation.request_body else None
         if self._body_name not in accepted:
             self._body_name = None
-        self._path_names = {
-            p["name"]: p["name"] for p in operation.parameters if p["in"] == "path"
-        }
+        self._path_names = {p["name"]: p["name"] for p in operation.parameters if p["in"] == "path"}
         self._query_names = {
             p["name"]: p["name"] for p in operation.parameters if p["in"] == "query"
         }

@@ -40,7 +40,9 @@ class TestServerFault:
             raise RuntimeError("secret internal state")
 
         monkeypatch.setattr(processing, "process_record", explode)
-        response = client.post("/api/process_data", json={"user_id": 1, "item_id": 1, "quantity": 1})
+        response = client.post(
+            "/api/process_data", json={"user_id": 1, "item_id": 1, "quantity": 1}
+        )
         assert response.status_code == 500
         assert_problem(
             response,

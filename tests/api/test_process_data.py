@@ -59,7 +59,11 @@ class TestProcessData:
             ),
             pytest.param(
                 {},
-                [("item_id", "is required"), ("quantity", "is required"), ("user_id", "is required")],
+                [
+                    ("item_id", "is required"),
+                    ("quantity", "is required"),
+                    ("user_id", "is required"),
+                ],
                 id="empty-object",
             ),
             pytest.param(
@@ -116,7 +120,9 @@ class TestProcessData:
         assert_problem(response, validation_problem(("body", "a JSON body is required")))
 
     @pytest.mark.parametrize(
-        "raw", [b"{", b'{"user_id": 1,}', b"nope", b'{"a": NaN}'], ids=["open", "comma", "word", "nan"]
+        "raw",
+        [b"{", b'{"user_id": 1,}', b"nope", b'{"a": NaN}'],
+        ids=["open", "comma", "word", "nan"],
     )
     def test_response_400_on_malformed_json(self, client: TestClient, raw: bytes) -> None:
         response = client.post(URL, content=raw, headers={"content-type": "application/json"})
@@ -171,7 +177,8 @@ class TestProcessData:
         [
             pytest.param(
                 "text/plain",
-                "Content-Type 'text/plain' is not accepted here; expected one of ['application/json'].",
+                "Content-Type 'text/plain' is not accepted here; "
+                "expected one of ['application/json'].",
                 id="text",
             ),
             pytest.param(

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Fuzz a freshly started server with the Schemathesis CLI: every check, every phase.
+# Usage: scripts/fuzz.sh [extra schemathesis args]; FUZZ_PORT and FUZZ_EXAMPLES override.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+PORT=${FUZZ_PORT:-8765}
+EXAMPLES=${FUZZ_EXAMPLES:-200}
+LOG=$(mktemp -t fuzz-server.XXXXXX.log)
+
+APP_ENVIRONMENT=test APP_PORT=$PORT $BIN/python -m uvicorn server.asgi:app \
+  --host 127.0.0.1 --port "$PORT" --log-level warning >"$LOG" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+
+for _ in $(seq 100); do
+  curl -fsS "http://127.0.0.1:$PORT/api/hello" >/dev/null 2>&1 && break
+  kill -0 $server 2>/dev/null || { cat "$LOG"; exit 1; }
+  sleep 0.1
+done
+
+$BIN/schemathesis run "http://127.0.0.1:$PORT/api/openapi.json" \
+  --checks all --mode all --max-examples "$EXAMPLES" --seed 1 \
+  --generation-deterministic --request-timeout 5 "$@"
+echo "server log: $LOG"

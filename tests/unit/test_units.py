@@ -1,0 +1,109 @@
+"""Pure functions and settings, without HTTP."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+from pydantic import ValidationError
+
+from server.errors import InvalidEncoding, MalformedJson, ValidationFailed, problem_response
+from server.services.processing import process_record
+from server.settings import Settings
+from server.validation import JsonBodySchema, parse_json, split_media_type
+
+
+class TestProcessRecord:
+    def test_doubles_quantity_and_keeps_ids(self) -> None:
+        assert process_record(user_id=3, item_id=4, quantity=5) == {
+            "user_id": 3,
+            "item_id": 4,
+            "quantity": 10,
+        }
+
+
+class TestSplitMediaType:
+    @pytest.mark.parametrize(
+        ("header", "expected"),
+        [
+            ("application/json", ("application/json", None)),
+            ("Application/JSON; charset=UTF-8", ("application/json", "utf-8")),
+            ('application/json;charset="utf-8"', ("application/json", "utf-8")),
+            ("application/json; q=1; charset=latin-1", ("application/json", "latin-1")),
+        ],
+    )
+    def test_parses(self, header: str, expected: tuple[str, str | None]) -> None:
+        assert split_media_type(header) == expected
+
+
+class TestParseJson:
+    def test_valid(self) -> None:
+        assert parse_json(b'{"a": [1, 2]}') == {"a": [1, 2]}
+
+    def test_bad_utf8_is_an_encoding_problem(self) -> None:
+        with pytest.raises(InvalidEncoding):
+            parse_json(b'"\xff"')
+
+    def test_bad_syntax_is_a_json_problem(self) -> None:
+        with pytest.raises(MalformedJson):
+            parse_json(b"{'a': 1}")
+
+
+class TestJsonBodySchema:
+    SCHEMA: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["n"],
+        "properties": {
+            "n": {"type": "integer", "minimum": 1},
+            "tags": {"type": "array", "items": {"type": "string", "maxLength": 3}},
+            "note": {"type": "string", "nullable": True},
+        },
+    }
+
+    def check(self, body: bytes) -> object:
+        return JsonBodySchema(self.SCHEMA, required=True, nullable=False).check(body)
+
+    def test_valid_body_is_returned(self) -> None:
+        assert self.check(b'{"n": 1, "note": null}') == {"n": 1, "note": None}
+
+    def test_nested_paths_are_dotted(self) -> None:
+        with pytest.raises(ValidationFailed) as caught:
+            self.check(b'{"n": 1, "tags": ["ok", "toolong"]}')
+        assert caught.value.errors == [
+            {"field": "tags.1", "message": "must be at most 3 characters long"}
+        ]
+
+    def test_values_are_never_echoed(self) -> None:
+        with pytest.raises(ValidationFailed) as caught:
+            self.check(b'{"n": "' + b"A" * 100_000 + b'"}')
+        assert "AAAA" not in str(caught.value.detail)
+
+    def test_errors_are_capped(self) -> None:
+        body = b"{" + b",".join(b'"k%d": 1' % i for i in range(500)) + b', "n": 1}'
+        with pytest.raises(ValidationFailed) as caught:
+            self.check(body)
+        assert len(caught.value.errors) == 20
+
+
+class TestProblemResponse:
+    def test_long_detail_is_cut(self) -> None:
+        response = problem_response(status=400, detail="x" * 10_000)
+        assert len(response.body) < 500
+        assert response.media_type == "application/problem+json"
+
+
+class TestSettings:
+    def test_reads_prefixed_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("APP_MAX_BODY_BYTES", "2048")
+        monkeypatch.setenv("APP_ENVIRONMENT", "production")
+        settings = Settings()
+        assert settings.max_body_bytes == 2048
+        assert settings.response_validation is False
+
+    def test_response_validation_defaults_on_outside_production(self) -> None:
+        assert Settings(environment="development").response_validation is True
+
+    def test_rejects_nonsense(self) -> None:
+        with pytest.raises(ValidationError):
+            Settings(max_body_bytes=0)
