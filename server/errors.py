@@ -162,7 +162,7 @@ async def handle_problem(request: Request, exc: Exception) -> Response:
         title=exc.title,
         detail=exc.detail,
         type_=exc.type,
-        instance=request.url.path,
+        instance=request.scope["path"],
         headers=exc.headers,
         ext=exc.ext,
     )
@@ -179,7 +179,7 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
         headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
         detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
     return problem_response(
-        status=exc.status_code, detail=detail, instance=request.url.path, headers=headers
+        status=exc.status_code, detail=detail, instance=request.scope["path"], headers=headers
     )
 
 
@@ -189,7 +189,7 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     return problem_response(
         status=500,
         detail="The server failed to handle this request; the failure was logged.",
-        instance=request.url.path,
+        instance=request.scope["path"],
     )
 
 

@@ -11,21 +11,20 @@ parses twice. Validation errors name every offending field without echoing value
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import jsonschema_rs
 import orjson
 from connexion.datastructures import MediaTypeDict
-from connexion.json_schema import Draft4RequestValidator
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
     RequestValidationMiddleware,
     RequestValidationOperation,
 )
 from connexion.operations import AbstractOperation
-from connexion.utils import extract_content_type, is_nullable
+from connexion.utils import is_nullable
 from connexion.validators import VALIDATOR_MAP, ParameterValidator
-from jsonschema import Draft4Validator, ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import InvalidEncoding, MalformedJson, UnsupportedMediaType, ValidationFailed
@@ -79,54 +78,90 @@ def _field(path: Iterable[Any]) -> str:
     return ".".join(str(part) for part in path) or "body"
 
 
-def _describe(error: ValidationError) -> list[dict[str, str]]:
-    """Turn one jsonschema error into short, value-free ``{field, message}`` entries."""
-    keyword, expected, schema, instance = (
-        error.validator,
-        error.validator_value,
-        error.schema,
-        error.instance,
-    )
-    prefix = list(error.absolute_path)
+def _at(node: Any, path: Iterable[Any]) -> Any:
+    for part in path:
+        node = node[part]
+    return node
+
+
+_MESSAGES: dict[str, Callable[[Any], str]] = {
+    "type": lambda expected: f"must be of type {' or '.join(_as_list(expected))}",
+    "minimum": lambda expected: f"must be at least {expected}",
+    "maximum": lambda expected: f"must be at most {expected}",
+    "exclusiveMinimum": lambda _: "is at or below its exclusive minimum",
+    "exclusiveMaximum": lambda _: "is at or above its exclusive maximum",
+    "multipleOf": lambda expected: f"must be a multiple of {expected}",
+    "minLength": lambda expected: f"must be at least {expected} characters long",
+    "maxLength": lambda expected: f"must be at most {expected} characters long",
+    "pattern": lambda expected: f"must match the pattern {expected}",
+    "format": lambda expected: f"must be a valid {expected}",
+    "enum": lambda expected: "must be one of " + ", ".join(map(str, expected)),
+    "minItems": lambda expected: f"must have at least {expected} items",
+    "maxItems": lambda expected: f"must have at most {expected} items",
+    "uniqueItems": lambda _: "must not contain duplicates",
+    "minProperties": lambda expected: f"must have at least {expected} properties",
+    "maxProperties": lambda expected: f"must have at most {expected} properties",
+}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _describe(error: jsonschema_rs.ValidationError, schema: dict[str, Any]) -> list[dict[str, str]]:
+    """Turn one validation error into short, value-free ``{field, message}`` entries."""
+    keyword = str(error.schema_path[-1]) if error.schema_path else ""
+    prefix = list(error.instance_path)
+    instance = error.instance
     if keyword == "required" and isinstance(instance, dict):
+        expected = _at(schema, error.schema_path)
         return [
             {"field": _field([*prefix, name]), "message": "is required"}
             for name in expected
             if name not in instance
         ]
     if keyword == "additionalProperties" and isinstance(instance, dict):
-        known = set(schema.get("properties", {}))
+        known = set(_at(schema, error.schema_path[:-1]).get("properties", {}))
         return [
             {"field": _field([*prefix, name]), "message": "is not allowed"}
             for name in instance
             if name not in known
         ][:MAX_REPORTED_ERRORS]
-    messages = {
-        "type": lambda: f"must be of type {expected}",
-        "minimum": lambda: f"must be at least {expected}",
-        "maximum": lambda: f"must be at most {expected}",
-        "minLength": lambda: f"must be at least {expected} characters long",
-        "maxLength": lambda: f"must be at most {expected} characters long",
-        "minItems": lambda: f"must have at least {expected} items",
-        "maxItems": lambda: f"must have at most {expected} items",
-        "enum": lambda: "must be one of " + ", ".join(map(str, expected)),
-        "format": lambda: f"must be a valid {expected}",
-        "pattern": lambda: f"must match the pattern {expected}",
-    }
-    describe = messages.get(str(keyword))
-    message = describe() if describe else error.message
+    describe = _MESSAGES.get(keyword)
+    if describe is not None:
+        message = describe(_at(schema, error.schema_path))
+    else:  # anyOf, oneOf, not, ...: the library's wording, cut short (it may quote the value)
+        message = error.message if len(error.message) <= 120 else error.message[:119] + "…"
     return [{"field": _field(prefix), "message": message}]
 
 
+def openapi_to_json_schema(schema: Any) -> Any:
+    """OpenAPI 3.0 schema -> JSON Schema draft 4: ``nullable: true`` becomes a ``null`` type.
+
+    Everything else in an OpenAPI 3.0 schema object is either draft 4 already or an
+    annotation (``example``, ``readOnly``, ...) that a draft 4 validator ignores.
+    """
+    if isinstance(schema, list):
+        return [openapi_to_json_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    converted = {key: openapi_to_json_schema(value) for key, value in schema.items()}
+    if converted.pop("nullable", False) or converted.pop("x-nullable", False):
+        if "type" in converted:
+            converted["type"] = [*_as_list(converted["type"]), "null"]
+        if "enum" in converted and None not in converted["enum"]:
+            converted["enum"] = [*converted["enum"], None]
+    return converted
+
+
 class JsonBodySchema:
-    """One request-body schema, compiled once."""
+    """One request-body schema, compiled once (jsonschema-rs, draft 4 with OpenAPI nullable)."""
 
     def __init__(self, schema: dict[str, Any], *, required: bool, nullable: bool) -> None:
         self.required = required
         self.nullable = nullable
-        self._validator = Draft4RequestValidator(
-            schema, format_checker=Draft4Validator.FORMAT_CHECKER
-        )
+        self._schema = openapi_to_json_schema(schema)
+        self._validator = jsonschema_rs.Draft4Validator(self._schema)
 
     def check(self, body: bytes) -> Any:
         """Parse and validate ``body``; return the value or raise a 400 problem."""
@@ -135,19 +170,15 @@ class JsonBodySchema:
                 raise ValidationFailed([{"field": "body", "message": "a JSON body is required"}])
             return None
         value = parse_json(body)
-        if value is None and self.nullable:
-            return None
-        # jsonschema reports a "required" failure once per missing name, each listing all
-        # of them, so entries are de-duplicated by (field, message).
+        if (value is None and self.nullable) or self._validator.is_valid(value):
+            return value
         errors: dict[tuple[str, str], dict[str, str]] = {}
         for error in self._validator.iter_errors(value):
-            for entry in _describe(error):
+            for entry in _describe(error, self._schema):
                 errors[entry["field"], entry["message"]] = entry
             if len(errors) >= MAX_REPORTED_ERRORS:
                 break
-        if errors:
-            raise ValidationFailed(sorted(errors.values(), key=lambda e: e["field"]))
-        return value
+        raise ValidationFailed(sorted(errors.values(), key=lambda e: e["field"]))
 
 
 def split_media_type(content_type: str) -> tuple[str, str | None]:
@@ -189,6 +220,7 @@ class CompiledValidationOperation(RequestValidationOperation):
             strict_validation=strict_validation,
             security_query_params=self.security_query_params,
         )
+        self._has_parameters = bool(operation.parameters)
         self._consumes = [c.lower() for c in operation.consumes] if operation.request_body else []
         self._media_types = MediaTypeDict([(c, None) for c in self._consumes])
         self._json_bodies: dict[str, JsonBodySchema] = {}
@@ -208,13 +240,18 @@ class CompiledValidationOperation(RequestValidationOperation):
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self._parameters.validate(scope)
+        # An operation without parameters has nothing to check unless a query string came in
+        # (strict validation rejects unknown query parameters).
+        if self._has_parameters or scope["query_string"]:
+            self._parameters.validate(scope)
         if self._consumes:
             receive = await self._validate_body(scope, receive)
         await self.next_app(scope, receive, send)
 
     async def _validate_body(self, scope: Scope, receive: Receive) -> Receive:
-        content_type = extract_content_type(scope["headers"])
+        content_type = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"content-type"), None
+        )
         body = await read_body(receive)
         if content_type is None:
             if body:
