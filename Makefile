@@ -14,7 +14,7 @@ PORT ?= 8000
 WORKERS ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint client fuzz bench clean
+.PHONY: help setup run migrate test lint client fuzz bench clean
 
 help: ## Show this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,8 +27,11 @@ $(STAMP): pyproject.toml generated_client/setup.py
 
 setup: $(STAMP) ## Create .venv and install the pinned dependencies
 
-run: setup ## Serve the API on http://$(HOST):$(PORT) (Swagger UI at /api/ui/)
+run: migrate ## Apply migrations, then serve on http://$(HOST):$(PORT) (Swagger UI at /api/ui/)
 	APP_HOST=$(HOST) APP_PORT=$(PORT) APP_WORKERS=$(WORKERS) $(BIN)/python -m server
+
+migrate: setup ## Apply database migrations (APP_DATABASE_URL, default SQLite in ./var/)
+	$(BIN)/python -m server migrate
 
 test: setup lint ## Lint, then run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

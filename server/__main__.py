@@ -1,19 +1,27 @@
-"""``python -m server``: serve the API with uvicorn on the configured host and port."""
+"""``python -m server [serve|migrate]``: serve the API with uvicorn, or apply migrations."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 
 import uvicorn
 
+from server import migrate
 from server.settings import Settings
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m server")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    args = parser.parse_args(argv)
     settings = Settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    if args.command == "migrate":
+        migrate.upgrade(settings.database_url)
+        return
     uvicorn.run(
         "server.asgi:app",
         host=settings.host,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
@@ -16,17 +17,21 @@ from typing import Any
 
 from connexion import AsyncApp
 from connexion.apps.abstract import AbstractApp
+from connexion.http_facts import METHODS
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
+from connexion.spec import Specification
 from starlette.middleware.exceptions import ExceptionMiddleware
 
 from server.dispatch import Dispatcher
-from server.errors import EXCEPTION_HANDLERS
+from server.errors import exception_handlers
 from server.middleware import DocsMiddleware, body_limit
+from server.persistence.database import Database
+from server.services.idempotency import purge_expired_keys
 from server.settings import Settings
 from server.validation import RequestValidation
 
@@ -39,16 +44,40 @@ SPEC_FILE = "openapi.yaml"
 class ContractApp(AsyncApp):
     """Connexion's AsyncApp with the thin ``Dispatcher`` as the app inside the middleware."""
 
-    def __init__(self, import_name: str, **kwargs: Any) -> None:
-        self._middleware_app = Dispatcher()  # type: ignore[assignment]
+    def __init__(self, import_name: str, *, resources: dict[str, Any], **kwargs: Any) -> None:
+        self.resources = resources
+        self._middleware_app = Dispatcher(resources)  # type: ignore[assignment]
         AbstractApp.__init__(self, import_name, **kwargs)
+
+
+class AllowedMethods:
+    """Every method the spec has for a concrete path, for the ``Allow`` header of a 405."""
+
+    def __init__(self, spec_file: Path) -> None:
+        spec = Specification.load(spec_file)
+        base = spec.base_path.rstrip("/")
+        self._routes = [
+            (
+                re.compile(
+                    "^" + re.escape(base) + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"
+                ),
+                {m.upper() for m in item if m in METHODS} | ({"HEAD"} if "get" in item else set()),
+            )
+            for path, item in spec.raw["paths"].items()
+        ]
+
+    def __call__(self, path: str) -> list[str]:
+        return sorted(next((methods for regex, methods in self._routes if regex.match(path)), ()))
 
 
 def build_middlewares(settings: Settings) -> list[Any]:
     """Connexion's stack, trimmed: no per-request context vars, no Flask-era wrappers."""
     stack: list[Any] = [
         ServerErrorMiddleware,
-        partial(ExceptionMiddleware, handlers=EXCEPTION_HANDLERS),
+        partial(
+            ExceptionMiddleware,
+            handlers=exception_handlers(AllowedMethods(SPEC_DIR / SPEC_FILE)),
+        ),
         body_limit(settings.max_body_bytes),
         DocsMiddleware,
         RoutingMiddleware,
@@ -64,15 +93,25 @@ def build_middlewares(settings: Settings) -> list[Any]:
 def create_app(settings: Settings | None = None) -> ContractApp:
     """Build the ASGI application for ``settings`` (read from the environment if omitted)."""
     settings = settings or Settings()
+    # The engine connects lazily, so building the app touches no database.
+    db = Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        timeout=settings.database_timeout,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: Any) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
         logger.info("service starting (environment=%s)", settings.environment)
-        yield {"settings": settings}
+        await purge_expired_keys(db)
+        yield
+        await db.dispose()
         logger.info("service stopped")
 
     app = ContractApp(
         __name__,
+        resources={"db": db, "settings": settings},
         lifespan=lifespan,
         middlewares=build_middlewares(settings),
         specification_dir=SPEC_DIR,

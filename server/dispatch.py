@@ -7,7 +7,8 @@ arguments the handler takes, coerces path and query parameters with Connexion's 
 parser, takes the body the validation middleware already parsed, and serialises the
 result with orjson. Handlers keep Connexion's calling convention (named parameters in,
 ``body`` or ``(body, status[, headers])`` or a Starlette ``Response`` out), so they stay
-ordinary Connexion handlers.
+ordinary Connexion handlers. A handler may also ask, by parameter name, for one of the
+app's shared resources (``db``, ``settings``) or for the Starlette ``request``.
 """
 
 from __future__ import annotations
@@ -41,12 +42,23 @@ def _encode_headers(headers: Mapping[str, str] | None) -> list[tuple[bytes, byte
 class Endpoint:
     """One operation: argument plan made at start-up, applied per request."""
 
-    def __init__(self, operation: AbstractOperation) -> None:
+    def __init__(self, operation: AbstractOperation, resources: Mapping[str, Any]) -> None:
         self.operation_id = operation.operation_id
         self.handler: Handler = operation.function
         if not inspect.iscoroutinefunction(self.handler):
             raise TypeError(f"handler for {self.operation_id} must be `async def`")
         accepted = inspect.signature(self.handler).parameters
+        spec_names = {p["name"] for p in operation.parameters}
+        clash = spec_names & set(resources)
+        if clash:
+            raise TypeError(f"{self.operation_id}: parameters {clash} shadow app resources")
+        # Shared app resources (the database, the settings) the handler asks for by name.
+        self._resources = {name: value for name, value in resources.items() if name in accepted}
+        self._query_defaults = {
+            p["name"]: p["schema"]["default"]
+            for p in operation.parameters
+            if p["in"] == "query" and "default" in p.get("schema", {}) and p["name"] in accepted
+        }
         self._wants_request = "request" in accepted
         self._body_name = operation.body_name(None) if operation.request_body else None
         if self._body_name not in accepted:
@@ -69,7 +81,7 @@ class Endpoint:
         )
 
     async def _arguments(self, scope: Scope, receive: Receive) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = dict(self._resources)
         if self._path_names:
             resolved = self._uri_parser.resolve_path(scope.get("path_params", {}))
             kwargs.update({k: resolved[k] for k in self._path_names if k in resolved})
@@ -77,7 +89,7 @@ class Endpoint:
             raw: dict[str, list[str]] = {}
             for key, value in parse_qsl(scope["query_string"].decode("latin-1"), True):
                 raw.setdefault(key, []).append(value)
-            resolved = self._uri_parser.resolve_query(raw)
+            resolved = {**self._query_defaults, **self._uri_parser.resolve_query(raw)}
             kwargs.update({k: resolved[k] for k in self._query_names if k in resolved})
         if self._header_names:
             for name, value in scope["headers"]:
@@ -118,12 +130,13 @@ class Endpoint:
 
 
 class DispatchAPI(RoutedAPI[Endpoint]):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, resources: Mapping[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.resources = resources
         self.add_paths()
 
     def make_operation(self, operation: AbstractOperation) -> Endpoint:
-        return Endpoint(operation)
+        return Endpoint(operation, self.resources)
 
 
 class Dispatcher(RoutedMiddleware[DispatchAPI]):
@@ -131,12 +144,13 @@ class Dispatcher(RoutedMiddleware[DispatchAPI]):
 
     api_cls = DispatchAPI
 
-    def __init__(self) -> None:
+    def __init__(self, resources: Mapping[str, Any] | None = None) -> None:
         super().__init__(self._not_found)
         self._endpoints: dict[str, Endpoint] = {}
+        self._resources = dict(resources or {})
 
     def add_api(self, *args: Any, **kwargs: Any) -> DispatchAPI:
-        api = super().add_api(*args, **kwargs)
+        api = super().add_api(*args, resources=self._resources, **kwargs)
         for operation_id, endpoint in api.operations.items():
             if operation_id is not None:
                 self._endpoints[operation_id] = endpoint

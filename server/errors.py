@@ -9,9 +9,15 @@ Every failure a client can see is one of these, rendered by the handlers at the 
         │   ├── ValidationFailed        400, with ``errors`` naming each offending field
         │   ├── MalformedJson           400
         │   └── InvalidEncoding         400
+        │   └── InvalidCursor           400
         ├── NotFound                    404
+        ├── Conflict                    409
+        │   └── IdempotencyInProgress   409
+        ├── PreconditionFailed          412, with the current ``ETag``
         ├── PayloadTooLarge             413
-        └── UnsupportedMediaType        415
+        ├── UnsupportedMediaType        415
+        ├── IdempotencyKeyReused        422
+        └── DatabaseUnavailable         503, with ``Retry-After``
     starlette.HTTPException             router errors (405 with ``Allow``)
     Exception                           anything else: a bare 500, details only in the log
 """
@@ -19,7 +25,7 @@ Every failure a client can see is one of these, rendered by the handlers at the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -87,9 +93,52 @@ class InvalidEncoding(BadRequest):
     problem_type = TYPE_PREFIX + "invalid-encoding"
 
 
+class InvalidCursor(BadRequest):
+    default_title = "Invalid cursor"
+    problem_type = TYPE_PREFIX + "invalid-cursor"
+
+
 class NotFound(ApiProblem):
     status_code = 404
     default_title = "Not Found"
+
+
+class Conflict(ApiProblem):
+    status_code = 409
+    default_title = "Conflict"
+    problem_type = TYPE_PREFIX + "conflict"
+
+
+class IdempotencyInProgress(Conflict):
+    default_title = "Request already in progress"
+    problem_type = TYPE_PREFIX + "idempotency-in-progress"
+
+
+class PreconditionFailed(ApiProblem):
+    status_code = 412
+    default_title = "Precondition Failed"
+    problem_type = TYPE_PREFIX + "precondition-failed"
+
+    def __init__(self, detail: str, *, etag: str) -> None:
+        super().__init__(detail, headers={"ETag": etag})
+
+
+class IdempotencyKeyReused(ApiProblem):
+    status_code = 422
+    default_title = "Idempotency key reused"
+    problem_type = TYPE_PREFIX + "idempotency-key-reused"
+
+
+class DatabaseUnavailable(ApiProblem):
+    status_code = 503
+    default_title = "Database unavailable"
+    problem_type = TYPE_PREFIX + "database-unavailable"
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(
+            "The database cannot be reached right now; retry later.",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 class PayloadTooLarge(ApiProblem):
@@ -151,36 +200,50 @@ def _log(status: int, title: str | None, detail: str | None) -> None:
         logger.debug("problem %s %s: %s", status, title, detail)
 
 
-async def handle_problem(request: Request, exc: Exception) -> Response:
-    """Connexion's own problems (parameter validation, 415, security) and ours."""
-    assert isinstance(exc, ProblemException)
-    status = exc.status or 500
-    _log(status, exc.title, exc.detail)
-    # Connexion's built-in problems use the reason phrase as title and about:blank as type.
+def render_problem(exc: ProblemException, *, instance: str) -> Response:
+    """The response for a raised problem (Connexion's built-in ones use about:blank)."""
     return problem_response(
-        status=status,
+        status=exc.status or 500,
         title=exc.title,
         detail=exc.detail,
         type_=exc.type,
-        instance=request.scope["path"],
+        instance=instance,
         headers=exc.headers,
         ext=exc.ext,
     )
 
 
-async def handle_http_exception(request: Request, exc: Exception) -> Response:
-    """Router errors: 404 and 405 (the latter keeps its ``Allow`` header)."""
-    assert isinstance(exc, HTTPException)
-    _log(exc.status_code, None, exc.detail)
-    detail = exc.detail if exc.detail != _status_phrase(exc.status_code) else None
-    headers = dict(exc.headers or {})
-    if exc.status_code == 405 and "Allow" in headers:
-        # Starlette builds Allow from a set; sort it so the answer is the same every time.
-        headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
-        detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
-    return problem_response(
-        status=exc.status_code, detail=detail, instance=request.scope["path"], headers=headers
-    )
+async def handle_problem(request: Request, exc: Exception) -> Response:
+    """Connexion's own problems (parameter validation, 415, security) and ours."""
+    assert isinstance(exc, ProblemException)
+    _log(exc.status or 500, exc.title, exc.detail)
+    return render_problem(exc, instance=request.scope["path"])
+
+
+def http_exception_handler(
+    allowed_methods: Callable[[str], list[str]] | None = None,
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """Router errors: 404 and 405.
+
+    Starlette's router answers 405 with the methods of the first route that matched the path
+    only; ``allowed_methods(path)`` gives every method the spec has for it.
+    """
+
+    async def handle_http_exception(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        _log(exc.status_code, None, exc.detail)
+        detail = exc.detail if exc.detail != _status_phrase(exc.status_code) else None
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and "Allow" in headers:
+            methods = allowed_methods(request.scope["path"]) if allowed_methods else []
+            methods = methods or [m.strip() for m in headers["Allow"].split(",")]
+            headers["Allow"] = ", ".join(sorted(set(methods)))
+            detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
+        return problem_response(
+            status=exc.status_code, detail=detail, instance=request.scope["path"], headers=headers
+        )
+
+    return handle_http_exception
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
@@ -193,8 +256,12 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
-EXCEPTION_HANDLERS = {
-    ProblemException: handle_problem,
-    HTTPException: handle_http_exception,
-    Exception: handle_unexpected,
-}
+def exception_handlers(
+    allowed_methods: Callable[[str], list[str]] | None = None,
+) -> dict[Any, Callable[[Request, Exception], Awaitable[Response]]]:
+    """The handlers for Starlette's ExceptionMiddleware, most specific first."""
+    return {
+        ProblemException: handle_problem,
+        HTTPException: http_exception_handler(allowed_methods),
+        Exception: handle_unexpected,
+    }

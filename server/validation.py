@@ -23,8 +23,10 @@ from connexion.middleware.request_validation import (
     RequestValidationOperation,
 )
 from connexion.operations import AbstractOperation
-from connexion.utils import is_nullable
+from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP, ParameterValidator
+from jsonschema import Draft4Validator
+from jsonschema.exceptions import best_match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import InvalidEncoding, MalformedJson, UnsupportedMediaType, ValidationFailed
@@ -196,6 +198,60 @@ def _is_json(mime_type: str) -> bool:
     return mime_type == "application/json" or mime_type.endswith("+json")
 
 
+class ParameterChecks(ParameterValidator):
+    """Connexion's parameter validation with compiled validators and our error format.
+
+    Connexion deep-copies each parameter schema and builds a new jsonschema validator for
+    every parameter of every request, and reports failures as a raw jsonschema dump. Here
+    each parameter's validator is built once, and a failure is a ``ValidationFailed``
+    naming the parameter.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._compiled: dict[int, Draft4Validator] = {}
+
+    def validate_parameter(  # type: ignore[override]
+        self, parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
+    ) -> None:
+        name = param_name or param["name"]
+        if value is None:
+            if param.get("required"):
+                raise ValidationFailed(
+                    [{"field": name, "message": f"is a required {parameter_type} parameter"}]
+                )
+            return
+        if is_nullable(param) and is_null(value):
+            return
+        validator = self._compiled.get(id(param))
+        if validator is None:
+            validator = Draft4Validator(
+                param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
+            )
+            self._compiled[id(param)] = validator
+        error = best_match(validator.iter_errors(value))
+        if error is not None:
+            describe = _MESSAGES.get(str(error.validator))
+            message = describe(error.validator_value) if describe else "is not valid"
+            raise ValidationFailed(
+                [{"field": _field([name, *error.absolute_path]), "message": message}]
+            )
+
+    def validate_request(self, request: Any) -> None:
+        if self.strict_validation:  # checked here so that unknown names get our format too
+            unknown = self.validate_query_parameter_list(
+                request, security_params=self.security_query_params
+            )
+            if unknown:
+                raise ValidationFailed(
+                    [
+                        {"field": name[:100], "message": "is not a known query parameter"}
+                        for name in sorted(unknown)[:MAX_REPORTED_ERRORS]
+                    ]
+                )
+        super().validate_request(request)
+
+
 class CompiledValidationOperation(RequestValidationOperation):
     """Validates one operation's parameters, media type and body with prebuilt validators."""
 
@@ -214,7 +270,7 @@ class CompiledValidationOperation(RequestValidationOperation):
             validator_map=validator_map,
         )
         uri_parser = operation.uri_parser_class(operation.parameters, operation.body_definition())
-        self._parameters = ParameterValidator(
+        self._parameters = ParameterChecks(
             operation.parameters,
             uri_parser=uri_parser,
             strict_validation=strict_validation,

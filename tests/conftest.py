@@ -1,20 +1,55 @@
-"""Shared fixtures: settings -> app -> client, composed (flaskr's conftest is the model)."""
+"""Shared fixtures: database_url -> settings -> app -> client, composed (flaskr's conftest).
+
+Tests get a fresh, migrated SQLite database by default. A test module that must hold on
+both backends parametrizes ``database_url`` indirectly with ``BACKENDS``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from server.app import ContractApp, create_app
 from server.settings import Settings
+from tests import databases
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return databases.make_sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    url, name = databases.create_postgres_database()
+    yield url
+    databases.drop_postgres_database(name)
 
 
 @pytest.fixture
-def settings() -> Settings:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    backend = getattr(request, "param", "sqlite")
+    if backend == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        databases.truncate_postgres(url)
+        return url
+    return databases.fresh_sqlite(sqlite_template, tmp_path)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
     """Test settings: response validation on, so every reply is checked against the spec."""
-    return Settings(environment="test", validate_responses=True)
+    return Settings(
+        environment="test",
+        validate_responses=True,
+        database_url=database_url,
+        secret_key="test-secret",
+    )
 
 
 @pytest.fixture

@@ -4,11 +4,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.services import processing
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.persistence.database import Database
+from server.services import idempotency, processing
+from server.services.idempotency import Reply
 
 
-async def process_data(body: dict[str, int]) -> dict[str, Any]:
-    result = processing.process_record(
-        user_id=body["user_id"], item_id=body["item_id"], quantity=body["quantity"]
+async def process_data(
+    body: dict[str, int], db: Database, request: Request, idempotency_key: str | None = None
+) -> Response:
+    async def work(session: AsyncSession) -> Reply:
+        record, result = await processing.process_and_store(
+            session=session,
+            user_id=body["user_id"],
+            item_id=body["item_id"],
+            quantity=body["quantity"],
+        )
+        content: dict[str, Any] = {
+            "status": "success",
+            "message": "Data processed",
+            "record_id": record.id,
+            "result": result,
+        }
+        location = f"{request.scope['path'].rsplit('/', 1)[0]}/records/{record.id}"
+        return Reply.json(200, content, {"Location": location})
+
+    return await idempotency.run_once(
+        db=db,
+        scope="process_data",
+        key=idempotency_key,
+        payload=body,
+        instance=request.scope["path"],
+        work=work,
     )
-    return {"status": "success", "message": "Data processed", "result": result}

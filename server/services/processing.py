@@ -1,8 +1,63 @@
-"""Processing of submitted records."""
+"""Processing of submitted records, and their storage."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.errors import NotFound
+from server.persistence import records as repository
+from server.persistence.models import Record
+from server.services.pagination import CursorCodec
 
 
 def process_record(*, user_id: int, item_id: int, quantity: int) -> dict[str, int]:
     """Return the processed record: the quantity doubled, the ids unchanged."""
     return {"user_id": user_id, "item_id": item_id, "quantity": quantity * 2}
+
+
+async def process_and_store(
+    *, session: AsyncSession, user_id: int, item_id: int, quantity: int
+) -> tuple[Record, dict[str, int]]:
+    """Process a record and store it; return the stored row and the processed result."""
+    result = process_record(user_id=user_id, item_id=item_id, quantity=quantity)
+    record = await repository.insert(
+        session,
+        user_id=user_id,
+        item_id=item_id,
+        quantity=quantity,
+        processed_quantity=result["quantity"],
+        now=datetime.now(UTC),
+    )
+    return record, result
+
+
+async def get_record(*, session: AsyncSession, record_id: int) -> Record:
+    """The stored record, or 404."""
+    record = await repository.get(session, record_id)
+    if record is None:
+        raise NotFound(f"There is no record {record_id}.")
+    return record
+
+
+async def list_records(
+    *,
+    session: AsyncSession,
+    codec: CursorCodec,
+    user_id: int | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Record], str | None]:
+    """One page of records, newest first, and the cursor of the next page."""
+    query = {"user_id": user_id}
+    before_id = None
+    if cursor is not None:
+        (before_id,) = codec.decode(cursor, query=query)
+        if not isinstance(before_id, int):
+            raise NotFound("unreachable")  # pragma: no cover - signed cursors hold ints
+    rows = await repository.page(session, user_id=user_id, before_id=before_id, limit=limit + 1)
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, codec.encode([rows[-1].id], query=query)

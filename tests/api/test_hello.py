@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.api.helpers import assert_problem
+from tests.api.helpers import VALIDATION, assert_problem
 
 
 class TestHello:
@@ -40,10 +40,11 @@ class TestHello:
         assert_problem(
             response,
             {
-                "type": "about:blank",
-                "title": "Bad Request",
+                "type": VALIDATION,
+                "title": "Validation failed",
                 "status": 400,
-                "detail": "Extra query parameter(s) name not in spec",
+                "detail": "name: is not a known query parameter",
                 "instance": "/api/hello",
+                "errors": [{"field": "name", "message": "is not a known query parameter"}],
             },
         )

@@ -34,8 +34,10 @@ class TestProcessData:
         assert response.json() == {
             "status": "success",
             "message": "Data processed",
+            "record_id": 1,
             "result": {"user_id": 1, "item_id": 42, "quantity": 6},
         }
+        assert response.headers["location"] == "/api/records/1"
 
     def test_response_200_at_upper_bounds(self, client: TestClient) -> None:
         body = {"user_id": 2147483647, "item_id": 2147483647, "quantity": 1000000}
@@ -218,8 +220,13 @@ class TestProcessData:
 
 class TestProcessDataBodyLimit:
     @pytest.fixture
-    def settings(self) -> Settings:
-        return Settings(environment="test", validate_responses=True, max_body_bytes=1024)
+    def settings(self, database_url: str) -> Settings:
+        return Settings(
+            environment="test",
+            validate_responses=True,
+            max_body_bytes=1024,
+            database_url=database_url,
+        )
 
     def expected(self) -> dict[str, Any]:
         return {

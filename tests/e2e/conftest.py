@@ -14,6 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server import migrate
+from tests.databases import sqlite_url
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -31,8 +34,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    log = tmp_path_factory.mktemp("live") / "server.log"
-    env = {**os.environ, "APP_ENVIRONMENT": "production", "APP_MAX_BODY_BYTES": "65536"}
+    folder = tmp_path_factory.mktemp("live")
+    log = folder / "server.log"
+    database_url = sqlite_url(folder / "live.db")
+    migrate.upgrade(database_url)
+    env = {
+        **os.environ,
+        "APP_ENVIRONMENT": "production",
+        "APP_MAX_BODY_BYTES": "65536",
+        "APP_DATABASE_URL": database_url,
+        "APP_SECRET_KEY": "e2e",
+    }
     with log.open("wb") as out:
         process = subprocess.Popen(
             [

@@ -2,18 +2,32 @@
 
 from .field_error import FieldError
 from .greeting import Greeting
+from .list_users_sort import ListUsersSort
 from .problem import Problem
 from .process_request import ProcessRequest
 from .process_response import ProcessResponse
 from .process_response_status import ProcessResponseStatus
 from .process_result import ProcessResult
+from .record import Record
+from .record_page import RecordPage
+from .user import User
+from .user_input import UserInput
+from .user_page import UserPage
+from .user_patch import UserPatch
 
 __all__ = (
     "FieldError",
     "Greeting",
+    "ListUsersSort",
     "Problem",
     "ProcessRequest",
     "ProcessResponse",
     "ProcessResponseStatus",
     "ProcessResult",
+    "Record",
+    "RecordPage",
+    "User",
+    "UserInput",
+    "UserPage",
+    "UserPatch",
 )

@@ -20,17 +20,21 @@ class ProcessResponse:
     Attributes:
         status (ProcessResponseStatus):
         message (str):  Example: Data processed.
+        record_id (int): The id of the stored record (see `GET /records/{record_id}`).
         result (ProcessResult):
     """
 
     status: ProcessResponseStatus
     message: str
+    record_id: int
     result: ProcessResult
 
     def to_dict(self) -> dict[str, Any]:
         status: str = self.status
 
         message = self.message
+
+        record_id = self.record_id
 
         result = self.result.to_dict()
 
@@ -40,6 +44,7 @@ class ProcessResponse:
             {
                 "status": status,
                 "message": message,
+                "record_id": record_id,
                 "result": result,
             }
         )
@@ -55,11 +60,14 @@ class ProcessResponse:
 
         message = d.pop("message")
 
+        record_id = d.pop("record_id")
+
         result = ProcessResult.from_dict(d.pop("result"))
 
         process_response = cls(
             status=status,
             message=message,
+            record_id=record_id,
             result=result,
         )
 

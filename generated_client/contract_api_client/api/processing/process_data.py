@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.process_request import ProcessRequest
 from ...models.process_response import ProcessResponse
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: ProcessRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -48,6 +51,11 @@ def _parse_response(
 
         return response_405
 
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
@@ -57,6 +65,16 @@ def _parse_response(
         response_415 = Problem.from_dict(response.json())
 
         return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -79,13 +97,16 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ProcessRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | ProcessResponse]:
     """Process one record
 
-     Validates a record and returns the processed result: the `quantity` is doubled.
-    Any missing, mistyped or out-of-range field is a `400` problem naming the field.
+     Validates a record, stores it and returns the processed result: the `quantity` is
+    doubled. Any missing, mistyped or out-of-range field is a `400` problem naming the
+    field. The stored record is at the `Location` given in the answer.
 
     Args:
+        idempotency_key (str | Unset):
         body (ProcessRequest): One record to process. No other properties are accepted.
 
     Raises:
@@ -98,6 +119,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -111,13 +133,16 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ProcessRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | ProcessResponse | None:
     """Process one record
 
-     Validates a record and returns the processed result: the `quantity` is doubled.
-    Any missing, mistyped or out-of-range field is a `400` problem naming the field.
+     Validates a record, stores it and returns the processed result: the `quantity` is
+    doubled. Any missing, mistyped or out-of-range field is a `400` problem naming the
+    field. The stored record is at the `Location` given in the answer.
 
     Args:
+        idempotency_key (str | Unset):
         body (ProcessRequest): One record to process. No other properties are accepted.
 
     Raises:
@@ -131,6 +156,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -138,13 +164,16 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ProcessRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | ProcessResponse]:
     """Process one record
 
-     Validates a record and returns the processed result: the `quantity` is doubled.
-    Any missing, mistyped or out-of-range field is a `400` problem naming the field.
+     Validates a record, stores it and returns the processed result: the `quantity` is
+    doubled. Any missing, mistyped or out-of-range field is a `400` problem naming the
+    field. The stored record is at the `Location` given in the answer.
 
     Args:
+        idempotency_key (str | Unset):
         body (ProcessRequest): One record to process. No other properties are accepted.
 
     Raises:
@@ -157,6 +186,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -168,13 +198,16 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ProcessRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | ProcessResponse | None:
     """Process one record
 
-     Validates a record and returns the processed result: the `quantity` is doubled.
-    Any missing, mistyped or out-of-range field is a `400` problem naming the field.
+     Validates a record, stores it and returns the processed result: the `quantity` is
+    doubled. Any missing, mistyped or out-of-range field is a `400` problem naming the
+    field. The stored record is at the `Location` given in the answer.
 
     Args:
+        idempotency_key (str | Unset):
         body (ProcessRequest): One record to process. No other properties are accepted.
 
     Raises:
@@ -189,5 +222,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -1,0 +1,1 @@
+"""Peer implementations of the service's benchmarked endpoints, each run as its own server."""

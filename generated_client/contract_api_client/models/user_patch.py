@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="UserPatch")
+
+
+@_attrs_define
+class UserPatch:
+    """A JSON merge patch of a user; `age` may be null to clear it.
+
+    Attributes:
+        name (str | Unset):
+        email (str | Unset):
+        age (int | None | Unset):
+    """
+
+    name: str | Unset = UNSET
+    email: str | Unset = UNSET
+    age: int | None | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        name = self.name
+
+        email = self.email
+
+        age: int | None | Unset
+        if isinstance(self.age, Unset):
+            age = UNSET
+        else:
+            age = self.age
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update({})
+        if name is not UNSET:
+            field_dict["name"] = name
+        if email is not UNSET:
+            field_dict["email"] = email
+        if age is not UNSET:
+            field_dict["age"] = age
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        name = d.pop("name", UNSET)
+
+        email = d.pop("email", UNSET)
+
+        def _parse_age(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        age = _parse_age(d.pop("age", UNSET))
+
+        user_patch = cls(
+            name=name,
+            email=email,
+            age=age,
+        )
+
+        return user_patch

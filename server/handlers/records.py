@@ -1,0 +1,50 @@
+"""Handlers for the ``records`` tag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from server.handlers.users import next_link
+from server.persistence.database import Database
+from server.persistence.models import Record
+from server.services import processing
+from server.services.pagination import CursorCodec
+from server.settings import Settings
+
+
+def representation(record: Record) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "user_id": record.user_id,
+        "item_id": record.item_id,
+        "quantity": record.quantity,
+        "processed_quantity": record.processed_quantity,
+        "created_at": record.created_at.isoformat(),
+    }
+
+
+async def get_record(record_id: int, db: Database) -> dict[str, Any]:
+    async with db.reader() as session:
+        return representation(await processing.get_record(session=session, record_id=record_id))
+
+
+async def list_records(
+    db: Database,
+    settings: Settings,
+    request: Request,
+    user_id: int | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    async with db.reader() as session:
+        page, next_cursor = await processing.list_records(
+            session=session,
+            codec=CursorCodec(settings.secret(), purpose="records"),
+            user_id=user_id,
+            limit=limit,
+            cursor=cursor,
+        )
+    body = {"items": [representation(r) for r in page], "next_cursor": next_cursor}
+    return body, 200, next_link(request, next_cursor)

@@ -1,0 +1,130 @@
+"""Handlers for the ``users`` tag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.persistence.database import Database
+from server.persistence.models import User
+from server.persistence.users import UserFilters
+from server.services import idempotency, users
+from server.services.idempotency import Reply
+from server.services.pagination import CursorCodec
+from server.settings import Settings
+
+
+def representation(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "age": user.age,
+        "created_at": user.created_at.isoformat(),
+        "updated_at": user.updated_at.isoformat(),
+    }
+
+
+def _with_etag(user: User) -> tuple[dict[str, Any], int, dict[str, str]]:
+    return representation(user), 200, {"ETag": users.etag(user)}
+
+
+def next_link(request: Request, cursor: str | None) -> dict[str, str]:
+    if cursor is None:
+        return {}
+    url = request.url.include_query_params(cursor=cursor)
+    return {"Link": f'<{url.path}?{url.query}>; rel="next"'}
+
+
+async def create_user(
+    body: dict[str, Any], db: Database, request: Request, idempotency_key: str | None = None
+) -> Response:
+    async def work(session: Any) -> Reply:
+        user = await users.create_user(
+            session=session, name=body["name"], email=body["email"], age=body.get("age")
+        )
+        location = f"{request.scope['path'].rstrip('/')}/{user.id}"
+        return Reply.json(
+            201, representation(user), {"Location": location, "ETag": users.etag(user)}
+        )
+
+    return await idempotency.run_once(
+        db=db,
+        scope="create_user",
+        key=idempotency_key,
+        payload=body,
+        instance=request.scope["path"],
+        work=work,
+    )
+
+
+async def get_user(
+    user_id: int, db: Database, if_none_match: str | None = None
+) -> Response | tuple[dict[str, Any], int, dict[str, str]]:
+    async with db.reader() as session:
+        user = await users.get_user(session=session, user_id=user_id)
+    tag = users.etag(user)
+    if if_none_match is not None and users.etag_matches(if_none_match, tag, weak=True):
+        return Response(status_code=304, headers={"ETag": tag})
+    return _with_etag(user)
+
+
+async def list_users(
+    db: Database,
+    settings: Settings,
+    request: Request,
+    name_contains: str | None = None,
+    email: str | None = None,
+    min_age: int | None = None,
+    max_age: int | None = None,
+    sort: str = "created_at",
+    limit: int = 20,
+    cursor: str | None = None,
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    filters = UserFilters(
+        name_contains=name_contains, email=email, min_age=min_age, max_age=max_age
+    )
+    async with db.reader() as session:
+        page, next_cursor = await users.list_users(
+            session=session,
+            codec=CursorCodec(settings.secret(), purpose="users"),
+            filters=filters,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+        )
+    body = {"items": [representation(u) for u in page], "next_cursor": next_cursor}
+    return body, 200, next_link(request, next_cursor)
+
+
+async def replace_user(
+    user_id: int, body: dict[str, Any], db: Database, if_match: str | None = None
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    async with db.transaction() as session:
+        user = await users.replace_user(
+            session=session,
+            user_id=user_id,
+            if_match=if_match,
+            name=body["name"],
+            email=body["email"],
+            age=body.get("age"),
+        )
+    return _with_etag(user)
+
+
+async def update_user(
+    user_id: int, body: dict[str, Any], db: Database, if_match: str | None = None
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    async with db.transaction() as session:
+        user = await users.update_user(
+            session=session, user_id=user_id, if_match=if_match, patch=body
+        )
+    return _with_etag(user)
+
+
+async def delete_user(user_id: int, db: Database, if_match: str | None = None) -> Response:
+    async with db.transaction() as session:
+        await users.delete_user(session=session, user_id=user_id, if_match=if_match)
+    return Response(status_code=204)

@@ -1,0 +1,107 @@
+"""SQL for the ``users`` table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.errors import Conflict
+from server.persistence.models import User
+
+SORT_COLUMNS = {"created_at": User.created_at, "name": User.name}
+
+
+@dataclass(frozen=True)
+class UserFilters:
+    name_contains: str | None = None
+    email: str | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+
+
+def _duplicate_email(email: str) -> Conflict:
+    return Conflict(f"A user with the email {email[:254]!r} already exists.")
+
+
+async def insert(
+    session: AsyncSession, *, name: str, email: str, age: int | None, now: datetime
+) -> User:
+    user = User(name=name, email=email, age=age, version=1, created_at=now, updated_at=now)
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise _duplicate_email(email) from None
+    return user
+
+
+async def get(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    filters: UserFilters,
+    sort: str,
+    descending: bool,
+    after: tuple[Any, int] | None,
+    limit: int,
+) -> list[User]:
+    """One page in (sort column, id) order, starting after the keyset ``after``."""
+    column = SORT_COLUMNS[sort]
+    query = select(User)
+    if filters.name_contains is not None:
+        query = query.where(
+            func.lower(User.name).contains(filters.name_contains.lower(), autoescape=True)
+        )
+    if filters.email is not None:
+        query = query.where(User.email == filters.email.lower())
+    if filters.min_age is not None:
+        query = query.where(User.age >= filters.min_age)
+    if filters.max_age is not None:
+        query = query.where(User.age <= filters.max_age)
+    if after is not None:
+        keyset = tuple_(column, User.id)
+        query = query.where(keyset < after if descending else keyset > after)
+    order = (column.desc(), User.id.desc()) if descending else (column.asc(), User.id.asc())
+    result = await session.scalars(query.order_by(*order).limit(limit))
+    return list(result)
+
+
+async def update_if_version(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    version: int,
+    values: Mapping[str, Any],
+    now: datetime,
+) -> User | None:
+    """Apply ``values`` only if the row is still at ``version``; None if it moved on."""
+    statement = (
+        update(User)
+        .where(User.id == user_id, User.version == version)
+        .values(**values, version=User.version + 1, updated_at=now)
+        .returning(User)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    try:
+        result = await session.execute(statement)
+    except IntegrityError:
+        raise _duplicate_email(str(values.get("email", ""))) from None
+    return result.scalars().one_or_none()
+
+
+async def delete_if_version(session: AsyncSession, *, user_id: int, version: int | None) -> bool:
+    """Delete the row (only at ``version`` when given); False if nothing matched."""
+    statement = delete(User).where(User.id == user_id)
+    if version is not None:
+        statement = statement.where(User.version == version)
+    result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]

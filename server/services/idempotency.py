@@ -1,0 +1,167 @@
+"""Idempotent writes: the same ``Idempotency-Key`` and body within the TTL replays the answer.
+
+The key is claimed in its own committed transaction (so a concurrent duplicate sees it and
+gets 409), then the work and the stored answer commit together in one transaction: an
+answer is never stored for work that did not happen, and work is never done twice. A key
+whose first request died mid-way (still "running" after ``stale_after``) may be taken over;
+since its work never committed, doing it now is safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from server.errors import (
+    ApiProblem,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    render_problem,
+)
+from server.persistence import idempotency as repository
+from server.persistence.database import Database
+
+logger = logging.getLogger(__name__)
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+@dataclass
+class Reply:
+    """An answer as it is stored and replayed."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, content: Any, headers: dict[str, str] | None = None) -> Reply:
+        return cls(
+            status, orjson.dumps(content), {"content-type": "application/json", **(headers or {})}
+        )
+
+    def response(self, *, replayed: bool = False) -> Response:
+        headers = {**self.headers, REPLAYED_HEADER: "true"} if replayed else self.headers
+        return Response(self.body, status_code=self.status, headers=headers)
+
+
+@dataclass(frozen=True)
+class IdempotencyPolicy:
+    ttl: timedelta = timedelta(hours=24)
+    stale_after: timedelta = timedelta(seconds=60)
+
+
+def fingerprint(operation: str, payload: Any) -> str:
+    canonical = orjson.dumps([operation, payload], option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+async def run_once(
+    *,
+    db: Database,
+    scope: str,
+    key: str | None,
+    payload: Any,
+    instance: str,
+    work: Callable[[AsyncSession], Awaitable[Reply]],
+    policy: IdempotencyPolicy = IdempotencyPolicy(),
+) -> Response:
+    """Do ``work`` in a transaction, at most once per (scope, key) within the policy's TTL."""
+    if key is None:
+        async with db.transaction() as session:
+            return (await work(session)).response()
+
+    digest = fingerprint(scope, payload)
+    now = datetime.now(UTC)
+    async with db.transaction() as session:
+        existing = await repository.claim(
+            session, scope=scope, key=key, fingerprint=digest, now=now
+        )
+        if existing is not None:
+            expired = existing.created_at < now - policy.ttl
+            abandoned = (
+                existing.state == "running" and existing.updated_at < now - policy.stale_after
+            )
+            if expired or abandoned:
+                if not await repository.take_over(
+                    session,
+                    scope=scope,
+                    key=key,
+                    seen=existing.updated_at,
+                    fingerprint=digest,
+                    now=now,
+                ):
+                    raise IdempotencyInProgress(
+                        "Another request with this Idempotency-Key is running."
+                    )
+            elif existing.fingerprint != digest:
+                raise IdempotencyKeyReused(
+                    "This Idempotency-Key was used for a different request; use a new key."
+                )
+            elif existing.state == "running":
+                raise IdempotencyInProgress(
+                    "A request with this Idempotency-Key is still running; retry shortly."
+                )
+            else:
+                stored = Reply(
+                    existing.status_code or 200, existing.body or b"", existing.headers or {}
+                )
+                return stored.response(replayed=True)
+
+    try:
+        async with db.transaction() as session:
+            reply = await work(session)
+            await _finish(session, scope, key, reply)
+        return reply.response()
+    except ApiProblem as problem:
+        if problem.status_code >= 500:
+            await _release(db, scope, key)
+            raise
+        # A refusal (409 duplicate, 404, ...) is an answer too: replay it like any other.
+        rendered = render_problem(problem, instance=instance)
+        reply = Reply(rendered.status_code, bytes(rendered.body), dict(rendered.headers))
+        async with db.transaction() as session:
+            await _finish(session, scope, key, reply)
+        return reply.response()
+    except BaseException:
+        await _release(db, scope, key)
+        raise
+
+
+async def purge_expired_keys(db: Database, policy: IdempotencyPolicy = IdempotencyPolicy()) -> None:
+    """Forget keys past their TTL (at start-up; expired keys are also ignored when met)."""
+    try:
+        async with db.transaction() as session:
+            await repository.purge_older_than(session, datetime.now(UTC) - policy.ttl)
+    except (ApiProblem, SQLAlchemyError) as exc:  # unreachable, or migrations not applied yet
+        logger.warning("could not purge expired idempotency keys: %s", type(exc).__name__)
+
+
+async def _finish(session: AsyncSession, scope: str, key: str, reply: Reply) -> None:
+    await repository.finish(
+        session,
+        scope=scope,
+        key=key,
+        status_code=reply.status,
+        headers=reply.headers,
+        body=reply.body,
+        now=datetime.now(UTC),
+    )
+
+
+async def _release(db: Database, scope: str, key: str) -> None:
+    """Let the key go after a failure, so the client's retry can do the work."""
+    try:
+        async with db.transaction() as session:
+            await repository.release(session, scope=scope, key=key)
+    except ApiProblem:
+        pass  # the database is gone too: the key stays "running" until it goes stale

@@ -1,0 +1,162 @@
+"""The rules for users: unique emails, optimistic concurrency with versions, pagination."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.errors import InvalidCursor, NotFound, PreconditionFailed
+from server.persistence import users as repository
+from server.persistence.models import User
+from server.persistence.users import UserFilters
+from server.services.pagination import CursorCodec
+
+MAX_PATCH_ATTEMPTS = 5
+
+
+def etag(user: User) -> str:
+    return f'"{user.version}"'
+
+
+def etag_matches(header: str, current: str, *, weak: bool) -> bool:
+    """RFC 9110 list matching: ``*``, or any listed tag (weak comparison only if ``weak``)."""
+    if header.strip() == "*":
+        return True
+    for tag in header.split(","):
+        tag = tag.strip()
+        if tag.startswith("W/"):
+            if not weak:
+                continue
+            tag = tag[2:]
+        if tag == current:
+            return True
+    return False
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _existing(session: AsyncSession, user_id: int) -> User:
+    user = await repository.get(session, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    return user
+
+
+def _check_if_match(user: User, if_match: str | None) -> None:
+    if if_match is not None and not etag_matches(if_match, etag(user), weak=False):
+        raise PreconditionFailed(
+            "The user changed since you read it; fetch it again and retry.", etag=etag(user)
+        )
+
+
+async def create_user(*, session: AsyncSession, name: str, email: str, age: int | None) -> User:
+    """Store a new user; 409 if the email is taken."""
+    return await repository.insert(session, name=name, email=email.lower(), age=age, now=_now())
+
+
+async def get_user(*, session: AsyncSession, user_id: int) -> User:
+    """The user, or 404."""
+    return await _existing(session, user_id)
+
+
+async def list_users(
+    *,
+    session: AsyncSession,
+    codec: CursorCodec,
+    filters: UserFilters,
+    sort: str,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[User], str | None]:
+    """One page of users and the cursor of the next page (None on the last)."""
+    descending = sort.startswith("-")
+    column = sort.removeprefix("-")
+    query = {"filters": filters.__dict__, "sort": sort}
+    after = None
+    if cursor is not None:
+        position = codec.decode(cursor, query=query)
+        try:
+            value, last_id = position
+            after = (
+                datetime.fromisoformat(value) if column == "created_at" else str(value),
+                int(last_id),
+            )
+        except (TypeError, ValueError):
+            raise InvalidCursor("The cursor is not one this service issued.") from None
+    users = await repository.page(
+        session, filters=filters, sort=column, descending=descending, after=after, limit=limit + 1
+    )
+    if len(users) <= limit:
+        return users, None
+    users = users[:limit]
+    last = users[-1]
+    value = last.created_at.isoformat() if column == "created_at" else last.name
+    return users, codec.encode([value, last.id], query=query)
+
+
+async def replace_user(
+    *,
+    session: AsyncSession,
+    user_id: int,
+    if_match: str | None,
+    name: str,
+    email: str,
+    age: int | None,
+) -> User:
+    """Replace every writable field; 404, 409 on a taken email, 412 on a stale If-Match."""
+    return await _change(
+        session, user_id, if_match, {"name": name, "email": email.lower(), "age": age}
+    )
+
+
+async def update_user(
+    *, session: AsyncSession, user_id: int, if_match: str | None, patch: dict[str, Any]
+) -> User:
+    """Apply a JSON merge patch (the schema allows only name, email, age; age may be null)."""
+    values = dict(patch)
+    if "email" in values:
+        values["email"] = values["email"].lower()
+    return await _change(session, user_id, if_match, values)
+
+
+async def _change(
+    session: AsyncSession, user_id: int, if_match: str | None, values: dict[str, Any]
+) -> User:
+    # Optimistic concurrency: the UPDATE only applies to the version we checked, so two
+    # writers can never both win; without If-Match a lost race is simply retried.
+    for _ in range(MAX_PATCH_ATTEMPTS):
+        user = await _existing(session, user_id)
+        _check_if_match(user, if_match)
+        if not values:
+            return user
+        updated = await repository.update_if_version(
+            session, user_id=user_id, version=user.version, values=values, now=_now()
+        )
+        if updated is not None:
+            return updated
+        session.expire_all()
+        if if_match is not None:
+            current = await _existing(session, user_id)
+            _check_if_match(current, if_match)
+    raise PreconditionFailed(
+        "The user keeps changing; retry.", etag=etag(await _existing(session, user_id))
+    )
+
+
+async def delete_user(*, session: AsyncSession, user_id: int, if_match: str | None) -> None:
+    """Delete; 404 if absent, 412 on a stale If-Match."""
+    user = await _existing(session, user_id)
+    _check_if_match(user, if_match)
+    deleted = await repository.delete_if_version(
+        session, user_id=user_id, version=user.version if if_match is not None else None
+    )
+    if not deleted:
+        session.expire_all()
+        current = await repository.get(session, user_id)
+        if current is None:
+            raise NotFound(f"There is no user {user_id}.")
+        raise PreconditionFailed("The user changed since you read it.", etag=etag(current))

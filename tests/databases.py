@@ -1,0 +1,88 @@
+"""Test databases: a migrated SQLite file per test, and one PostgreSQL database per session.
+
+PostgreSQL is the real server on 127.0.0.1 (``TEST_POSTGRES_URL`` overrides the address).
+Without it the PostgreSQL cases skip with the reason, unless ``REQUIRE_SERVICES=1`` (set by
+``.ci/run``), which turns its absence into a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from server import migrate
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+TABLES = "users, records, idempotency_keys"
+
+
+def missing_service(what: str, error: BaseException) -> None:
+    message = f"{what} is not reachable ({type(error).__name__}: {error})"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message}; REQUIRE_SERVICES=1 forbids skipping", pytrace=False)
+    pytest.skip(message)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def make_sqlite_template(folder: Path) -> Path:
+    template = folder / "template.db"
+    migrate.upgrade(sqlite_url(template))
+    return template
+
+
+def fresh_sqlite(template: Path, folder: Path) -> str:
+    target = folder / "test.db"
+    shutil.copyfile(template, target)
+    return sqlite_url(target)
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+def create_postgres_database() -> tuple[str, str]:
+    """A new, migrated database; returns (url, name)."""
+    name = f"contract_api_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+        missing_service(f"PostgreSQL at {POSTGRES_ADMIN_URL}", error)
+    url = _with_database(POSTGRES_ADMIN_URL, name)
+    migrate.upgrade(url)
+    return url, name
+
+
+def drop_postgres_database(name: str) -> None:
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def truncate_postgres(url: str) -> None:
+    async def run() -> None:
+        connection = await asyncpg.connect(url, timeout=5)
+        try:
+            await connection.execute(f"TRUNCATE {TABLES} RESTART IDENTITY")
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
