@@ -8,6 +8,7 @@ from another day, because absolute req/s on a shared 2-core machine drift far mo
 import json
 import os
 import platform
+import sqlite3
 import statistics
 import subprocess
 from dataclasses import asdict, dataclass, field
@@ -227,7 +228,8 @@ def _command_output(command: list[str]) -> str | None:
 def machine_info() -> dict[str, Any]:
     versions: dict[str, str | None] = {}
     for package in ("connexion", "starlette", "uvicorn", "uvloop", "httptools", "orjson",
-                    "fastapi", "pydantic", "flask", "gunicorn"):  # fmt: skip
+                    "fastapi", "pydantic", "flask", "gunicorn",
+                    "sqlalchemy", "aiosqlite"):  # fmt: skip
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -238,6 +240,7 @@ def machine_info() -> dict[str, Any]:
         "usable_cpus": sorted(os.sched_getaffinity(0)),
         "python": platform.python_version(),
         "kernel": platform.release(),
+        "sqlite": sqlite3.sqlite_version,
         "wrk": _command_output(["wrk", "--version"]),
         "git": _command_output(["git", "describe", "--always", "--dirty"]),
         "packages": versions,

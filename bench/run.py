@@ -3,15 +3,17 @@
     .venv/bin/python -m bench.run [--quick] [--contenders service,fastapi] [--rounds N] ...
 
 Each round starts every contender in turn (one worker, pinned to one CPU, wrk pinned to
-another), checks it answers each workload with the expected status, warms it up, measures it
-with wrk, and stops it. Rounds interleave the contenders so that a slow minute of a shared
-machine hits all of them rather than one, and the medians over rounds are compared. A last
-phase measures the service with several workers against one. The run prints a table and the
-targets' verdicts and writes bench/results/latest.json and latest.png.
+another) on a fresh SQLite file of its own, checks it answers each workload with the expected
+status, warms it up, measures it with wrk, and stops it (and deletes the file). Rounds
+interleave the contenders so that a slow minute of a shared machine hits all of them rather
+than one, and the medians over rounds are compared. A last phase measures the service with
+several workers against one. The run prints a table and the targets' verdicts and writes
+bench/results/latest.json and latest.png.
 
 Exit status: 0 when the run completed (a missed target is a finding, not a crash), 1 when
 nothing at all could be measured, 2 when wrk is missing or the arguments are wrong, 130 when
-interrupted. Every server is stopped on every one of those paths.
+interrupted. Every server is stopped, and the run's temporary database directory removed, on
+every one of those paths.
 """
 
 import argparse
@@ -21,6 +23,7 @@ import shlex
 import shutil
 import signal
 import sys
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
@@ -107,6 +110,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--ready-timeout", type=float, default=30.0, help="seconds a server has to come up"
     )
+    parser.add_argument(
+        "--db-dir",
+        type=Path,
+        default=None,
+        help="where the run's temporary directory of SQLite files goes (default: the system's "
+        "temporary directory); every contender's files are on the same filesystem",
+    )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     quick = args.quick
@@ -138,10 +148,18 @@ def pick_cpus(pin: bool) -> tuple[str | None, str | None]:
 class Runner:
     """Drives the rounds and collects one Measurement per (round, contender, workload)."""
 
-    def __init__(self, args: argparse.Namespace, server_cpus: str | None, wrk_cpus: str | None):
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        server_cpus: str | None,
+        wrk_cpus: str | None,
+        db_dir: Path,
+    ):
         self.args = args
         self.server_cpus = server_cpus
         self.wrk_cpus = wrk_cpus
+        # Fresh SQLite files go here, one per server start, deleted when it stops.
+        self.db_dir = db_dir
         self.log_dir: Path = args.results_dir / "logs"
         self.measurements: list[Measurement] = []
         self.start_errors: dict[str, str] = {}
@@ -160,10 +178,12 @@ class Runner:
 
     def run_contender(self, round_no: int, contender: Contender, workloads: list[Workload]) -> None:
         log_path = self.log_dir / f"r{round_no}-{contender.name}.log"
+        db_path = self.db_dir / f"r{round_no}-{contender.name}.db"
         try:
             with running(
-                contender, 1, self.server_cpus, log_path, self.args.ready_timeout
+                contender, 1, self.server_cpus, log_path, db_path, self.args.ready_timeout
             ) as server:
+                self.seed(server)
                 for workload in workloads:
                     self.measure(server, workload, round_no, "main", self.wrk_cpus)
                     if server.exit_code is not None:
@@ -184,14 +204,23 @@ class Runner:
             if name in self.start_errors:
                 return
             log_path = self.log_dir / f"r{round_no}-{SUBJECT}-scaling-w{workers}.log"
+            db_path = self.db_dir / f"r{round_no}-{SUBJECT}-scaling-w{workers}.db"
             try:
                 with running(
-                    CONTENDERS[SUBJECT], workers, None, log_path, self.args.ready_timeout
+                    CONTENDERS[SUBJECT], workers, None, log_path, db_path, self.args.ready_timeout
                 ) as server:
+                    self.seed(server)
                     self.measure(server, workload, round_no, "scaling", None)
             except ServerStartError as error:
                 self.report_start_error(name, str(error), log_path)
                 return
+
+    def seed(self, server: Server) -> None:
+        """The fixture user, for contenders that get it through their API. A failure is only
+        reported: the get_user probe then gets 404 and flags the measurement."""
+        error = server.seed()
+        if error is not None:
+            print(f"  !! {server.contender.name}: could not create user 1: {error}", flush=True)
 
     def report_start_error(self, name: str, error: str, log_path: Path) -> None:
         self.start_errors[name] = error
@@ -347,12 +376,21 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
-    runner = Runner(args, server_cpus, wrk_cpus)
+    if args.db_dir is not None:
+        args.db_dir.mkdir(parents=True, exist_ok=True)
+    db_dir = Path(tempfile.mkdtemp(prefix="bench-db-", dir=args.db_dir))
+    print(
+        f"databases: a fresh SQLite file (WAL, synchronous=NORMAL) per server start, in {db_dir}",
+        flush=True,
+    )
+    runner = Runner(args, server_cpus, wrk_cpus, db_dir)
     try:
         runner.run()
     except KeyboardInterrupt:
         print("\ninterrupted: servers stopped, no results written", file=sys.stderr)
         return 130
+    finally:
+        shutil.rmtree(db_dir, ignore_errors=True)
     finished = datetime.datetime.now(datetime.UTC)
 
     measurements = runner.measurements
@@ -387,6 +425,10 @@ def main(argv: list[str] | None = None) -> int:
             "wrk_cpus": wrk_cpus,
             "noisy_retries": args.retries,
             "scaling_workers": args.scaling_workers if args.scaling else None,
+            "database": {
+                "engine": "SQLite, WAL, synchronous=NORMAL, fresh file per server start",
+                "dir": str(db_dir),
+            },
             "contenders": {name: asdict(CONTENDERS[name]) for name in args.contenders},
             "workloads": [asdict(WORKLOADS_BY_NAME[name]) for name in args.workloads],
         },

@@ -3,10 +3,17 @@
 Every contender runs as a subprocess from the repository root, in its own process group so
 that stopping it also stops the workers a supervisor (uvicorn --workers N, gunicorn) forked.
 The harness never imports the apps: it only knows their import strings.
+
+Every server start gets a fresh SQLite file of its own (named by the caller, in the run's
+temporary directory), deleted when the server stops: the tables start empty each time, so
+the rows earlier rounds inserted cannot slow later ones down. The service's file is migrated
+before it starts and its fixture user created through its API once it answers; the peers
+create their tables and that user themselves at start-up.
 """
 
 import contextlib
 import http.client
+import json
 import os
 import signal
 import socket
@@ -16,13 +23,19 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 # Any HTTP answer on this path means the app is up; every contender serves it.
 READY_PATH = "/api/hello"
 STOP_GRACE_S = 5.0
+MIGRATE_TIMEOUT_S = 120.0
+
+# The user every contender must hold as id 1 for the get_user workload. The peers seed the
+# same one in their start-up code (bench/contenders/*.py); the service gets it through its API.
+SEED_PATH = "/api/users"
+SEED_USER = {"name": "Ada Lovelace", "email": "ada@example.com", "age": 36}
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,22 @@ class Contender:
     app: str  # import string, "module:attribute", resolved from REPO_ROOT
     server: Literal["uvicorn", "gunicorn"]
     env: dict[str, str] = field(default_factory=dict)
+    # The environment variable that tells the app its database, and its value, where {path}
+    # is the absolute path of the SQLite file the harness made for this start.
+    db_env: str = "BENCH_DB"
+    db_value: str = "{path}"
+    # Run (as ``python <migrate...>`` from REPO_ROOT, same environment) before the server
+    # starts, to create the tables; empty when the app creates them itself.
+    migrate: tuple[str, ...] = ()
+    # POST SEED_USER to SEED_PATH once the server answers (the peers seed it themselves).
+    seed_via_api: bool = False
+
+    def environment(self, db_path: Path) -> dict[str, str]:
+        return {
+            **os.environ,
+            **self.env,
+            self.db_env: self.db_value.format(path=db_path.resolve()),
+        }
 
     def command(self, port: int, workers: int) -> list[str]:
         if self.server == "uvicorn":
@@ -57,7 +86,11 @@ CONTENDERS: dict[str, Contender] = {
             "service (Connexion)",
             "server.asgi:app",
             "uvicorn",
-            env={"APP_ENVIRONMENT": "production"},
+            env={"APP_ENVIRONMENT": "production", "APP_SECRET_KEY": "bench"},
+            db_env="APP_DATABASE_URL",
+            db_value="sqlite+aiosqlite:///{path}",
+            migrate=("-m", "server", "migrate"),
+            seed_via_api=True,
         ),
         Contender("starlette", "raw Starlette", "bench.contenders.starlette_app:app", "uvicorn"),
         Contender("fastapi", "FastAPI", "bench.contenders.fastapi_app:app", "uvicorn"),
@@ -85,14 +118,25 @@ def log_tail(path: Path, lines: int = 8) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-class Server:
-    """One running contender process (and the workers it forks), on a fresh loopback port."""
+def remove_database(path: Path) -> None:
+    """The SQLite file and its WAL and shared-memory companions."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
-    def __init__(self, contender: Contender, workers: int, cpus: str | None, log_path: Path):
+
+class Server:
+    """One running contender process (and the workers it forks), on a fresh loopback port,
+    with a fresh SQLite file at ``db_path``."""
+
+    def __init__(
+        self, contender: Contender, workers: int, cpus: str | None, log_path: Path, db_path: Path
+    ):
         self.contender = contender
         self.workers = workers
         self.cpus = cpus
         self.log_path = log_path
+        self.db_path = db_path
+        self.env = contender.environment(db_path)
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         command = contender.command(self.port, workers)
@@ -103,11 +147,14 @@ class Server:
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        remove_database(self.db_path)  # never reuse a file: every start begins empty
         with self.log_path.open("wb") as log:
+            if self.contender.migrate:
+                self._migrate(log)
             self._proc = subprocess.Popen(
                 self.command,
                 cwd=REPO_ROOT,
-                env={**os.environ, **self.contender.env},
+                env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -115,6 +162,56 @@ class Server:
                 # stop() can signal the supervisor and its workers at once.
                 start_new_session=True,
             )
+
+    def _migrate(self, log: IO[bytes]) -> None:
+        command = [sys.executable, *self.contender.migrate]
+        log.write(f"$ {' '.join(command)}\n".encode())
+        log.flush()
+        try:
+            completed = subprocess.run(
+                command,
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=MIGRATE_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise ServerStartError(
+                f"migrations did not finish within {MIGRATE_TIMEOUT_S:.0f} s"
+            ) from None
+        if completed.returncode != 0:
+            log.flush()
+            raise ServerStartError(
+                f"migrations failed with code {completed.returncode}\n{log_tail(self.log_path)}"
+            )
+        log.write(b"$ (migrations done, starting the server)\n")
+        log.flush()
+
+    def seed(self) -> str | None:
+        """Create the fixture user through the API if this contender needs it; None when
+        done (or not needed), else what went wrong."""
+        if not self.contender.seed_via_api:
+            return None
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=10.0)
+        try:
+            connection.request(
+                "POST",
+                SEED_PATH,
+                body=json.dumps(SEED_USER),
+                headers={"Content-Type": "application/json"},
+            )
+            response = connection.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException) as error:
+            return f"POST {SEED_PATH} failed: {type(error).__name__}: {error}"
+        finally:
+            connection.close()
+        if response.status != 201:
+            return f"POST {SEED_PATH} answered {response.status}: {body[:200]!r}"
+        return None
 
     @property
     def pgid(self) -> int:
@@ -172,13 +269,21 @@ class Server:
 
 @contextlib.contextmanager
 def running(
-    contender: Contender, workers: int, cpus: str | None, log_path: Path, ready_timeout_s: float
+    contender: Contender,
+    workers: int,
+    cpus: str | None,
+    log_path: Path,
+    db_path: Path,
+    ready_timeout_s: float,
 ) -> Iterator[Server]:
-    """A started, answering server, stopped on the way out whatever happens inside."""
-    server = Server(contender, workers, cpus, log_path)
+    """A started, answering server on a fresh database, stopped and its database deleted on
+    the way out whatever happens inside. Seeding is left to the caller (``Server.seed``),
+    which decides what a failure means."""
+    server = Server(contender, workers, cpus, log_path, db_path)
     try:
         server.start()
         server.wait_ready(ready_timeout_s)
         yield server
     finally:
         server.stop()
+        remove_database(db_path)

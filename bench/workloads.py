@@ -69,6 +69,8 @@ WORKLOADS: tuple[Workload, ...] = (
         body=b'{"user_id": 42, "item_id": 7, "quantity": 0}',
         headers=JSON,
     ),
+    # One SELECT by primary key; user 1 is seeded in every contender's fresh database.
+    Workload("get_user", "GET", "/api/users/1", 200),
 )
 
 
@@ -85,10 +87,12 @@ TARGETS: tuple[Target, ...] = (
     # Clearly faster than the peer users would otherwise pick...
     Target("hello", "fastapi", 1.2),
     Target("process_valid", "fastapi", 1.2),
+    Target("get_user", "fastapi", 1.2),
     # ...and not far from hand-written code on the same stack.
     Target("hello", "starlette", 0.55),
     Target("process_valid", "starlette", 0.55),
     Target("process_invalid", "starlette", 0.5),
+    Target("get_user", "starlette", 0.55),
 )
 
 # Multi-worker scaling of the subject: req/s with SCALING_WORKERS over req/s with one.

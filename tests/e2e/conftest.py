@@ -1,4 +1,4 @@
-"""A real uvicorn server on a loopback port, for tests that need sockets."""
+"""Real uvicorn servers on loopback ports, for tests that need sockets or processes."""
 
 from __future__ import annotations
 
@@ -26,26 +26,29 @@ class LiveServer:
     process: subprocess.Popen[bytes]
     log: Path
 
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+
+def start_server(database_url: str, log: Path, **env: str) -> LiveServer:
     """Start `uvicorn server.asgi:app` on a socket we bound, so there is no port race."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    folder = tmp_path_factory.mktemp("live")
-    log = folder / "server.log"
-    database_url = sqlite_url(folder / "live.db")
-    migrate.upgrade(database_url)
-    env = {
+    environment = {
         **os.environ,
         "APP_ENVIRONMENT": "production",
-        "APP_MAX_BODY_BYTES": "65536",
         "APP_DATABASE_URL": database_url,
         "APP_SECRET_KEY": "e2e",
+        **env,
     }
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -62,29 +65,33 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                 "warning",
             ],
             cwd=ROOT,
-            env=env,
+            env=environment,
             pass_fds=[sock.fileno()],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
     sock.close()
-    url = f"http://127.0.0.1:{port}"
+    server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, log=log)
     deadline = time.monotonic() + 20
     while True:
         try:
-            if httpx.get(f"{url}/api/hello", timeout=1).status_code == 200:
-                break
+            if httpx.get(f"{server.url}/api/hello", timeout=1).status_code == 200:
+                return server
         except httpx.TransportError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             pytest.fail(f"server did not start:\n{log.read_text()}")
         time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("live")
+    database_url = sqlite_url(folder / "live.db")
+    migrate.upgrade(database_url)
+    server = start_server(database_url, folder / "server.log", APP_MAX_BODY_BYTES="65536")
     try:
-        yield LiveServer(url=url, process=process, log=log)
+        yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        server.stop()
