@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations over the service's own async engine settings."""
+"""Alembic environment: migrates the database the service is configured for."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ target_metadata = Base.metadata
 
 
 def database_url() -> str:
-    # A URL set by the caller (tests, `migrate --url`) wins over the environment.
+    # A URL set by the caller (tests, server.migrate) wins over the environment.
     return config.attributes.get("database_url") or Settings().database_url
 
 
@@ -36,17 +36,26 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def run_migrations_online() -> None:
+async def _run_async(db: Database) -> None:
+    async with db.async_engine.connect() as connection:
+        await connection.run_sync(_run)
+        await connection.commit()
+
+
+def run_migrations_online() -> None:
     db = Database(database_url())
     try:
-        async with db.engine.connect() as connection:
-            await connection.run_sync(_run)
-            await connection.commit()
+        if db.sqlite:
+            with db.sync_engine.connect() as connection:
+                _run(connection)
+                connection.commit()
+        else:
+            asyncio.run(_run_async(db))
     finally:
-        await db.dispose()
+        asyncio.run(db.dispose())
 
 
 if context.is_offline_mode():
     run_migrations_offline()
 else:
-    asyncio.run(run_migrations_online())
+    run_migrations_online()

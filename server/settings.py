@@ -40,9 +40,9 @@ class Settings(BaseSettings):
     swagger_ui: bool = Field(default=True, description="Serve Swagger UI at /api/ui/.")
 
     database_url: str = Field(
-        default="sqlite+aiosqlite:///./var/contract-api.db",
+        default="sqlite:///./var/contract-api.db",
         validation_alias=AliasChoices("APP_DATABASE_URL", "DATABASE_URL"),
-        description="SQLAlchemy URL; postgresql://... selects asyncpg, sqlite://... aiosqlite.",
+        description="SQLAlchemy URL: sqlite:///path (default) or postgresql://user@host/db.",
     )
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_timeout: float = Field(

@@ -33,7 +33,7 @@ def missing_service(what: str, error: BaseException) -> None:
 
 
 def sqlite_url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
+    return f"sqlite:///{path}"
 
 
 def make_sqlite_template(folder: Path) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -16,8 +16,8 @@ from server.services.idempotency import Reply
 async def process_data(
     body: dict[str, int], db: Database, request: Request, idempotency_key: str | None = None
 ) -> Response:
-    async def work(session: AsyncSession) -> Reply:
-        record, result = await processing.process_and_store(
+    def work(session: Session) -> Reply:
+        record, result = processing.process_and_store(
             session=session,
             user_id=body["user_id"],
             item_id=body["item_id"],

@@ -26,8 +26,7 @@ def representation(record: Record) -> dict[str, Any]:
 
 
 async def get_record(record_id: int, db: Database) -> dict[str, Any]:
-    async with db.reader() as session:
-        return representation(await processing.get_record(session=session, record_id=record_id))
+    return representation(await db.read(processing.get_record, record_id=record_id))
 
 
 async def list_records(
@@ -38,13 +37,12 @@ async def list_records(
     limit: int = 20,
     cursor: str | None = None,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    async with db.reader() as session:
-        page, next_cursor = await processing.list_records(
-            session=session,
-            codec=CursorCodec(settings.secret(), purpose="records"),
-            user_id=user_id,
-            limit=limit,
-            cursor=cursor,
-        )
+    page, next_cursor = await db.read(
+        processing.list_records,
+        codec=CursorCodec(settings.secret(), purpose="records"),
+        user_id=user_id,
+        limit=limit,
+        cursor=cursor,
+    )
     body = {"items": [representation(r) for r in page], "next_cursor": next_cursor}
     return body, 200, next_link(request, next_cursor)

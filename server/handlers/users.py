@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -41,8 +42,8 @@ def next_link(request: Request, cursor: str | None) -> dict[str, str]:
 async def create_user(
     body: dict[str, Any], db: Database, request: Request, idempotency_key: str | None = None
 ) -> Response:
-    async def work(session: Any) -> Reply:
-        user = await users.create_user(
+    def work(session: Session) -> Reply:
+        user = users.create_user(
             session=session, name=body["name"], email=body["email"], age=body.get("age")
         )
         location = f"{request.scope['path'].rstrip('/')}/{user.id}"
@@ -63,8 +64,7 @@ async def create_user(
 async def get_user(
     user_id: int, db: Database, if_none_match: str | None = None
 ) -> Response | tuple[dict[str, Any], int, dict[str, str]]:
-    async with db.reader() as session:
-        user = await users.get_user(session=session, user_id=user_id)
+    user = await db.read(users.get_user, user_id=user_id)
     tag = users.etag(user)
     if if_none_match is not None and users.etag_matches(if_none_match, tag, weak=True):
         return Response(status_code=304, headers={"ETag": tag})
@@ -86,15 +86,14 @@ async def list_users(
     filters = UserFilters(
         name_contains=name_contains, email=email, min_age=min_age, max_age=max_age
     )
-    async with db.reader() as session:
-        page, next_cursor = await users.list_users(
-            session=session,
-            codec=CursorCodec(settings.secret(), purpose="users"),
-            filters=filters,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-        )
+    page, next_cursor = await db.read(
+        users.list_users,
+        codec=CursorCodec(settings.secret(), purpose="users"),
+        filters=filters,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
     body = {"items": [representation(u) for u in page], "next_cursor": next_cursor}
     return body, 200, next_link(request, next_cursor)
 
@@ -102,29 +101,24 @@ async def list_users(
 async def replace_user(
     user_id: int, body: dict[str, Any], db: Database, if_match: str | None = None
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    async with db.transaction() as session:
-        user = await users.replace_user(
-            session=session,
-            user_id=user_id,
-            if_match=if_match,
-            name=body["name"],
-            email=body["email"],
-            age=body.get("age"),
-        )
+    user = await db.write(
+        users.replace_user,
+        user_id=user_id,
+        if_match=if_match,
+        name=body["name"],
+        email=body["email"],
+        age=body.get("age"),
+    )
     return _with_etag(user)
 
 
 async def update_user(
     user_id: int, body: dict[str, Any], db: Database, if_match: str | None = None
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    async with db.transaction() as session:
-        user = await users.update_user(
-            session=session, user_id=user_id, if_match=if_match, patch=body
-        )
+    user = await db.write(users.update_user, user_id=user_id, if_match=if_match, patch=body)
     return _with_etag(user)
 
 
 async def delete_user(user_id: int, db: Database, if_match: str | None = None) -> Response:
-    async with db.transaction() as session:
-        await users.delete_user(session=session, user_id=user_id, if_match=if_match)
+    await db.write(users.delete_user, user_id=user_id, if_match=if_match)
     return Response(status_code=204)

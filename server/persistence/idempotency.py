@@ -6,13 +6,13 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from server.persistence.models import IdempotencyKey
 
 
-async def claim(
-    session: AsyncSession, *, scope: str, key: str, fingerprint: str, now: datetime
+def claim(
+    session: Session, *, scope: str, key: str, fingerprint: str, now: datetime
 ) -> IdempotencyKey | None:
     """Insert the key as running. Returns None if we got it, else the row already there."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
@@ -28,19 +28,19 @@ async def claim(
         )
         .on_conflict_do_nothing(index_elements=["scope", "key"])
     )
-    result = await session.execute(statement)
+    result = session.execute(statement)
     if result.rowcount:  # type: ignore[attr-defined]
         return None
-    return await session.scalar(
+    return session.scalar(
         select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
     )
 
 
-async def take_over(
-    session: AsyncSession, *, scope: str, key: str, seen: datetime, fingerprint: str, now: datetime
+def take_over(
+    session: Session, *, scope: str, key: str, seen: datetime, fingerprint: str, now: datetime
 ) -> bool:
     """Re-claim an abandoned or expired key, if nobody else did since we looked at it."""
-    result = await session.execute(
+    result = session.execute(
         update(IdempotencyKey)
         .where(
             IdempotencyKey.scope == scope,
@@ -60,8 +60,8 @@ async def take_over(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def finish(
-    session: AsyncSession,
+def finish(
+    session: Session,
     *,
     scope: str,
     key: str,
@@ -70,19 +70,19 @@ async def finish(
     body: bytes,
     now: datetime,
 ) -> None:
-    await session.execute(
+    session.execute(
         update(IdempotencyKey)
         .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
         .values(state="done", status_code=status_code, headers=headers, body=body, updated_at=now)
     )
 
 
-async def release(session: AsyncSession, *, scope: str, key: str) -> None:
-    await session.execute(
+def release(session: Session, *, scope: str, key: str) -> None:
+    session.execute(
         delete(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
     )
 
 
-async def purge_older_than(session: AsyncSession, cutoff: datetime) -> int:
-    result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
+def purge_older_than(session: Session, cutoff: datetime) -> int:
+    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from server.persistence.models import Record
 
 
-async def insert(
-    session: AsyncSession,
+def insert(
+    session: Session,
     *,
     user_id: int,
     item_id: int,
@@ -27,16 +27,16 @@ async def insert(
         created_at=now,
     )
     session.add(record)
-    await session.flush()
+    session.flush()
     return record
 
 
-async def get(session: AsyncSession, record_id: int) -> Record | None:
-    return await session.get(Record, record_id)
+def get(session: Session, record_id: int) -> Record | None:
+    return session.get(Record, record_id)
 
 
-async def page(
-    session: AsyncSession, *, user_id: int | None, before_id: int | None, limit: int
+def page(
+    session: Session, *, user_id: int | None, before_id: int | None, limit: int
 ) -> list[Record]:
     """Newest first (by id), starting below ``before_id``."""
     query = select(Record)
@@ -44,5 +44,4 @@ async def page(
         query = query.where(Record.user_id == user_id)
     if before_id is not None:
         query = query.where(Record.id < before_id)
-    result = await session.scalars(query.order_by(Record.id.desc()).limit(limit))
-    return list(result)
+    return list(session.scalars(query.order_by(Record.id.desc()).limit(limit)))

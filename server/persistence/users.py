@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from server.errors import Conflict
 from server.persistence.models import User
@@ -29,24 +29,22 @@ def _duplicate_email(email: str) -> Conflict:
     return Conflict(f"A user with the email {email[:254]!r} already exists.")
 
 
-async def insert(
-    session: AsyncSession, *, name: str, email: str, age: int | None, now: datetime
-) -> User:
+def insert(session: Session, *, name: str, email: str, age: int | None, now: datetime) -> User:
     user = User(name=name, email=email, age=age, version=1, created_at=now, updated_at=now)
     session.add(user)
     try:
-        await session.flush()
+        session.flush()
     except IntegrityError:
         raise _duplicate_email(email) from None
     return user
 
 
-async def get(session: AsyncSession, user_id: int) -> User | None:
-    return await session.get(User, user_id)
+def get(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
 
 
-async def page(
-    session: AsyncSession,
+def page(
+    session: Session,
     *,
     filters: UserFilters,
     sort: str,
@@ -71,17 +69,11 @@ async def page(
         keyset = tuple_(column, User.id)
         query = query.where(keyset < after if descending else keyset > after)
     order = (column.desc(), User.id.desc()) if descending else (column.asc(), User.id.asc())
-    result = await session.scalars(query.order_by(*order).limit(limit))
-    return list(result)
+    return list(session.scalars(query.order_by(*order).limit(limit)))
 
 
-async def update_if_version(
-    session: AsyncSession,
-    *,
-    user_id: int,
-    version: int,
-    values: Mapping[str, Any],
-    now: datetime,
+def update_if_version(
+    session: Session, *, user_id: int, version: int, values: Mapping[str, Any], now: datetime
 ) -> User | None:
     """Apply ``values`` only if the row is still at ``version``; None if it moved on."""
     statement = (
@@ -92,16 +84,14 @@ async def update_if_version(
         .execution_options(synchronize_session=False, populate_existing=True)
     )
     try:
-        result = await session.execute(statement)
+        return session.execute(statement).scalars().one_or_none()
     except IntegrityError:
         raise _duplicate_email(str(values.get("email", ""))) from None
-    return result.scalars().one_or_none()
 
 
-async def delete_if_version(session: AsyncSession, *, user_id: int, version: int | None) -> bool:
+def delete_if_version(session: Session, *, user_id: int, version: int | None) -> bool:
     """Delete the row (only at ``version`` when given); False if nothing matched."""
     statement = delete(User).where(User.id == user_id)
     if version is not None:
         statement = statement.where(User.version == version)
-    result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from server.errors import (
@@ -72,56 +72,19 @@ async def run_once(
     key: str | None,
     payload: Any,
     instance: str,
-    work: Callable[[AsyncSession], Awaitable[Reply]],
+    work: Callable[..., Reply],
     policy: IdempotencyPolicy = IdempotencyPolicy(),
 ) -> Response:
-    """Do ``work`` in a transaction, at most once per (scope, key) within the policy's TTL."""
+    """Do ``work(session=...)`` in a transaction, at most once per (scope, key) in the TTL."""
     if key is None:
-        async with db.transaction() as session:
-            return (await work(session)).response()
+        return (await db.write(work)).response()
 
     digest = fingerprint(scope, payload)
-    now = datetime.now(UTC)
-    async with db.transaction() as session:
-        existing = await repository.claim(
-            session, scope=scope, key=key, fingerprint=digest, now=now
-        )
-        if existing is not None:
-            expired = existing.created_at < now - policy.ttl
-            abandoned = (
-                existing.state == "running" and existing.updated_at < now - policy.stale_after
-            )
-            if expired or abandoned:
-                if not await repository.take_over(
-                    session,
-                    scope=scope,
-                    key=key,
-                    seen=existing.updated_at,
-                    fingerprint=digest,
-                    now=now,
-                ):
-                    raise IdempotencyInProgress(
-                        "Another request with this Idempotency-Key is running."
-                    )
-            elif existing.fingerprint != digest:
-                raise IdempotencyKeyReused(
-                    "This Idempotency-Key was used for a different request; use a new key."
-                )
-            elif existing.state == "running":
-                raise IdempotencyInProgress(
-                    "A request with this Idempotency-Key is still running; retry shortly."
-                )
-            else:
-                stored = Reply(
-                    existing.status_code or 200, existing.body or b"", existing.headers or {}
-                )
-                return stored.response(replayed=True)
-
+    stored = await db.write(_claim, scope=scope, key=key, digest=digest, policy=policy)
+    if stored is not None:
+        return stored.response(replayed=True)
     try:
-        async with db.transaction() as session:
-            reply = await work(session)
-            await _finish(session, scope, key, reply)
-        return reply.response()
+        reply = await db.write(_work_and_finish, work=work, scope=scope, key=key)
     except ApiProblem as problem:
         if problem.status_code >= 500:
             await _release(db, scope, key)
@@ -129,25 +92,50 @@ async def run_once(
         # A refusal (409 duplicate, 404, ...) is an answer too: replay it like any other.
         rendered = render_problem(problem, instance=instance)
         reply = Reply(rendered.status_code, bytes(rendered.body), dict(rendered.headers))
-        async with db.transaction() as session:
-            await _finish(session, scope, key, reply)
-        return reply.response()
+        await db.write(_finish, scope=scope, key=key, reply=reply)
     except BaseException:
         await _release(db, scope, key)
         raise
+    return reply.response()
 
 
-async def purge_expired_keys(db: Database, policy: IdempotencyPolicy = IdempotencyPolicy()) -> None:
-    """Forget keys past their TTL (at start-up; expired keys are also ignored when met)."""
-    try:
-        async with db.transaction() as session:
-            await repository.purge_older_than(session, datetime.now(UTC) - policy.ttl)
-    except (ApiProblem, SQLAlchemyError) as exc:  # unreachable, or migrations not applied yet
-        logger.warning("could not purge expired idempotency keys: %s", type(exc).__name__)
+def _claim(
+    *, session: Session, scope: str, key: str, digest: str, policy: IdempotencyPolicy
+) -> Reply | None:
+    """Take the key (None), or return the stored answer to replay, or refuse (409/422)."""
+    now = datetime.now(UTC)
+    existing = repository.claim(session, scope=scope, key=key, fingerprint=digest, now=now)
+    if existing is None:
+        return None
+    expired = existing.created_at < now - policy.ttl
+    abandoned = existing.state == "running" and existing.updated_at < now - policy.stale_after
+    if expired or abandoned:
+        if repository.take_over(
+            session, scope=scope, key=key, seen=existing.updated_at, fingerprint=digest, now=now
+        ):
+            return None
+        raise IdempotencyInProgress("Another request with this Idempotency-Key is running.")
+    if existing.fingerprint != digest:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used for a different request; use a new key."
+        )
+    if existing.state == "running":
+        raise IdempotencyInProgress(
+            "A request with this Idempotency-Key is still running; retry shortly."
+        )
+    return Reply(existing.status_code or 200, existing.body or b"", existing.headers or {})
 
 
-async def _finish(session: AsyncSession, scope: str, key: str, reply: Reply) -> None:
-    await repository.finish(
+def _work_and_finish(
+    *, session: Session, work: Callable[..., Reply], scope: str, key: str
+) -> Reply:
+    reply = work(session=session)
+    _finish(session=session, scope=scope, key=key, reply=reply)
+    return reply
+
+
+def _finish(*, session: Session, scope: str, key: str, reply: Reply) -> None:
+    repository.finish(
         session,
         scope=scope,
         key=key,
@@ -161,7 +149,18 @@ async def _finish(session: AsyncSession, scope: str, key: str, reply: Reply) -> 
 async def _release(db: Database, scope: str, key: str) -> None:
     """Let the key go after a failure, so the client's retry can do the work."""
     try:
-        async with db.transaction() as session:
-            await repository.release(session, scope=scope, key=key)
+        await db.write(repository.release, scope=scope, key=key)
     except ApiProblem:
         pass  # the database is gone too: the key stays "running" until it goes stale
+
+
+async def purge_expired_keys(db: Database, policy: IdempotencyPolicy = IdempotencyPolicy()) -> None:
+    """Forget keys past their TTL (at start-up; expired keys are also ignored when met)."""
+    try:
+        await db.write(_purge, cutoff=datetime.now(UTC) - policy.ttl)
+    except (ApiProblem, SQLAlchemyError) as exc:  # unreachable, or migrations not applied yet
+        logger.warning("could not purge expired idempotency keys: %s", type(exc).__name__)
+
+
+def _purge(*, session: Session, cutoff: datetime) -> None:
+    repository.purge_older_than(session, cutoff)

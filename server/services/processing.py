@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from server.errors import NotFound
 from server.persistence import records as repository
@@ -17,12 +17,12 @@ def process_record(*, user_id: int, item_id: int, quantity: int) -> dict[str, in
     return {"user_id": user_id, "item_id": item_id, "quantity": quantity * 2}
 
 
-async def process_and_store(
-    *, session: AsyncSession, user_id: int, item_id: int, quantity: int
+def process_and_store(
+    *, session: Session, user_id: int, item_id: int, quantity: int
 ) -> tuple[Record, dict[str, int]]:
     """Process a record and store it; return the stored row and the processed result."""
     result = process_record(user_id=user_id, item_id=item_id, quantity=quantity)
-    record = await repository.insert(
+    record = repository.insert(
         session,
         user_id=user_id,
         item_id=item_id,
@@ -33,17 +33,17 @@ async def process_and_store(
     return record, result
 
 
-async def get_record(*, session: AsyncSession, record_id: int) -> Record:
+def get_record(*, session: Session, record_id: int) -> Record:
     """The stored record, or 404."""
-    record = await repository.get(session, record_id)
+    record = repository.get(session, record_id)
     if record is None:
         raise NotFound(f"There is no record {record_id}.")
     return record
 
 
-async def list_records(
+def list_records(
     *,
-    session: AsyncSession,
+    session: Session,
     codec: CursorCodec,
     user_id: int | None,
     limit: int,
@@ -56,7 +56,7 @@ async def list_records(
         (before_id,) = codec.decode(cursor, query=query)
         if not isinstance(before_id, int):
             raise NotFound("unreachable")  # pragma: no cover - signed cursors hold ints
-    rows = await repository.page(session, user_id=user_id, before_id=before_id, limit=limit + 1)
+    rows = repository.page(session, user_id=user_id, before_id=before_id, limit=limit + 1)
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

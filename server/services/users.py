@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from server.errors import InvalidCursor, NotFound, PreconditionFailed
 from server.persistence import users as repository
@@ -39,8 +39,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _existing(session: AsyncSession, user_id: int) -> User:
-    user = await repository.get(session, user_id)
+def _existing(session: Session, user_id: int) -> User:
+    user = repository.get(session, user_id)
     if user is None:
         raise NotFound(f"There is no user {user_id}.")
     return user
@@ -53,19 +53,19 @@ def _check_if_match(user: User, if_match: str | None) -> None:
         )
 
 
-async def create_user(*, session: AsyncSession, name: str, email: str, age: int | None) -> User:
+def create_user(*, session: Session, name: str, email: str, age: int | None) -> User:
     """Store a new user; 409 if the email is taken."""
-    return await repository.insert(session, name=name, email=email.lower(), age=age, now=_now())
+    return repository.insert(session, name=name, email=email.lower(), age=age, now=_now())
 
 
-async def get_user(*, session: AsyncSession, user_id: int) -> User:
+def get_user(*, session: Session, user_id: int) -> User:
     """The user, or 404."""
-    return await _existing(session, user_id)
+    return _existing(session, user_id)
 
 
-async def list_users(
+def list_users(
     *,
-    session: AsyncSession,
+    session: Session,
     codec: CursorCodec,
     filters: UserFilters,
     sort: str,
@@ -87,7 +87,7 @@ async def list_users(
             )
         except (TypeError, ValueError):
             raise InvalidCursor("The cursor is not one this service issued.") from None
-    users = await repository.page(
+    users = repository.page(
         session, filters=filters, sort=column, descending=descending, after=after, limit=limit + 1
     )
     if len(users) <= limit:
@@ -98,9 +98,9 @@ async def list_users(
     return users, codec.encode([value, last.id], query=query)
 
 
-async def replace_user(
+def replace_user(
     *,
-    session: AsyncSession,
+    session: Session,
     user_id: int,
     if_match: str | None,
     name: str,
@@ -108,55 +108,51 @@ async def replace_user(
     age: int | None,
 ) -> User:
     """Replace every writable field; 404, 409 on a taken email, 412 on a stale If-Match."""
-    return await _change(
-        session, user_id, if_match, {"name": name, "email": email.lower(), "age": age}
-    )
+    return _change(session, user_id, if_match, {"name": name, "email": email.lower(), "age": age})
 
 
-async def update_user(
-    *, session: AsyncSession, user_id: int, if_match: str | None, patch: dict[str, Any]
+def update_user(
+    *, session: Session, user_id: int, if_match: str | None, patch: dict[str, Any]
 ) -> User:
     """Apply a JSON merge patch (the schema allows only name, email, age; age may be null)."""
     values = dict(patch)
     if "email" in values:
         values["email"] = values["email"].lower()
-    return await _change(session, user_id, if_match, values)
+    return _change(session, user_id, if_match, values)
 
 
-async def _change(
-    session: AsyncSession, user_id: int, if_match: str | None, values: dict[str, Any]
-) -> User:
+def _change(session: Session, user_id: int, if_match: str | None, values: dict[str, Any]) -> User:
     # Optimistic concurrency: the UPDATE only applies to the version we checked, so two
     # writers can never both win; without If-Match a lost race is simply retried.
     for _ in range(MAX_PATCH_ATTEMPTS):
-        user = await _existing(session, user_id)
+        user = _existing(session, user_id)
         _check_if_match(user, if_match)
         if not values:
             return user
-        updated = await repository.update_if_version(
+        updated = repository.update_if_version(
             session, user_id=user_id, version=user.version, values=values, now=_now()
         )
         if updated is not None:
             return updated
         session.expire_all()
         if if_match is not None:
-            current = await _existing(session, user_id)
+            current = _existing(session, user_id)
             _check_if_match(current, if_match)
     raise PreconditionFailed(
-        "The user keeps changing; retry.", etag=etag(await _existing(session, user_id))
+        "The user keeps changing; retry.", etag=etag(_existing(session, user_id))
     )
 
 
-async def delete_user(*, session: AsyncSession, user_id: int, if_match: str | None) -> None:
+def delete_user(*, session: Session, user_id: int, if_match: str | None) -> None:
     """Delete; 404 if absent, 412 on a stale If-Match."""
-    user = await _existing(session, user_id)
+    user = _existing(session, user_id)
     _check_if_match(user, if_match)
-    deleted = await repository.delete_if_version(
+    deleted = repository.delete_if_version(
         session, user_id=user_id, version=user.version if if_match is not None else None
     )
     if not deleted:
         session.expire_all()
-        current = await repository.get(session, user_id)
+        current = repository.get(session, user_id)
         if current is None:
             raise NotFound(f"There is no user {user_id}.")
         raise PreconditionFailed("The user changed since you read it.", etag=etag(current))

@@ -15,7 +15,7 @@ UNREACHABLE = {
     # Nothing listens on port 9 of loopback: the connection is refused at once.
     "postgresql": "postgresql://postgres@127.0.0.1:9/test",
     # A file in a folder that does not exist cannot be opened.
-    "sqlite": "sqlite+aiosqlite:////nonexistent-folder/contract-api.db",
+    "sqlite": "sqlite:////nonexistent-folder/contract-api.db",
 }
 REQUESTS = [
     ("GET", "/api/users/1", None),

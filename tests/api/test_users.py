@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from server.app import ContractApp
@@ -141,20 +143,21 @@ class TestIdempotentCreate:
         assert again.headers["idempotent-replayed"] == "true"
 
     def test_key_still_running_is_409(self, client: TestClient, app: ContractApp) -> None:
-        async def claim() -> None:
-            async with app.resources["db"].transaction() as session:
-                session.add(
-                    IdempotencyKey(
-                        scope="create_user",
-                        key="k-4",
-                        fingerprint=fingerprint("create_user", ADA),
-                        state="running",
-                        created_at=datetime.now(UTC),
-                        updated_at=datetime.now(UTC),
-                    )
+        def claim(session: Session) -> None:
+            now = datetime.now(UTC)
+            digest = fingerprint("create_user", ADA)
+            session.add(
+                IdempotencyKey(
+                    scope="create_user",
+                    key="k-4",
+                    fingerprint=digest,
+                    state="running",
+                    created_at=now,
+                    updated_at=now,
                 )
+            )
 
-        client.portal.call(claim)  # type: ignore[union-attr]
+        client.portal.call(partial(app.resources["db"].write, claim))  # type: ignore[union-attr]
         response = client.post("/api/users", json=ADA, headers={"Idempotency-Key": "k-4"})
         assert response.status_code == 409
         assert response.json()["type"] == "urn:contract-api:problem:idempotency-in-progress"
@@ -162,12 +165,11 @@ class TestIdempotentCreate:
     def test_key_older_than_24h_is_forgotten(self, client: TestClient, app: ContractApp) -> None:
         client.post("/api/users", json=ADA, headers={"Idempotency-Key": "k-5"})
 
-        async def age_key() -> None:
+        def age_key(session: Session) -> None:
             old = datetime.now(UTC) - timedelta(hours=25)
-            async with app.resources["db"].transaction() as session:
-                await session.execute(update(IdempotencyKey).values(created_at=old, updated_at=old))
+            session.execute(update(IdempotencyKey).values(created_at=old, updated_at=old))
 
-        client.portal.call(age_key)  # type: ignore[union-attr]
+        client.portal.call(partial(app.resources["db"].write, age_key))  # type: ignore[union-attr]
         response = client.post(
             "/api/users",
             json={**ADA, "email": "new@example.com"},
