@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from server.handlers.users import next_link
+from server.handlers.paging import next_link
 from server.persistence.database import Database
 from server.persistence.models import Record
 from server.services import processing

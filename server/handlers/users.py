@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.handlers.paging import next_link
 from server.persistence.database import Database
 from server.persistence.models import User
 from server.persistence.users import UserFilters
@@ -30,13 +31,6 @@ def representation(user: User) -> dict[str, Any]:
 
 def _with_etag(user: User) -> tuple[dict[str, Any], int, dict[str, str]]:
     return representation(user), 200, {"ETag": users.etag(user)}
-
-
-def next_link(request: Request, cursor: str | None) -> dict[str, str]:
-    if cursor is None:
-        return {}
-    url = request.url.include_query_params(cursor=cursor)
-    return {"Link": f'<{url.path}?{url.query}>; rel="next"'}
 
 
 async def create_user(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from server.errors import NotFound
+from server.errors import InvalidCursor, NotFound
 from server.persistence import records as repository
 from server.persistence.models import Record
 from server.services.pagination import CursorCodec
@@ -53,9 +53,10 @@ def list_records(
     query = {"user_id": user_id}
     before_id = None
     if cursor is not None:
-        (before_id,) = codec.decode(cursor, query=query)
-        if not isinstance(before_id, int):
-            raise NotFound("unreachable")  # pragma: no cover - signed cursors hold ints
+        position = codec.decode(cursor, query=query)
+        if len(position) != 1 or not isinstance(position[0], int):
+            raise InvalidCursor("The cursor is not one this service issued.")
+        before_id = position[0]
     rows = repository.page(session, user_id=user_id, before_id=before_id, limit=limit + 1)
     if len(rows) <= limit:
         return rows, None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,7 +76,7 @@ def list_users(
     """One page of users and the cursor of the next page (None on the last)."""
     descending = sort.startswith("-")
     column = sort.removeprefix("-")
-    query = {"filters": filters.__dict__, "sort": sort}
+    query = {"filters": asdict(filters), "sort": sort}
     after = None
     if cursor is not None:
         position = codec.decode(cursor, query=query)
