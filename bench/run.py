@@ -259,6 +259,17 @@ class Runner:
                 result, usage, attempts = self.load(server, workload, wrk_cpus, label)
             except WrkError as error:
                 problems.append(f"wrk failed: {error}")
+        if server.exit_code is not None:
+            # Its last requests hit a closed port: wrk's figure times the crash, not the work.
+            measured = (
+                f" (wrk saw {result.rps:,.0f} req/s, {result.socket_error_count} socket errors)"
+                if result
+                else ""
+            )
+            problems.append(
+                f"server exited with code {server.exit_code} during the load{measured}: not counted"
+            )
+            result = None
         problems = status_problems(workload, probe_result, result) + problems
         measurement = Measurement(
             phase=phase,

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Row
 from starlette.requests import Request
 
 from server.handlers.paging import next_link
 from server.persistence.database import Database
-from server.persistence.models import Record
 from server.services import processing
 from server.services.pagination import CursorCodec
 from server.settings import Settings
 
 
-def representation(record: Record) -> dict[str, Any]:
+def representation(record: Row[Any]) -> dict[str, Any]:
     return {
         "id": record.id,
         "user_id": record.user_id,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.handlers.paging import next_link
 from server.persistence.database import Database
-from server.persistence.models import User
 from server.persistence.users import UserFilters
 from server.services import idempotency, users
 from server.services.idempotency import Reply
@@ -18,7 +18,7 @@ from server.services.pagination import CursorCodec
 from server.settings import Settings
 
 
-def representation(user: User) -> dict[str, Any]:
+def representation(user: Row[Any]) -> dict[str, Any]:
     return {
         "id": user.id,
         "name": user.name,
@@ -29,7 +29,7 @@ def representation(user: User) -> dict[str, Any]:
     }
 
 
-def _with_etag(user: User) -> tuple[dict[str, Any], int, dict[str, str]]:
+def _with_etag(user: Row[Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     return representation(user), 200, {"ETag": users.etag(user)}
 
 

@@ -20,17 +20,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from server.errors import DatabaseUnavailable
 
@@ -109,7 +110,8 @@ class Database:
                 synchronous=sqlite_synchronous,
                 pool_size=SQLITE_READERS + 1,
             )
-            self._sync_sessions = sessionmaker(self.sync_engine, expire_on_commit=False)
+            self._local = threading.local()
+            self._held: list[Connection] = []
             self._executors: dict[str, ThreadPoolExecutor] = {}
         else:
             self.async_engine = postgres_engine(self.url, pool_size=pool_size, timeout=timeout)
@@ -155,13 +157,33 @@ class Database:
             executor = self._executors[name] = ThreadPoolExecutor(threads, thread_name_prefix=name)
         return executor
 
+    def _thread_connection(self) -> Connection:
+        # Each SQLite thread keeps one connection for its life: no pool checkout and reset
+        # per request (that alone cost more than the query).
+        connection: Connection | None = getattr(self._local, "connection", None)
+        if connection is None or connection.closed:
+            connection = self._local.connection = self.sync_engine.connect()
+            self._held.append(connection)
+        return connection
+
     def _sqlite_transaction(self, work: UnitOfWork[T], kwargs: dict[str, Any]) -> T:
-        with self._sync_sessions.begin() as session:
-            return work(session=session, **kwargs)
+        connection = self._thread_connection()
+        try:
+            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                return work(session=session, **kwargs)
+        except BaseException:
+            if connection.in_transaction():
+                connection.rollback()
+            raise
 
     def _sqlite_read(self, work: UnitOfWork[T], kwargs: dict[str, Any]) -> T:
-        with self._sync_sessions() as session:
-            return work(session=session, **kwargs)
+        connection = self._thread_connection()
+        try:
+            with Session(bind=connection, expire_on_commit=False) as session:
+                return work(session=session, **kwargs)
+        finally:
+            if connection.in_transaction():
+                connection.rollback()  # end the read snapshot, so WAL can be checkpointed
 
     def _unavailable(self, exc: BaseException) -> DatabaseUnavailable:
         logger.warning("database unreachable: %s", type(exc).__name__)
@@ -172,6 +194,10 @@ class Database:
             executors, self._executors = self._executors, {}
             for executor in executors.values():
                 executor.shutdown(wait=True)
+            held, self._held = self._held, []
+            for connection in held:
+                connection.close()
+            self._local = threading.local()
             self.sync_engine.dispose()
         else:
             await self.async_engine.dispose()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,7 @@ from server.persistence.models import IdempotencyKey
 
 def claim(
     session: Session, *, scope: str, key: str, fingerprint: str, now: datetime
-) -> IdempotencyKey | None:
+) -> Row[Any] | None:
     """Insert the key as running. Returns None if we got it, else the row already there."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
@@ -31,9 +32,10 @@ def claim(
     result = session.execute(statement)
     if result.rowcount:  # type: ignore[attr-defined]
         return None
-    return session.scalar(
-        select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-    )
+    table = cast(Table, IdempotencyKey.__table__)
+    return session.execute(
+        select(table).where(table.c.scope == scope, table.c.key == key)
+    ).one_or_none()
 
 
 def take_over(

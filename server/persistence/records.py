@@ -1,16 +1,19 @@
-"""SQL for the ``records`` table."""
+"""SQL for the ``records`` table (Core on the mapped table, as in ``users.py``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, insert, select
 from sqlalchemy.orm import Session
 
 from server.persistence.models import Record
 
+records = cast(Table, Record.__table__)
 
-def insert(
+
+def add(
     session: Session,
     *,
     user_id: int,
@@ -18,30 +21,32 @@ def insert(
     quantity: int,
     processed_quantity: int,
     now: datetime,
-) -> Record:
-    record = Record(
-        user_id=user_id,
-        item_id=item_id,
-        quantity=quantity,
-        processed_quantity=processed_quantity,
-        created_at=now,
+) -> Row[Any]:
+    statement = (
+        insert(records)
+        .values(
+            user_id=user_id,
+            item_id=item_id,
+            quantity=quantity,
+            processed_quantity=processed_quantity,
+            created_at=now,
+        )
+        .returning(*records.c)
     )
-    session.add(record)
-    session.flush()
-    return record
+    return session.execute(statement).one()
 
 
-def get(session: Session, record_id: int) -> Record | None:
-    return session.get(Record, record_id)
+def get(session: Session, record_id: int) -> Row[Any] | None:
+    return session.execute(select(records).where(records.c.id == record_id)).one_or_none()
 
 
 def page(
     session: Session, *, user_id: int | None, before_id: int | None, limit: int
-) -> list[Record]:
+) -> list[Row[Any]]:
     """Newest first (by id), starting below ``before_id``."""
-    query = select(Record)
+    query = select(records)
     if user_id is not None:
-        query = query.where(Record.user_id == user_id)
+        query = query.where(records.c.user_id == user_id)
     if before_id is not None:
-        query = query.where(Record.id < before_id)
-    return list(session.scalars(query.order_by(Record.id.desc()).limit(limit)))
+        query = query.where(records.c.id < before_id)
+    return list(session.execute(query.order_by(records.c.id.desc()).limit(limit)).all())

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from server.errors import InvalidCursor, NotFound
 from server.persistence import records as repository
-from server.persistence.models import Record
 from server.services.pagination import CursorCodec
 
 
@@ -19,10 +20,10 @@ def process_record(*, user_id: int, item_id: int, quantity: int) -> dict[str, in
 
 def process_and_store(
     *, session: Session, user_id: int, item_id: int, quantity: int
-) -> tuple[Record, dict[str, int]]:
+) -> tuple[Row[Any], dict[str, int]]:
     """Process a record and store it; return the stored row and the processed result."""
     result = process_record(user_id=user_id, item_id=item_id, quantity=quantity)
-    record = repository.insert(
+    record = repository.add(
         session,
         user_id=user_id,
         item_id=item_id,
@@ -33,7 +34,7 @@ def process_and_store(
     return record, result
 
 
-def get_record(*, session: Session, record_id: int) -> Record:
+def get_record(*, session: Session, record_id: int) -> Row[Any]:
     """The stored record, or 404."""
     record = repository.get(session, record_id)
     if record is None:
@@ -48,7 +49,7 @@ def list_records(
     user_id: int | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[Record], str | None]:
+) -> tuple[list[Row[Any]], str | None]:
     """One page of records, newest first, and the cursor of the next page."""
     query = {"user_id": user_id}
     before_id = None

@@ -6,18 +6,18 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from server.errors import InvalidCursor, NotFound, PreconditionFailed
 from server.persistence import users as repository
-from server.persistence.models import User
 from server.persistence.users import UserFilters
 from server.services.pagination import CursorCodec
 
 MAX_PATCH_ATTEMPTS = 5
 
 
-def etag(user: User) -> str:
+def etag(user: Row[Any]) -> str:
     return f'"{user.version}"'
 
 
@@ -40,26 +40,26 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _existing(session: Session, user_id: int) -> User:
+def _existing(session: Session, user_id: int) -> Row[Any]:
     user = repository.get(session, user_id)
     if user is None:
         raise NotFound(f"There is no user {user_id}.")
     return user
 
 
-def _check_if_match(user: User, if_match: str | None) -> None:
+def _check_if_match(user: Row[Any], if_match: str | None) -> None:
     if if_match is not None and not etag_matches(if_match, etag(user), weak=False):
         raise PreconditionFailed(
             "The user changed since you read it; fetch it again and retry.", etag=etag(user)
         )
 
 
-def create_user(*, session: Session, name: str, email: str, age: int | None) -> User:
+def create_user(*, session: Session, name: str, email: str, age: int | None) -> Row[Any]:
     """Store a new user; 409 if the email is taken."""
-    return repository.insert(session, name=name, email=email.lower(), age=age, now=_now())
+    return repository.add(session, name=name, email=email.lower(), age=age, now=_now())
 
 
-def get_user(*, session: Session, user_id: int) -> User:
+def get_user(*, session: Session, user_id: int) -> Row[Any]:
     """The user, or 404."""
     return _existing(session, user_id)
 
@@ -72,7 +72,7 @@ def list_users(
     sort: str,
     limit: int,
     cursor: str | None,
-) -> tuple[list[User], str | None]:
+) -> tuple[list[Row[Any]], str | None]:
     """One page of users and the cursor of the next page (None on the last)."""
     descending = sort.startswith("-")
     column = sort.removeprefix("-")
@@ -107,14 +107,14 @@ def replace_user(
     name: str,
     email: str,
     age: int | None,
-) -> User:
+) -> Row[Any]:
     """Replace every writable field; 404, 409 on a taken email, 412 on a stale If-Match."""
     return _change(session, user_id, if_match, {"name": name, "email": email.lower(), "age": age})
 
 
 def update_user(
     *, session: Session, user_id: int, if_match: str | None, patch: dict[str, Any]
-) -> User:
+) -> Row[Any]:
     """Apply a JSON merge patch (the schema allows only name, email, age; age may be null)."""
     values = dict(patch)
     if "email" in values:
@@ -122,7 +122,9 @@ def update_user(
     return _change(session, user_id, if_match, values)
 
 
-def _change(session: Session, user_id: int, if_match: str | None, values: dict[str, Any]) -> User:
+def _change(
+    session: Session, user_id: int, if_match: str | None, values: dict[str, Any]
+) -> Row[Any]:
     # Optimistic concurrency: the UPDATE only applies to the version we checked, so two
     # writers can never both win; without If-Match a lost race is simply retried.
     for _ in range(MAX_PATCH_ATTEMPTS):
