@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, insert, select
+from sqlalchemy import Row, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from server.persistence.models import Record
 
 records = cast(Table, Record.__table__)
+# Built once: constructing a statement costs more than running it on SQLite.
+_BY_ID = select(records).where(records.c.id == bindparam("record_id"))
+_INSERT = insert(records).returning(*records.c)
 
 
 def add(
@@ -22,22 +25,18 @@ def add(
     processed_quantity: int,
     now: datetime,
 ) -> Row[Any]:
-    statement = (
-        insert(records)
-        .values(
-            user_id=user_id,
-            item_id=item_id,
-            quantity=quantity,
-            processed_quantity=processed_quantity,
-            created_at=now,
-        )
-        .returning(*records.c)
-    )
-    return session.execute(statement).one()
+    values = {
+        "user_id": user_id,
+        "item_id": item_id,
+        "quantity": quantity,
+        "processed_quantity": processed_quantity,
+        "created_at": now,
+    }
+    return session.execute(_INSERT, values).one()
 
 
 def get(session: Session, record_id: int) -> Row[Any] | None:
-    return session.execute(select(records).where(records.c.id == record_id)).one_or_none()
+    return session.execute(_BY_ID, {"record_id": record_id}).one_or_none()
 
 
 def page(
