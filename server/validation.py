@@ -210,6 +210,7 @@ class ParameterChecks(ParameterValidator):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._compiled: dict[int, Draft4Validator] = {}
+        self._required_query = any(p.get("required") for p in self.parameters.get("query", []))
 
     def validate_parameter(  # type: ignore[override]
         self, parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
@@ -229,6 +230,8 @@ class ParameterChecks(ParameterValidator):
                 param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
             )
             self._compiled[id(param)] = validator
+        if validator.is_valid(value):
+            return
         error = best_match(validator.iter_errors(value))
         if error is not None:
             describe = _MESSAGES.get(str(error.validator))
@@ -236,6 +239,21 @@ class ParameterChecks(ParameterValidator):
             raise ValidationFailed(
                 [{"field": _field([name, *error.absolute_path]), "message": message}]
             )
+
+    def validate(self, scope: Scope) -> None:
+        """Without a query string (the common case) check path and header values straight
+        from the scope; otherwise take Connexion's full route through a request object."""
+        if scope["query_string"] or self._required_query or self.parameters.get("cookie"):
+            super().validate(scope)
+            return
+        if self.parameters.get("path"):
+            path_values = self.uri_parser.resolve_path(scope.get("path_params", {}))
+            for param in self.parameters["path"]:
+                self.validate_parameter("path", path_values.get(param["name"]), param)
+        if self.parameters.get("header"):
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            for param in self.parameters["header"]:
+                self.validate_parameter("header", headers.get(param["name"].lower()), param)
 
     def validate_request(self, request: Any) -> None:
         if self.strict_validation:  # checked here so that unknown names get our format too
