@@ -6,10 +6,14 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 PORT=${FUZZ_PORT:-8765}
 EXAMPLES=${FUZZ_EXAMPLES:-200}
-LOG=$(mktemp -t fuzz-server.XXXXXX.log)
+WORK=$(mktemp -d -t fuzz.XXXXXX)
+LOG=$WORK/server.log
+# A database of its own, so fuzzing never touches the one `make run` uses.
+export APP_ENVIRONMENT=test APP_DATABASE_URL="sqlite:///$WORK/fuzz.db" APP_SECRET_KEY=fuzz
+$BIN/python -m server migrate 2>>"$LOG"
 
-APP_ENVIRONMENT=test APP_PORT=$PORT $BIN/python -m uvicorn server.asgi:app \
-  --host 127.0.0.1 --port "$PORT" --log-level warning >"$LOG" 2>&1 &
+$BIN/python -m uvicorn server.asgi:app \
+  --host 127.0.0.1 --port "$PORT" --log-level warning >>"$LOG" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 
@@ -19,6 +23,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+# Same case preparation as the test suite (unique Idempotency-Keys, no forged cursors/ETags).
+PYTHONPATH=. SCHEMATHESIS_HOOKS=tests.contract.fuzz_hooks \
 $BIN/schemathesis run "http://127.0.0.1:$PORT/api/openapi.json" \
   --checks all --mode all --max-examples "$EXAMPLES" --seed 1 \
   --generation-deterministic --request-timeout 5 "$@"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-import uuid
 from pathlib import Path
 
 import schemathesis
@@ -20,6 +19,7 @@ from schemathesis.checks import CHECKS, load_all_checks
 from server import migrate
 from server.app import create_app
 from server.settings import Settings
+from tests.contract.preparation import no_forged_state, prepare, unique_idempotency_key
 from tests.databases import sqlite_url
 
 DATABASE = Path(tempfile.mkdtemp(prefix="schemathesis-")) / "api.db"
@@ -44,32 +44,6 @@ HYPOTHESIS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-
-
-def unique_idempotency_key(case: schemathesis.Case) -> None:
-    """Generated cases reuse the same few header values with different bodies, which the
-    contract answers with 422 (key reused). That rule has its own tests; here each valid key
-    is made unique so that valid requests are judged on their own merits."""
-    key = (case.headers or {}).get("Idempotency-Key")
-    if isinstance(key, str) and 1 <= len(key) <= 200:
-        case.headers["Idempotency-Key"] = f"{key}-{uuid.uuid4().hex}"
-
-
-def no_forged_state(case: schemathesis.Case) -> None:
-    """A cursor or an ETag fits its schema as any string of the right shape, but only one
-    the service issued is valid: a forged cursor is a 400 and a stale If-Match a 412, each
-    tested on its own. Valid generated requests therefore go without them."""
-    if case.meta is not None and case.meta.generation.mode.is_negative:
-        return
-    if case.query and "cursor" in case.query:
-        del case.query["cursor"]
-    if case.headers and "If-Match" in case.headers:
-        del case.headers["If-Match"]
-
-
-def prepare(case: schemathesis.Case) -> None:
-    unique_idempotency_key(case)
-    no_forged_state(case)
 
 
 @schema.parametrize()
