@@ -39,6 +39,15 @@ def _encode_headers(headers: Mapping[str, str] | None) -> list[tuple[bytes, byte
     return [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in headers.items()]
 
 
+def _names(
+    operation: AbstractOperation, location: str, accepted: Mapping[str, Any]
+) -> tuple[str, ...]:
+    """The spec's parameters at ``location`` that the handler takes."""
+    return tuple(
+        p["name"] for p in operation.parameters if p["in"] == location and p["name"] in accepted
+    )
+
+
 class Endpoint:
     """One operation: argument plan made at start-up, applied per request."""
 
@@ -63,19 +72,14 @@ class Endpoint:
         self._body_name = operation.body_name(None) if operation.request_body else None
         if self._body_name not in accepted:
             self._body_name = None
-        self._path_names = {p["name"]: p["name"] for p in operation.parameters if p["in"] == "path"}
-        self._query_names = {
-            p["name"]: p["name"] for p in operation.parameters if p["in"] == "query"
-        }
+        self._path_names = _names(operation, "path", accepted)
+        self._query_names = _names(operation, "query", accepted)
+        # Header "If-Match" arrives as argument if_match, as in Connexion.
         self._header_names = {
             p["name"].lower(): p["name"].replace("-", "_").lower()
             for p in operation.parameters
             if p["in"] == "header" and p["name"].replace("-", "_").lower() in accepted
         }
-        for names in (self._path_names, self._query_names):
-            for name in list(names):
-                if name not in accepted:
-                    del names[name]
         self._uri_parser = operation.uri_parser_class(
             operation.parameters, operation.body_definition()
         )
