@@ -126,7 +126,8 @@ def _change(
     session: Session, user_id: int, if_match: str | None, values: dict[str, Any]
 ) -> Row[Any]:
     # Optimistic concurrency: the UPDATE only applies to the version we checked, so two
-    # writers can never both win; without If-Match a lost race is simply retried.
+    # writers can never both win. A lost race is re-read and re-checked: with a stale
+    # If-Match that is a 412, without one the change is simply retried.
     for _ in range(MAX_PATCH_ATTEMPTS):
         user = _existing(session, user_id)
         _check_if_match(user, if_match)
@@ -137,10 +138,6 @@ def _change(
         )
         if updated is not None:
             return updated
-        session.expire_all()
-        if if_match is not None:
-            current = _existing(session, user_id)
-            _check_if_match(current, if_match)
     raise PreconditionFailed(
         "The user keeps changing; retry.", etag=etag(_existing(session, user_id))
     )
@@ -154,7 +151,6 @@ def delete_user(*, session: Session, user_id: int, if_match: str | None) -> None
         session, user_id=user_id, version=user.version if if_match is not None else None
     )
     if not deleted:
-        session.expire_all()
         current = repository.get(session, user_id)
         if current is None:
             raise NotFound(f"There is no user {user_id}.")
