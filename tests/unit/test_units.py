@@ -104,6 +104,12 @@ class TestSettings:
     def test_response_validation_defaults_on_outside_production(self) -> None:
         assert Settings(environment="development").response_validation is True
 
+    def test_secret_without_a_key_is_random_but_stable(self) -> None:
+        settings, other = Settings(), Settings()
+        assert settings.secret() == settings.secret()
+        assert settings.secret() != other.secret()
+        assert Settings(secret_key="s3cret").secret() == "s3cret"
+
     def test_rejects_nonsense(self) -> None:
         with pytest.raises(ValidationError):
             Settings(max_body_bytes=0)
