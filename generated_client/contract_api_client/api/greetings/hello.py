@@ -26,6 +26,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 405:
         response_405 = Problem.from_dict(response.json())
 
@@ -52,7 +57,8 @@ def sync_detailed(
 ) -> Response[Greeting | Problem]:
     """Say hello
 
-     Returns a fixed greeting. Useful to check that the API answers at all.
+     Returns a fixed greeting. Useful to check that the API answers at all. Like every
+    operation, it refuses query parameters it does not define (400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -77,7 +83,8 @@ def sync(
 ) -> Greeting | Problem | None:
     """Say hello
 
-     Returns a fixed greeting. Useful to check that the API answers at all.
+     Returns a fixed greeting. Useful to check that the API answers at all. Like every
+    operation, it refuses query parameters it does not define (400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -98,7 +105,8 @@ async def asyncio_detailed(
 ) -> Response[Greeting | Problem]:
     """Say hello
 
-     Returns a fixed greeting. Useful to check that the API answers at all.
+     Returns a fixed greeting. Useful to check that the API answers at all. Like every
+    operation, it refuses query parameters it does not define (400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -121,7 +129,8 @@ async def asyncio(
 ) -> Greeting | Problem | None:
     """Say hello
 
-     Returns a fixed greeting. Useful to check that the API answers at all.
+     Returns a fixed greeting. Useful to check that the API answers at all. Like every
+    operation, it refuses query parameters it does not define (400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
