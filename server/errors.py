@@ -8,7 +8,7 @@ Every failure a client can see is one of these, rendered by the handlers at the 
         ├── BadRequest                  400
         │   ├── ValidationFailed        400, with ``errors`` naming each offending field
         │   ├── MalformedJson           400
-        │   └── InvalidEncoding         400
+        │   ├── InvalidEncoding         400
         │   └── InvalidCursor           400
         ├── NotFound                    404
         ├── Conflict                    409

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from server.handlers.paging import next_link
 from server.persistence.database import Database
 from server.services import processing
-from server.services.pagination import CursorCodec
+from server.services.pagination import cursor_codec
 from server.settings import Settings
 
 
@@ -39,7 +39,7 @@ async def list_records(
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     page, next_cursor = await db.read(
         processing.list_records,
-        codec=CursorCodec(settings.secret(), purpose="records"),
+        codec=cursor_codec(settings.secret(), "records"),
         user_id=user_id,
         limit=limit,
         cursor=cursor,

@@ -14,7 +14,7 @@ from server.persistence.database import Database
 from server.persistence.users import UserFilters
 from server.services import idempotency, users
 from server.services.idempotency import Reply
-from server.services.pagination import CursorCodec
+from server.services.pagination import cursor_codec
 from server.settings import Settings
 
 
@@ -82,7 +82,7 @@ async def list_users(
     )
     page, next_cursor = await db.read(
         users.list_users,
-        codec=CursorCodec(settings.secret(), purpose="users"),
+        codec=cursor_codec(settings.secret(), "users"),
         filters=filters,
         sort=sort,
         limit=limit,

@@ -7,6 +7,7 @@ was issued for; it is signed (itsdangerous) so that a client cannot forge or alt
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -39,3 +40,9 @@ class CursorCodec:
                 "The cursor belongs to other filters or another sort; start without a cursor."
             )
         return payload["p"]
+
+
+@lru_cache(maxsize=32)
+def cursor_codec(secret: str, purpose: str) -> CursorCodec:
+    """The codec for ``purpose``, made once per secret rather than once per request."""
+    return CursorCodec(secret, purpose=purpose)
