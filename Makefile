@@ -42,7 +42,7 @@ lint: setup ## ruff (lint + format check) and mypy
 	$(BIN)/mypy
 
 client: setup ## Regenerate generated_client/ from the spec
-	$(BIN)/openapi-python-client generate --path $(SPEC) --config spec/client-config.yml \
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/openapi-python-client generate --path $(SPEC) --config spec/client-config.yml \
 		--meta setup --output-path generated_client --overwrite
 	$(BIN)/pip install --quiet -e ./generated_client
 

@@ -1,27 +1,104 @@
-"""``python -m server [serve|migrate]``: serve the API with uvicorn, or apply migrations."""
+"""``python -m server [serve | migrate | clients ...]``: serve the API, apply migrations, or
+manage API clients (the way to create the first admin)::
+
+    python -m server clients create --name ops --scopes admin
+    python -m server clients list
+    python -m server clients revoke c_5f2b9c0e7a1d4e33
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import sys
+from collections.abc import Callable
+from typing import Any
 
 import uvicorn
 
 from server import migrate
+from server.errors import ApiProblem
+from server.persistence.database import Database
+from server.services import clients
+from server.services.pagination import cursor_codec
 from server.settings import Settings
 
 
-def main(argv: list[str] | None = None) -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m server")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
-    args = parser.parse_args(argv)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve the API with uvicorn (the default)")
+    commands.add_parser("migrate", help="apply database migrations")
+    manage = commands.add_parser("clients", help="create, list and revoke API clients")
+    actions = manage.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="register a client and print its secret once")
+    create.add_argument("--name", required=True)
+    create.add_argument(
+        "--scopes",
+        required=True,
+        help=f"space-separated, from: {' '.join(clients.SCOPES)} (admin implies all)",
+    )
+    actions.add_parser("list", help="every client, revoked ones included")
+    revoke = actions.add_parser("revoke", help="revoke a client's secret and tokens")
+    revoke.add_argument("client_id")
+    return parser
+
+
+def _run(settings: Settings, work: Callable[..., Any], **kwargs: Any) -> Any:
+    async def run() -> Any:
+        db = Database(settings.database_url, timeout=settings.database_timeout)
+        try:
+            return await db.write(work, **kwargs)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def _list_all(*, session: Any) -> list[Any]:
+    codec = cursor_codec("cli", "clients")
+    rows, cursor = clients.list_clients(session=session, codec=codec, limit=100, cursor=None)
+    while cursor is not None:
+        more, cursor = clients.list_clients(session=session, codec=codec, limit=100, cursor=cursor)
+        rows += more
+    return rows
+
+
+def manage_clients(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        if args.action == "create":
+            row, secret = _run(
+                settings, clients.create_client, name=args.name, scopes=args.scopes.split()
+            )
+            print(f"client_id:     {row.client_id}")
+            print(f"scopes:        {row.scopes}")
+            print(f"client_secret: {secret}")
+            print("Keep the secret now: it is stored only as a hash and cannot be shown again.")
+        elif args.action == "list":
+            for row in _run(settings, _list_all):
+                state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
+                print(f"{row.client_id}  {state:<24}  {row.name:<24}  {row.scopes}")
+        else:
+            row = _run(settings, clients.revoke_client, client_id=args.client_id)
+            print(f"revoked {row.client_id} at {row.revoked_at.isoformat()}")
+    except ApiProblem as problem:
+        print(f"error: {problem.detail}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     settings = Settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     if args.command == "migrate":
         migrate.upgrade(settings.database_url)
-        return
+        return 0
+    if args.command == "clients":
+        return manage_clients(args, settings)
     uvicorn.run(
         "server.asgi:app",
         host=settings.host,
@@ -33,7 +110,8 @@ def main(argv: list[str] | None = None) -> None:
         access_log=settings.environment != "production",
         timeout_graceful_shutdown=30,
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

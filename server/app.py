@@ -21,16 +21,18 @@ from connexion.http_facts import METHODS
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
-from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.spec import Specification
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 
 from server.dispatch import Dispatcher
 from server.errors import exception_handlers
-from server.middleware import DocsMiddleware, body_limit
+from server.middleware import DocsMiddleware, SecurityHeadersMiddleware, body_limit
 from server.persistence.database import Database
+from server.ratelimit import RateLimits
+from server.security import AccessControl, Authenticator, Guard, Tokens
 from server.services.idempotency import purge_expired_keys
 from server.settings import Settings
 from server.validation import RequestValidation
@@ -70,10 +72,45 @@ class AllowedMethods:
         return sorted(next((methods for regex, methods in self._routes if regex.match(path)), ()))
 
 
-def build_middlewares(settings: Settings) -> list[Any]:
+# Browsers may send these on cross-origin calls, and read these from the answers.
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "X-API-Key",
+    "Content-Type",
+    "Idempotency-Key",
+    "If-Match",
+    "If-None-Match",
+]
+CORS_RESPONSE_HEADERS = [
+    "ETag",
+    "Location",
+    "Link",
+    "Retry-After",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Idempotent-Replayed",
+    "WWW-Authenticate",
+]
+
+
+def build_middlewares(settings: Settings, guard: Guard) -> list[Any]:
     """Connexion's stack, trimmed: no per-request context vars, no Flask-era wrappers."""
     stack: list[Any] = [
+        partial(SecurityHeadersMiddleware, hsts=settings.environment == "production"),
         ServerErrorMiddleware,
+    ]
+    if settings.cors_allow_origins:
+        stack.append(
+            partial(
+                CORSMiddleware,
+                allow_origins=settings.cors_allow_origins,
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                allow_headers=CORS_REQUEST_HEADERS,
+                expose_headers=CORS_RESPONSE_HEADERS,
+                max_age=600,
+            )
+        )
+    stack += [
         partial(
             ExceptionMiddleware,
             handlers=exception_handlers(AllowedMethods(SPEC_DIR / SPEC_FILE)),
@@ -81,7 +118,7 @@ def build_middlewares(settings: Settings) -> list[Any]:
         body_limit(settings.max_body_bytes),
         DocsMiddleware,
         RoutingMiddleware,
-        SecurityMiddleware,
+        partial(AccessControl, guard=guard),
         RequestValidation,
     ]
     if settings.response_validation:
@@ -100,6 +137,11 @@ def create_app(settings: Settings | None = None) -> ContractApp:
         timeout=settings.database_timeout,
         sqlite_synchronous=settings.sqlite_synchronous,
     )
+    authenticator = Authenticator(
+        db=db, tokens=Tokens(settings), cache_seconds=settings.auth_cache_seconds
+    )
+    rate_limits = RateLimits(redis_url=settings.redis_url) if settings.rate_limit_enabled else None
+    guard = Guard(authenticator=authenticator, rate_limits=rate_limits, settings=settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -111,9 +153,9 @@ def create_app(settings: Settings | None = None) -> ContractApp:
 
     app = ContractApp(
         __name__,
-        resources={"db": db, "settings": settings},
+        resources={"db": db, "settings": settings, "authenticator": authenticator},
         lifespan=lifespan,
-        middlewares=build_middlewares(settings),
+        middlewares=build_middlewares(settings, guard),
         specification_dir=SPEC_DIR,
         strict_validation=True,
         validate_responses=settings.response_validation,

@@ -8,7 +8,8 @@ parser, takes the body the validation middleware already parsed, and serialises 
 result with orjson. Handlers keep Connexion's calling convention (named parameters in,
 ``body`` or ``(body, status[, headers])`` or a Starlette ``Response`` out), so they stay
 ordinary Connexion handlers. A handler may also ask, by parameter name, for one of the
-app's shared resources (``db``, ``settings``) or for the Starlette ``request``.
+app's shared resources (``db``, ``settings``, ...), for the Starlette ``request``, or for
+the ``principal`` that ``security.AccessControl`` authenticated.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from server.errors import NotFound
+from server.security import PRINCIPAL
 from server.validation import PARSED_BODY, parse_json, read_body
 
 Handler = Callable[..., Awaitable[Any]]
@@ -58,7 +60,7 @@ class Endpoint:
             raise TypeError(f"handler for {self.operation_id} must be `async def`")
         accepted = inspect.signature(self.handler).parameters
         spec_names = {p["name"] for p in operation.parameters}
-        clash = spec_names & set(resources)
+        clash = spec_names & {*resources, "request", "principal"}
         if clash:
             raise TypeError(f"{self.operation_id}: parameters {clash} shadow app resources")
         # Shared app resources (the database, the settings) the handler asks for by name.
@@ -69,6 +71,7 @@ class Endpoint:
             if p["in"] == "query" and "default" in p.get("schema", {}) and p["name"] in accepted
         }
         self._wants_request = "request" in accepted
+        self._wants_principal = "principal" in accepted
         self._body_name = operation.body_name(None) if operation.request_body else None
         if self._body_name not in accepted:
             self._body_name = None
@@ -108,6 +111,8 @@ class Endpoint:
                 kwargs[self._body_name] = parse_json(raw_body) if raw_body else None
         if self._wants_request:
             kwargs["request"] = Request(scope, receive)
+        if self._wants_principal:
+            kwargs["principal"] = scope.get(PRINCIPAL)
         return kwargs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

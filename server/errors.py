@@ -9,14 +9,19 @@ Every failure a client can see is one of these, rendered by the handlers at the 
         │   ├── ValidationFailed        400, with ``errors`` naming each offending field
         │   ├── MalformedJson           400
         │   ├── InvalidEncoding         400
-        │   └── InvalidCursor           400
-        ├── NotFound                    404
+        │   ├── InvalidCursor           400
+        │   └── OAuthError              400, with OAuth2's ``error`` code (token endpoint)
+        ├── Unauthorized                401, with ``WWW-Authenticate``
+        │   └── InvalidClient           401, OAuth2 ``invalid_client`` (token endpoint)
+        ├── Forbidden                   403, scope missing (``WWW-Authenticate`` names it)
+        ├── NotFound                    404, also for another client's resources
         ├── Conflict                    409
         │   └── IdempotencyInProgress   409
         ├── PreconditionFailed          412, with the current ``ETag``
         ├── PayloadTooLarge             413
         ├── UnsupportedMediaType        415
         ├── IdempotencyKeyReused        422
+        ├── TooManyRequests             429, with ``Retry-After`` and ``RateLimit`` fields
         └── DatabaseUnavailable         503, with ``Retry-After``
     starlette.HTTPException             router errors (405 with ``Allow``)
     Exception                           anything else: a bare 500, details only in the log
@@ -96,6 +101,75 @@ class InvalidEncoding(BadRequest):
 class InvalidCursor(BadRequest):
     default_title = "Invalid cursor"
     problem_type = TYPE_PREFIX + "invalid-cursor"
+
+
+class OAuthError(BadRequest):
+    """RFC 6749 §5.2 error of the token endpoint; ``error`` carries the OAuth2 code."""
+
+    default_title = "Token request refused"
+    problem_type = TYPE_PREFIX + "oauth-error"
+
+    def __init__(self, error: str, detail: str) -> None:
+        super().__init__(detail, ext={"error": error, "error_description": detail})
+
+
+REALM = "contract-api"
+
+
+class Unauthorized(ApiProblem):
+    """No credential, or one that does not hold (unknown, revoked, expired, forged)."""
+
+    status_code = 401
+    default_title = "Unauthorized"
+    problem_type = TYPE_PREFIX + "unauthorized"
+
+    def __init__(self, detail: str, *, error: str | None = None) -> None:
+        # RFC 6750 §3: no error code when no credential was sent at all.
+        challenge = f'Bearer realm="{REALM}"'
+        if error:
+            challenge += f', error="{error}", error_description="{detail}"'
+        super().__init__(
+            detail, headers={"WWW-Authenticate": f'{challenge}, ApiKey realm="{REALM}"'}
+        )
+
+
+class InvalidClient(ApiProblem):
+    status_code = 401
+    default_title = "Client authentication failed"
+    problem_type = TYPE_PREFIX + "oauth-error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            detail,
+            headers={"WWW-Authenticate": f'Basic realm="{REALM}"'},
+            ext={"error": "invalid_client", "error_description": detail},
+        )
+
+
+class Forbidden(ApiProblem):
+    status_code = 403
+    default_title = "Forbidden"
+    problem_type = TYPE_PREFIX + "insufficient-scope"
+
+    def __init__(self, detail: str, *, required_scopes: list[str]) -> None:
+        scope = " ".join(required_scopes)
+        super().__init__(
+            detail,
+            headers={
+                "WWW-Authenticate": (
+                    f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"'
+                )
+            },
+        )
+
+
+class TooManyRequests(ApiProblem):
+    status_code = 429
+    default_title = "Too Many Requests"
+    problem_type = TYPE_PREFIX + "rate-limited"
+
+    def __init__(self, detail: str, *, headers: Mapping[str, str]) -> None:
+        super().__init__(detail, headers=headers)
 
 
 class NotFound(ApiProblem):

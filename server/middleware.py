@@ -91,3 +91,54 @@ class DocsMiddleware(SwaggerUIMiddleware):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+class SecurityHeadersMiddleware:
+    """Headers every response carries (OWASP's REST list), set once at the edge.
+
+    API answers are data, never documents: no sniffing, no framing, no caching by default
+    (a handler may set its own ``Cache-Control``). HTML (Swagger UI) gets everything but
+    the ``default-src 'none'`` policy, which would stop its scripts.
+    """
+
+    _COMMON = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+    )
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+        self.app = app
+        common = list(self._COMMON)
+        if hsts:
+            common.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+        self._api = [
+            *common,
+            (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+        ]
+        self._html = [*common, (b"content-security-policy", b"frame-ancestors 'none'")]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                content_type = b""
+                has_cache_control = False
+                for name, value in headers:
+                    name = name.lower()
+                    if name == b"content-type":
+                        content_type = value
+                    elif name == b"cache-control":
+                        has_cache_control = True
+                headers.extend(self._html if content_type.startswith(b"text/html") else self._api)
+                # Data is private to its caller; the docs' static files may be cached.
+                if not has_cache_control and (not content_type or b"json" in content_type):
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import secrets
 from functools import cached_property
-from typing import Literal
+from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field, SecretStr
+from limits import parse_many
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "APP_"
+PLACEHOLDER_SECRET = "change-me"
+MIN_SECRET_CHARS = 32
 
 
 class Settings(BaseSettings):
@@ -58,10 +62,104 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None,
         description=(
-            "Signs pagination cursors. Unset: a random key per process, so cursors do not "
-            "survive a restart or cross instances; set it when running several."
+            "Signs pagination cursors and (HS256) access tokens. Required, at least 32 "
+            "characters and not the placeholder outside development. Unset in development: "
+            "a random key per process, so cursors and tokens do not survive a restart."
         ),
     )
+
+    # Authentication (see server/security.py).
+    jwt_algorithm: Literal["HS256", "RS256"] = Field(
+        default="HS256",
+        description="The one algorithm access tokens are signed and accepted with.",
+    )
+    jwt_private_key_file: Path | None = Field(
+        default=None, description="PEM RSA private key that signs tokens (RS256)."
+    )
+    jwt_public_key_file: Path | None = Field(
+        default=None, description="PEM RSA public key that verifies tokens (RS256)."
+    )
+    jwt_issuer: str = Field(default="contract-api", min_length=1)
+    jwt_audience: str = Field(default="contract-api", min_length=1)
+    access_token_seconds: int = Field(
+        default=900, ge=30, le=86400, description="Lifetime of an access token."
+    )
+    jwt_leeway_seconds: int = Field(
+        default=10, ge=0, le=300, description="Clock skew tolerated on exp, nbf and iat."
+    )
+    auth_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=300,
+        description=(
+            "How long a verified client is trusted without asking the database again; a "
+            "revoked key stops working on every instance within this bound."
+        ),
+    )
+
+    # Rate limiting (see server/ratelimit.py); limits' notation, e.g. "100/minute;2000/hour".
+    rate_limit_enabled: bool = True
+    rate_limit: str = Field(default="600/minute", description="Per authenticated client.")
+    rate_limit_anonymous: str = Field(
+        default="120/minute", description="Per client IP, for calls without a credential."
+    )
+    rate_limit_token: str = Field(
+        default="20/minute", description="Per client IP, for POST /api/oauth/token."
+    )
+    rate_limit_clients: dict[str, str] = Field(
+        default_factory=dict,
+        description='Per-client overrides, as JSON: {"<client_id>": "5000/minute"}.',
+    )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("APP_REDIS_URL", "REDIS_URL"),
+        description=(
+            "redis://host:port/db: rate-limit budgets shared by every instance. Unset: "
+            "counted in each process's memory."
+        ),
+    )
+    trust_forwarded_for: bool = Field(
+        default=False,
+        description="Take the client IP from X-Forwarded-For (only behind a trusted proxy).",
+    )
+
+    # Browser access.
+    cors_allow_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (JSON list); none by default.",
+    )
+
+    @field_validator("rate_limit", "rate_limit_anonymous", "rate_limit_token")
+    @classmethod
+    def _valid_limit(cls, value: str) -> str:
+        _parse_limits(value)
+        return value
+
+    @field_validator("rate_limit_clients")
+    @classmethod
+    def _valid_client_limits(cls, value: dict[str, str]) -> dict[str, str]:
+        for limit in value.values():
+            _parse_limits(limit)
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_secrets(self) -> Self:
+        if self.environment != "development":
+            secret = self.secret_key.get_secret_value() if self.secret_key else ""
+            if secret == PLACEHOLDER_SECRET or len(secret) < MIN_SECRET_CHARS:
+                raise ValueError(
+                    f"APP_SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_SECRET_CHARS} characters (not the placeholder) outside "
+                    "development; generate one with: python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(32))'"
+                )
+        if self.jwt_algorithm == "RS256" and not (
+            self.jwt_private_key_file and self.jwt_public_key_file
+        ):
+            raise ValueError(
+                "RS256 needs APP_JWT_PRIVATE_KEY_FILE and APP_JWT_PUBLIC_KEY_FILE (PEM files)."
+            )
+        return self
 
     @cached_property
     def _random_secret(self) -> str:
@@ -76,3 +174,12 @@ class Settings(BaseSettings):
         if self.validate_responses is not None:
             return self.validate_responses
         return self.environment != "production"
+
+
+def _parse_limits(value: str) -> None:
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a rate limit; write e.g. '100/minute' or '10/second;500/hour'"
+        ) from None

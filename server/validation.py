@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import jsonschema_rs
 import orjson
@@ -171,7 +172,9 @@ class JsonBodySchema:
             if self.required:
                 raise ValidationFailed([{"field": "body", "message": "a JSON body is required"}])
             return None
-        value = parse_json(body)
+        return self.validate(parse_json(body))
+
+    def validate(self, value: Any) -> Any:
         if (value is None and self.nullable) or self._validator.is_valid(value):
             return value
         errors: dict[tuple[str, str], dict[str, str]] = {}
@@ -181,6 +184,27 @@ class JsonBodySchema:
             if len(errors) >= MAX_REPORTED_ERRORS:
                 break
         raise ValidationFailed(sorted(errors.values(), key=lambda e: e["field"]))
+
+
+class FormBodySchema(JsonBodySchema):
+    """An ``application/x-www-form-urlencoded`` body, as a dict of strings, checked like JSON."""
+
+    def check(self, body: bytes) -> Any:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidEncoding("The request body is not valid UTF-8.") from None
+        fields: dict[str, str] = {}
+        for name, value in parse_qsl(text, keep_blank_values=True):
+            if name in fields:  # RFC 6749 §3.1: parameters must not be repeated
+                raise ValidationFailed([{"field": name[:100], "message": "must not be repeated"}])
+            fields[name] = value
+        if not fields and self.required:
+            raise ValidationFailed([{"field": "body", "message": "a form body is required"}])
+        return self.validate(fields)
+
+
+FORM = "application/x-www-form-urlencoded"
 
 
 def split_media_type(content_type: str) -> tuple[str, str | None]:
@@ -307,10 +331,14 @@ class CompiledValidationOperation(RequestValidationOperation):
                     required=required,
                     nullable=is_nullable(operation.body_definition(mime_type)),
                 )
+            elif schema and mime_type == FORM:
+                self._json_bodies[mime_type] = FormBodySchema(
+                    schema, required=required, nullable=False
+                )
         self._form_validators = {
             mime_type: VALIDATOR_MAP["body"][mime_type]  # type: ignore[index]
             for mime_type in self._consumes
-            if not _is_json(mime_type) and mime_type in VALIDATOR_MAP["body"]  # type: ignore[operator]
+            if not _is_json(mime_type) and mime_type != FORM and mime_type in VALIDATOR_MAP["body"]  # type: ignore[operator]
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -343,7 +371,11 @@ class CompiledValidationOperation(RequestValidationOperation):
         json_body = self._json_bodies.get(mime_type)
         if json_body is not None:
             if encoding not in (None, "utf-8", "utf8"):
-                raise UnsupportedMediaType("JSON bodies must be UTF-8 encoded.")
+                raise UnsupportedMediaType(
+                    "JSON bodies must be UTF-8 encoded."
+                    if _is_json(mime_type)
+                    else "Form bodies must be UTF-8 encoded."
+                )
             scope[PARSED_BODY] = json_body.check(body)
         elif mime_type in self._form_validators:
             validator = self._form_validators[mime_type](

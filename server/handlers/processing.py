@@ -9,16 +9,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.persistence.database import Database
+from server.security import Principal
 from server.services import idempotency, processing
 from server.services.idempotency import Reply
 
 
 async def process_data(
-    body: dict[str, int], db: Database, request: Request, idempotency_key: str | None = None
+    body: dict[str, int],
+    db: Database,
+    request: Request,
+    principal: Principal,
+    idempotency_key: str | None = None,
 ) -> Response:
     def work(session: Session) -> Reply:
         record, result = processing.process_and_store(
             session=session,
+            owner=principal.client_id,
             user_id=body["user_id"],
             item_id=body["item_id"],
             quantity=body["quantity"],
@@ -34,7 +40,7 @@ async def process_data(
 
     return await idempotency.run_once(
         db=db,
-        scope="process_data",
+        scope=idempotency.scope_for(principal.client_id, "process_data"),
         key=idempotency_key,
         payload=body,
         instance=request.scope["path"],

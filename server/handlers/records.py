@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from server.handlers.paging import next_link
 from server.persistence.database import Database
+from server.security import Principal
 from server.services import processing
 from server.services.pagination import cursor_codec
 from server.settings import Settings
@@ -25,14 +26,16 @@ def representation(record: Row[Any]) -> dict[str, Any]:
     }
 
 
-async def get_record(record_id: int, db: Database) -> dict[str, Any]:
-    return representation(await db.read(processing.get_record, record_id=record_id))
+async def get_record(record_id: int, db: Database, principal: Principal) -> dict[str, Any]:
+    record = await db.read(processing.get_record, tenant=principal.tenant, record_id=record_id)
+    return representation(record)
 
 
 async def list_records(
     db: Database,
     settings: Settings,
     request: Request,
+    principal: Principal,
     user_id: int | None = None,
     limit: int = 20,
     cursor: str | None = None,
@@ -40,6 +43,7 @@ async def list_records(
     page, next_cursor = await db.read(
         processing.list_records,
         codec=cursor_codec(settings.secret(), "records"),
+        tenant=principal.tenant,
         user_id=user_id,
         limit=limit,
         cursor=cursor,

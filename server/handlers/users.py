@@ -12,6 +12,7 @@ from starlette.responses import Response
 from server.handlers.paging import next_link
 from server.persistence.database import Database
 from server.persistence.users import UserFilters
+from server.security import Principal
 from server.services import idempotency, users
 from server.services.idempotency import Reply
 from server.services.pagination import cursor_codec
@@ -34,11 +35,19 @@ def _with_etag(user: Row[Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 async def create_user(
-    body: dict[str, Any], db: Database, request: Request, idempotency_key: str | None = None
+    body: dict[str, Any],
+    db: Database,
+    request: Request,
+    principal: Principal,
+    idempotency_key: str | None = None,
 ) -> Response:
     def work(session: Session) -> Reply:
         user = users.create_user(
-            session=session, name=body["name"], email=body["email"], age=body.get("age")
+            session=session,
+            owner=principal.client_id,
+            name=body["name"],
+            email=body["email"],
+            age=body.get("age"),
         )
         location = f"{request.scope['path'].rstrip('/')}/{user.id}"
         return Reply.json(
@@ -47,7 +56,7 @@ async def create_user(
 
     return await idempotency.run_once(
         db=db,
-        scope="create_user",
+        scope=idempotency.scope_for(principal.client_id, "create_user"),
         key=idempotency_key,
         payload=body,
         instance=request.scope["path"],
@@ -56,9 +65,9 @@ async def create_user(
 
 
 async def get_user(
-    user_id: int, db: Database, if_none_match: str | None = None
+    user_id: int, db: Database, principal: Principal, if_none_match: str | None = None
 ) -> Response | tuple[dict[str, Any], int, dict[str, str]]:
-    user = await db.read(users.get_user, user_id=user_id)
+    user = await db.read(users.get_user, tenant=principal.tenant, user_id=user_id)
     tag = users.etag(user)
     if if_none_match is not None and users.etag_matches(if_none_match, tag, weak=True):
         return Response(status_code=304, headers={"ETag": tag})
@@ -69,6 +78,7 @@ async def list_users(
     db: Database,
     settings: Settings,
     request: Request,
+    principal: Principal,
     name_contains: str | None = None,
     email: str | None = None,
     min_age: int | None = None,
@@ -78,7 +88,11 @@ async def list_users(
     cursor: str | None = None,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     filters = UserFilters(
-        name_contains=name_contains, email=email, min_age=min_age, max_age=max_age
+        owner=principal.tenant,
+        name_contains=name_contains,
+        email=email,
+        min_age=min_age,
+        max_age=max_age,
     )
     page, next_cursor = await db.read(
         users.list_users,
@@ -93,10 +107,15 @@ async def list_users(
 
 
 async def replace_user(
-    user_id: int, body: dict[str, Any], db: Database, if_match: str | None = None
+    user_id: int,
+    body: dict[str, Any],
+    db: Database,
+    principal: Principal,
+    if_match: str | None = None,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     user = await db.write(
         users.replace_user,
+        tenant=principal.tenant,
         user_id=user_id,
         if_match=if_match,
         name=body["name"],
@@ -107,12 +126,24 @@ async def replace_user(
 
 
 async def update_user(
-    user_id: int, body: dict[str, Any], db: Database, if_match: str | None = None
+    user_id: int,
+    body: dict[str, Any],
+    db: Database,
+    principal: Principal,
+    if_match: str | None = None,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    user = await db.write(users.update_user, user_id=user_id, if_match=if_match, patch=body)
+    user = await db.write(
+        users.update_user,
+        tenant=principal.tenant,
+        user_id=user_id,
+        if_match=if_match,
+        patch=body,
+    )
     return _with_etag(user)
 
 
-async def delete_user(user_id: int, db: Database, if_match: str | None = None) -> Response:
-    await db.write(users.delete_user, user_id=user_id, if_match=if_match)
+async def delete_user(
+    user_id: int, db: Database, principal: Principal, if_match: str | None = None
+) -> Response:
+    await db.write(users.delete_user, tenant=principal.tenant, user_id=user_id, if_match=if_match)
     return Response(status_code=204)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     TypeDecorator,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -32,8 +33,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+OWNER_LENGTH = 40
+
+
 class Base(DeclarativeBase):
     pass
+
+
+class ApiClient(Base):
+    """A caller of the API: its scopes and the SHA-256 of its secret (never the secret)."""
+
+    __tablename__ = "api_clients"
+
+    client_id: Mapped[str] = mapped_column(String(OWNER_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    scopes: Mapped[str] = mapped_column(String(500))  # space-separated, as in OAuth2
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_api_clients_created_at", "created_at", "client_id"),)
 
 
 class User(Base):
@@ -41,13 +60,18 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
     age: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The client that created the row; NULL for rows older than clients (admins only).
+    owner: Mapped[str | None] = mapped_column(String(OWNER_LENGTH))
 
     __table_args__ = (
+        UniqueConstraint("owner", "email", name="uq_users_owner_email"),
+        Index("ix_users_owner_created_at_id", "owner", "created_at", "id"),
+        Index("ix_users_owner_name_id", "owner", "name", "id"),
         Index("ix_users_created_at_id", "created_at", "id"),
         Index("ix_users_name_id", "name", "id"),
         Index("ix_users_age", "age"),
@@ -65,9 +89,11 @@ class Record(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     processed_quantity: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    owner: Mapped[str | None] = mapped_column(String(OWNER_LENGTH))
 
     __table_args__ = (
         Index("ix_records_user_id_id", "user_id", "id"),
+        Index("ix_records_owner_id", "owner", "id"),
         {"sqlite_autoincrement": True},
     )
 

@@ -13,12 +13,14 @@ from server.persistence.models import Record
 records = cast(Table, Record.__table__)
 # Built once: constructing a statement costs more than running it on SQLite.
 _BY_ID = select(records).where(records.c.id == bindparam("record_id"))
+_BY_ID_OWNED = _BY_ID.where(records.c.owner == bindparam("owner"))
 _INSERT = insert(records).returning(*records.c)
 
 
 def add(
     session: Session,
     *,
+    owner: str,
     user_id: int,
     item_id: int,
     quantity: int,
@@ -26,6 +28,7 @@ def add(
     now: datetime,
 ) -> Row[Any]:
     values = {
+        "owner": owner,
         "user_id": user_id,
         "item_id": item_id,
         "quantity": quantity,
@@ -35,15 +38,25 @@ def add(
     return session.execute(_INSERT, values).one()
 
 
-def get(session: Session, record_id: int) -> Row[Any] | None:
-    return session.execute(_BY_ID, {"record_id": record_id}).one_or_none()
+def get(session: Session, record_id: int, *, owner: str | None) -> Row[Any] | None:
+    """The record, if it exists and (unless ``owner`` is None) belongs to ``owner``."""
+    if owner is None:
+        return session.execute(_BY_ID, {"record_id": record_id}).one_or_none()
+    return session.execute(_BY_ID_OWNED, {"record_id": record_id, "owner": owner}).one_or_none()
 
 
 def page(
-    session: Session, *, user_id: int | None, before_id: int | None, limit: int
+    session: Session,
+    *,
+    owner: str | None,
+    user_id: int | None,
+    before_id: int | None,
+    limit: int,
 ) -> list[Row[Any]]:
-    """Newest first (by id), starting below ``before_id``."""
+    """Newest first (by id), starting below ``before_id``; only ``owner``'s unless None."""
     query = select(records)
+    if owner is not None:
+        query = query.where(records.c.owner == owner)
     if user_id is not None:
         query = query.where(records.c.user_id == user_id)
     if before_id is not None:

@@ -20,11 +20,13 @@ users = cast(Table, User.__table__)
 SORT_COLUMNS = {"created_at": users.c.created_at, "name": users.c.name}
 # Built once: constructing a statement costs more than running it on SQLite.
 _BY_ID = select(users).where(users.c.id == bindparam("user_id"))
+_BY_ID_OWNED = _BY_ID.where(users.c.owner == bindparam("owner"))
 _INSERT = insert(users).returning(*users.c)
 
 
 @dataclass(frozen=True)
 class UserFilters:
+    owner: str | None = None  # None: every owner's users (admins)
     name_contains: str | None = None
     email: str | None = None
     min_age: int | None = None
@@ -32,19 +34,25 @@ class UserFilters:
 
 
 def _duplicate_email(email: str) -> Conflict:
+    # Unique per owner: another client's users never make this fire.
     return Conflict(f"A user with the email {email[:254]!r} already exists.")
 
 
-def add(session: Session, *, name: str, email: str, age: int | None, now: datetime) -> Row[Any]:
-    values = {"name": name, "email": email, "age": age, "version": 1}
+def add(
+    session: Session, *, owner: str, name: str, email: str, age: int | None, now: datetime
+) -> Row[Any]:
+    values = {"owner": owner, "name": name, "email": email, "age": age, "version": 1}
     try:
         return session.execute(_INSERT, {**values, "created_at": now, "updated_at": now}).one()
     except IntegrityError:
         raise _duplicate_email(email) from None
 
 
-def get(session: Session, user_id: int) -> Row[Any] | None:
-    return session.execute(_BY_ID, {"user_id": user_id}).one_or_none()
+def get(session: Session, user_id: int, *, owner: str | None) -> Row[Any] | None:
+    """The user, if it exists and (unless ``owner`` is None) belongs to ``owner``."""
+    if owner is None:
+        return session.execute(_BY_ID, {"user_id": user_id}).one_or_none()
+    return session.execute(_BY_ID_OWNED, {"user_id": user_id, "owner": owner}).one_or_none()
 
 
 def page(
@@ -59,6 +67,8 @@ def page(
     """One page in (sort column, id) order, starting after the keyset ``after``."""
     column = SORT_COLUMNS[sort]
     query = select(users)
+    if filters.owner is not None:
+        query = query.where(users.c.owner == filters.owner)
     if filters.name_contains is not None:
         query = query.where(
             func.lower(users.c.name).contains(filters.name_contains.lower(), autoescape=True)

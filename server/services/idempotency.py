@@ -60,6 +60,11 @@ class IdempotencyPolicy:
     stale_after: timedelta = timedelta(seconds=60)
 
 
+def scope_for(client_id: str, operation: str) -> str:
+    """Keys are per client and per operation: two clients never share one."""
+    return f"{operation}:{client_id}"
+
+
 def fingerprint(operation: str, payload: Any) -> str:
     canonical = orjson.dumps([operation, payload], option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()

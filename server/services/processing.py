@@ -19,12 +19,13 @@ def process_record(*, user_id: int, item_id: int, quantity: int) -> dict[str, in
 
 
 def process_and_store(
-    *, session: Session, user_id: int, item_id: int, quantity: int
+    *, session: Session, owner: str, user_id: int, item_id: int, quantity: int
 ) -> tuple[Row[Any], dict[str, int]]:
     """Process a record and store it; return the stored row and the processed result."""
     result = process_record(user_id=user_id, item_id=item_id, quantity=quantity)
     record = repository.add(
         session,
+        owner=owner,
         user_id=user_id,
         item_id=item_id,
         quantity=quantity,
@@ -34,9 +35,9 @@ def process_and_store(
     return record, result
 
 
-def get_record(*, session: Session, record_id: int) -> Row[Any]:
-    """The stored record, or 404."""
-    record = repository.get(session, record_id)
+def get_record(*, session: Session, tenant: str | None, record_id: int) -> Row[Any]:
+    """The stored record, or 404 (also when it is another client's)."""
+    record = repository.get(session, record_id, owner=tenant)
     if record is None:
         raise NotFound(f"There is no record {record_id}.")
     return record
@@ -46,19 +47,22 @@ def list_records(
     *,
     session: Session,
     codec: CursorCodec,
+    tenant: str | None,
     user_id: int | None,
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Row[Any]], str | None]:
     """One page of records, newest first, and the cursor of the next page."""
-    query = {"user_id": user_id}
+    query = {"user_id": user_id, "tenant": tenant}
     before_id = None
     if cursor is not None:
         position = codec.decode(cursor, query=query)
         if len(position) != 1 or not isinstance(position[0], int):
             raise InvalidCursor("The cursor is not one this service issued.")
         before_id = position[0]
-    rows = repository.page(session, user_id=user_id, before_id=before_id, limit=limit + 1)
+    rows = repository.page(
+        session, owner=tenant, user_id=user_id, before_id=before_id, limit=limit + 1
+    )
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

@@ -1,4 +1,8 @@
-"""The rules for users: unique emails, optimistic concurrency with versions, pagination."""
+"""The rules for users: unique emails, optimistic concurrency with versions, pagination.
+
+Every function that reads takes ``tenant``: the client whose users are visible, or None for
+an admin, who sees every client's. Another client's user is simply not there (404).
+"""
 
 from __future__ import annotations
 
@@ -40,8 +44,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _existing(session: Session, user_id: int) -> Row[Any]:
-    user = repository.get(session, user_id)
+def _existing(session: Session, user_id: int, tenant: str | None) -> Row[Any]:
+    user = repository.get(session, user_id, owner=tenant)
     if user is None:
         raise NotFound(f"There is no user {user_id}.")
     return user
@@ -54,14 +58,16 @@ def _check_if_match(user: Row[Any], if_match: str | None) -> None:
         )
 
 
-def create_user(*, session: Session, name: str, email: str, age: int | None) -> Row[Any]:
-    """Store a new user; 409 if the email is taken."""
-    return repository.add(session, name=name, email=email.lower(), age=age, now=_now())
+def create_user(
+    *, session: Session, owner: str, name: str, email: str, age: int | None
+) -> Row[Any]:
+    """Store a new user of ``owner``; 409 if ``owner`` already has a user with this email."""
+    return repository.add(session, owner=owner, name=name, email=email.lower(), age=age, now=_now())
 
 
-def get_user(*, session: Session, user_id: int) -> Row[Any]:
+def get_user(*, session: Session, tenant: str | None, user_id: int) -> Row[Any]:
     """The user, or 404."""
-    return _existing(session, user_id)
+    return _existing(session, user_id, tenant)
 
 
 def list_users(
@@ -102,6 +108,7 @@ def list_users(
 def replace_user(
     *,
     session: Session,
+    tenant: str | None,
     user_id: int,
     if_match: str | None,
     name: str,
@@ -109,27 +116,37 @@ def replace_user(
     age: int | None,
 ) -> Row[Any]:
     """Replace every writable field; 404, 409 on a taken email, 412 on a stale If-Match."""
-    return _change(session, user_id, if_match, {"name": name, "email": email.lower(), "age": age})
+    values = {"name": name, "email": email.lower(), "age": age}
+    return _change(session, tenant, user_id, if_match, values)
 
 
 def update_user(
-    *, session: Session, user_id: int, if_match: str | None, patch: dict[str, Any]
+    *,
+    session: Session,
+    tenant: str | None,
+    user_id: int,
+    if_match: str | None,
+    patch: dict[str, Any],
 ) -> Row[Any]:
     """Apply a JSON merge patch (the schema allows only name, email, age; age may be null)."""
     values = dict(patch)
     if "email" in values:
         values["email"] = values["email"].lower()
-    return _change(session, user_id, if_match, values)
+    return _change(session, tenant, user_id, if_match, values)
 
 
 def _change(
-    session: Session, user_id: int, if_match: str | None, values: dict[str, Any]
+    session: Session,
+    tenant: str | None,
+    user_id: int,
+    if_match: str | None,
+    values: dict[str, Any],
 ) -> Row[Any]:
     # Optimistic concurrency: the UPDATE only applies to the version we checked, so two
     # writers can never both win. A lost race is re-read and re-checked: with a stale
     # If-Match that is a 412, without one the change is simply retried.
     for _ in range(MAX_PATCH_ATTEMPTS):
-        user = _existing(session, user_id)
+        user = _existing(session, user_id, tenant)
         _check_if_match(user, if_match)
         if not values:
             return user
@@ -139,19 +156,21 @@ def _change(
         if updated is not None:
             return updated
     raise PreconditionFailed(
-        "The user keeps changing; retry.", etag=etag(_existing(session, user_id))
+        "The user keeps changing; retry.", etag=etag(_existing(session, user_id, tenant))
     )
 
 
-def delete_user(*, session: Session, user_id: int, if_match: str | None) -> None:
+def delete_user(
+    *, session: Session, tenant: str | None, user_id: int, if_match: str | None
+) -> None:
     """Delete; 404 if absent, 412 on a stale If-Match."""
-    user = _existing(session, user_id)
+    user = _existing(session, user_id, tenant)
     _check_if_match(user, if_match)
     deleted = repository.delete_if_version(
         session, user_id=user_id, version=user.version if if_match is not None else None
     )
     if not deleted:
-        current = repository.get(session, user_id)
+        current = repository.get(session, user_id, owner=tenant)
         if current is None:
             raise NotFound(f"There is no user {user_id}.")
         raise PreconditionFailed("The user changed since you read it.", etag=etag(current))

@@ -1,5 +1,9 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .client import Client
+from .client_created import ClientCreated
+from .client_input import ClientInput
+from .client_page import ClientPage
 from .field_error import FieldError
 from .greeting import Greeting
 from .list_users_sort import ListUsersSort
@@ -10,12 +14,20 @@ from .process_response_status import ProcessResponseStatus
 from .process_result import ProcessResult
 from .record import Record
 from .record_page import RecordPage
+from .scope import Scope
+from .token_request import TokenRequest
+from .token_response import TokenResponse
+from .token_response_token_type import TokenResponseTokenType
 from .user import User
 from .user_input import UserInput
 from .user_page import UserPage
 from .user_patch import UserPatch
 
 __all__ = (
+    "Client",
+    "ClientCreated",
+    "ClientInput",
+    "ClientPage",
     "FieldError",
     "Greeting",
     "ListUsersSort",
@@ -26,6 +38,10 @@ __all__ = (
     "ProcessResult",
     "Record",
     "RecordPage",
+    "Scope",
+    "TokenRequest",
+    "TokenResponse",
+    "TokenResponseTokenType",
     "User",
     "UserInput",
     "UserPage",

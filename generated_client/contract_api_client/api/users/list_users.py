@@ -64,10 +64,25 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_400
 
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 405:
         response_405 = Problem.from_dict(response.json())
 
         return response_405
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
@@ -91,7 +106,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     name_contains: str | Unset = UNSET,
     email: str | Unset = UNSET,
     min_age: int | Unset = UNSET,
@@ -141,7 +156,7 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     name_contains: str | Unset = UNSET,
     email: str | Unset = UNSET,
     min_age: int | Unset = UNSET,
@@ -186,7 +201,7 @@ def sync(
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     name_contains: str | Unset = UNSET,
     email: str | Unset = UNSET,
     min_age: int | Unset = UNSET,
@@ -234,7 +249,7 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     name_contains: str | Unset = UNSET,
     email: str | Unset = UNSET,
     min_age: int | Unset = UNSET,

@@ -1,0 +1,57 @@
+"""Handlers for the ``clients`` tag (admin only: the spec requires the ``admin`` scope)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.handlers.paging import next_link
+from server.persistence.database import Database
+from server.security import Authenticator
+from server.services import clients
+from server.services.pagination import cursor_codec
+from server.settings import Settings
+
+
+def representation(client: Row[Any]) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "scopes": client.scopes.split(),
+        "created_at": client.created_at.isoformat(),
+        "revoked_at": client.revoked_at.isoformat() if client.revoked_at else None,
+    }
+
+
+async def list_clients(
+    db: Database, settings: Settings, request: Request, limit: int = 20, cursor: str | None = None
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    page, next_cursor = await db.read(
+        clients.list_clients,
+        codec=cursor_codec(settings.secret(), "clients"),
+        limit=limit,
+        cursor=cursor,
+    )
+    body = {"items": [representation(c) for c in page], "next_cursor": next_cursor}
+    return body, 200, next_link(request, next_cursor)
+
+
+async def create_client(
+    body: dict[str, Any], db: Database, request: Request
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    client, secret = await db.write(clients.create_client, name=body["name"], scopes=body["scopes"])
+    location = f"{request.scope['path'].rstrip('/')}/{client.client_id}"
+    return {**representation(client), "client_secret": secret}, 201, {"Location": location}
+
+
+async def get_client(client_id: str, db: Database) -> dict[str, Any]:
+    return representation(await db.read(clients.get_client, client_id=client_id))
+
+
+async def revoke_client(client_id: str, db: Database, authenticator: Authenticator) -> Response:
+    await db.write(clients.revoke_client, client_id=client_id)
+    authenticator.forget(client_id)  # at once here; other instances within the cache bound
+    return Response(status_code=204)

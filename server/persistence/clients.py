@@ -1,0 +1,52 @@
+"""SQL for the ``api_clients`` table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, bindparam, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from server.persistence.models import ApiClient
+
+clients = cast(Table, ApiClient.__table__)
+_BY_ID = select(clients).where(clients.c.client_id == bindparam("client_id"))
+_INSERT = insert(clients).returning(*clients.c)
+
+
+def add(
+    session: Session, *, client_id: str, name: str, scopes: str, secret_hash: str, now: datetime
+) -> Row[Any]:
+    values = {
+        "client_id": client_id,
+        "name": name,
+        "scopes": scopes,
+        "secret_hash": secret_hash,
+        "created_at": now,
+        "revoked_at": None,
+    }
+    return session.execute(_INSERT, values).one()
+
+
+def get(session: Session, client_id: str) -> Row[Any] | None:
+    return session.execute(_BY_ID, {"client_id": client_id}).one_or_none()
+
+
+def page(session: Session, *, after: tuple[datetime, str] | None, limit: int) -> list[Row[Any]]:
+    """Oldest first, by (created_at, client_id), starting after the keyset ``after``."""
+    query = select(clients)
+    if after is not None:
+        query = query.where(tuple_(clients.c.created_at, clients.c.client_id) > after)
+    order = (clients.c.created_at.asc(), clients.c.client_id.asc())
+    return list(session.execute(query.order_by(*order).limit(limit)).all())
+
+
+def revoke(session: Session, *, client_id: str, now: datetime) -> Row[Any] | None:
+    """Mark the client revoked (once: a second revocation keeps the first time)."""
+    session.execute(
+        update(clients)
+        .where(clients.c.client_id == client_id, clients.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return get(session, client_id)

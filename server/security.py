@@ -1,0 +1,407 @@
+"""Who is calling and what they may do, checked through Connexion's security handlers.
+
+The spec's security schemes name the two verifier functions below: ``api_key_info``
+(``X-API-Key``) and ``token_info`` (``Authorization: Bearer <JWT>`` from the OAuth2
+client-credentials flow). Each returns Connexion's token-info dict or raises a problem:
+401 ``Unauthorized`` for a missing, unknown, revoked, expired or forged credential, 403
+``Forbidden`` for a valid one without the operation's scope.
+
+OpenAPI 3.0 lets only OAuth2 requirements list scopes, so each operation names its scope
+once, in its OAuth2 requirement; ``AccessControl`` holds API keys to the same list. The
+``admin`` scope implies every other scope, and an admin sees every client's data.
+
+Verified clients are cached in memory for ``auth_cache_seconds``: no request pays a
+database round trip for its credential, and a revocation takes effect on every instance
+within that bound (at once on the instance that revoked).
+
+``AccessControl`` also applies the rate limit: per client once authenticated, per IP for
+anonymous calls and for calls whose credential failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
+from typing import Any
+
+import jwt
+from cachetools import TTLCache
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest
+from connexion.middleware.security import SecurityAPI, SecurityMiddleware, SecurityOperation
+from connexion.operations import AbstractOperation
+from connexion.security import (
+    ApiKeySecurityHandler,
+    OAuthSecurityHandler,
+    SecurityHandlerFactory,
+)
+from connexion.utils import inspect_function_arguments
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.errors import Forbidden, InvalidClient, Unauthorized
+from server.persistence.database import Database
+from server.ratelimit import Policy, RateLimits
+from server.services import clients
+from server.settings import Settings
+
+PRINCIPAL = "contract_api.principal"
+"""Scope key under which the authenticated ``Principal`` reaches the dispatcher."""
+_AUTHENTICATOR = "contract_api.authenticator"
+
+TOKEN_OPERATION = "issue_token"
+INVALID_TOKEN = "invalid_token"  # RFC 6750 §3.1 error code
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated client and the scopes this request was granted."""
+
+    client_id: str
+    scopes: frozenset[str]
+
+    @property
+    def is_admin(self) -> bool:
+        return clients.ADMIN in self.scopes
+
+    @property
+    def tenant(self) -> str | None:
+        """Whose data this caller sees: its own, or everyone's (None) for an admin."""
+        return None if self.is_admin else self.client_id
+
+    def allows(self, required: Iterable[str]) -> bool:
+        return self.is_admin or set(required) <= self.scopes
+
+    def token_info(self) -> dict[str, Any]:
+        effective = clients.SCOPES if self.is_admin else sorted(self.scopes)
+        return {"sub": self.client_id, "scope": " ".join(effective), "principal": self}
+
+
+@dataclass(frozen=True, slots=True)
+class KnownClient:
+    """What the cache keeps of a client: enough to check a secret and grant scopes."""
+
+    client_id: str
+    secret_hash: str
+    scopes: frozenset[str]
+    active: bool
+
+
+class Tokens:
+    """Signs and verifies access tokens: JWTs with one pinned algorithm (HS256 or RS256)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.algorithm = settings.jwt_algorithm
+        self.issuer = settings.jwt_issuer
+        self.audience = settings.jwt_audience
+        self.lifetime = settings.access_token_seconds
+        self.leeway = settings.jwt_leeway_seconds
+        self._signing_key: Any
+        self._verifying_key: Any
+        if self.algorithm == "HS256":
+            # A key of its own, derived from the service secret (which also signs cursors).
+            key = hmac.new(settings.secret().encode(), b"access-token:HS256", hashlib.sha256)
+            self._signing_key = self._verifying_key = key.digest()
+        else:
+            assert settings.jwt_private_key_file and settings.jwt_public_key_file
+            private = serialization.load_pem_private_key(
+                settings.jwt_private_key_file.read_bytes(), password=None
+            )
+            public = serialization.load_pem_public_key(settings.jwt_public_key_file.read_bytes())
+            if not isinstance(private, RSAPrivateKey) or not isinstance(public, RSAPublicKey):
+                raise ValueError("RS256 needs an RSA key pair")
+            self._signing_key, self._verifying_key = private, public
+
+    def issue(self, *, client_id: str, scopes: str) -> tuple[str, int]:
+        """A signed access token (RFC 9068 claims) and its lifetime in seconds."""
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": client_id,
+            "client_id": client_id,
+            "scope": scopes,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.lifetime,
+            "jti": secrets.token_urlsafe(12),
+        }
+        token = jwt.encode(
+            claims, self._signing_key, algorithm=self.algorithm, headers={"typ": "at+jwt"}
+        )
+        return token, self.lifetime
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """The token's claims; 401 for anything but a valid, current token of ours."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._verifying_key,
+                algorithms=[self.algorithm],  # pinned: no "none", no HS/RS confusion
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub", "scope"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("The access token has expired.", error=INVALID_TOKEN) from None
+        except jwt.ImmatureSignatureError:
+            raise Unauthorized("The access token is not valid yet.", error=INVALID_TOKEN) from None
+        except jwt.InvalidTokenError:
+            # Signature, algorithm, audience, issuer, claims, shape: one answer for all, so
+            # a forger learns nothing about which check failed.
+            raise Unauthorized("The access token is not valid.", error=INVALID_TOKEN) from None
+        if not isinstance(claims["sub"], str) or not isinstance(claims["scope"], str):
+            raise Unauthorized("The access token is not valid.", error=INVALID_TOKEN)
+        return claims
+
+
+class Authenticator:
+    """Turns credentials into principals, with verified clients cached for a bounded time."""
+
+    def __init__(self, *, db: Database, tokens: Tokens, cache_seconds: float) -> None:
+        self.db = db
+        self.tokens = tokens
+        self._cache: TTLCache[str, KnownClient | None] | None = (
+            TTLCache(maxsize=10_000, ttl=cache_seconds) if cache_seconds > 0 else None
+        )
+
+    async def client(self, client_id: str) -> KnownClient | None:
+        """The client as the database had it at most ``cache_seconds`` ago (None: unknown)."""
+        if self._cache is not None and client_id in self._cache:
+            return self._cache[client_id]
+        row = await self.db.read(clients.find_client, client_id=client_id)
+        known = (
+            KnownClient(
+                client_id=row.client_id,
+                secret_hash=row.secret_hash,
+                scopes=frozenset(row.scopes.split()),
+                active=row.revoked_at is None,
+            )
+            if row is not None
+            else None
+        )
+        if self._cache is not None:
+            self._cache[client_id] = known
+        return known
+
+    def forget(self, client_id: str) -> None:
+        """Drop a client from this instance's cache (after a change to it)."""
+        if self._cache is not None:
+            self._cache.pop(client_id, None)
+
+    async def check_secret(self, client_id: str | None, secret: str) -> KnownClient | None:
+        """The active client whose secret this is, or None."""
+        if client_id is None or clients.client_id_of(secret) != client_id:
+            return None
+        known = await self.client(client_id)
+        if known is None or not known.active:
+            return None
+        return known if clients.secret_matches(secret, known.secret_hash) else None
+
+    async def from_api_key(self, api_key: str) -> Principal:
+        known = await self.check_secret(clients.client_id_of(api_key), api_key)
+        if known is None:
+            raise Unauthorized("The API key is not valid.", error=INVALID_TOKEN)
+        return Principal(known.client_id, known.scopes)
+
+    async def from_token(self, token: str) -> Principal:
+        claims = self.tokens.verify(token)
+        known = await self.client(claims["sub"])
+        if known is None or not known.active:
+            raise Unauthorized("The access token is not valid.", error=INVALID_TOKEN)
+        # Never more than the client holds now, whatever the token says.
+        return Principal(known.client_id, frozenset(claims["scope"].split()) & known.scopes)
+
+    async def from_client_credentials(self, client_id: str | None, secret: str) -> KnownClient:
+        """Client authentication at the token endpoint (RFC 6749 §2.3.1)."""
+        known = await self.check_secret(client_id, secret)
+        if known is None:
+            raise InvalidClient("Unknown client, wrong secret, or revoked client.")
+        return known
+
+    @staticmethod
+    def authorize(principal: Principal, required_scopes: list[str] | None) -> dict[str, Any]:
+        required = required_scopes or []
+        if not principal.allows(required):
+            raise Forbidden(
+                f"This operation needs the scope {' '.join(required)!r}.",
+                required_scopes=required,
+            )
+        return principal.token_info()
+
+
+# --- The functions the spec names (x-apikeyInfoFunc, x-tokenInfoFunc) -----------------------
+
+
+async def api_key_info(
+    apikey: str, required_scopes: list[str] | None, request: ConnexionRequest
+) -> dict[str, Any]:
+    authenticator: Authenticator = request.scope[_AUTHENTICATOR]
+    return authenticator.authorize(await authenticator.from_api_key(apikey), required_scopes)
+
+
+async def token_info(
+    token: str, required_scopes: list[str] | None, request: ConnexionRequest
+) -> dict[str, Any]:
+    authenticator: Authenticator = request.scope[_AUTHENTICATOR]
+    return authenticator.authorize(await authenticator.from_token(token), required_scopes)
+
+
+# --- Connexion wiring ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _accepts(function: Any, keyword: str) -> bool:
+    arguments, has_kwargs = inspect_function_arguments(function)
+    return has_kwargs or keyword in arguments
+
+
+class _ApiKeyHandler(ApiKeySecurityHandler):
+    # Connexion inspects the verifier's signature on every request; once is enough.
+    _accepts_kwarg = staticmethod(_accepts)  # type: ignore[assignment]
+
+
+class _OAuthHandler(OAuthSecurityHandler):
+    _accepts_kwarg = staticmethod(_accepts)  # type: ignore[assignment]
+
+
+def _client_ip(scope: Scope, trust_forwarded_for: bool) -> str:
+    if trust_forwarded_for:
+        for name, value in scope["headers"]:
+            if name == b"x-forwarded-for":
+                # The proxy in front of us appends the address it saw: trust only that one.
+                return value.decode("latin-1").rsplit(",", 1)[-1].strip()[:64]
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+def _as_auth_problem(exc: ProblemException, required_scopes: list[str]) -> ProblemException:
+    """Connexion's own security errors (no credential, bad header) in our problem format."""
+    if isinstance(exc, Unauthorized | Forbidden):
+        return exc
+    if exc.status == 403:
+        return Forbidden(
+            f"This operation needs the scope {' '.join(required_scopes)!r}.",
+            required_scopes=required_scopes,
+        )
+    if exc.detail == "No authorization token provided":
+        return Unauthorized("This operation needs an API key (X-API-Key) or a bearer token.")
+    return Unauthorized("The Authorization header is malformed.", error="invalid_request")
+
+
+class Guard:
+    """What ``AccessControl`` needs per app: the authenticator, the limits, the policies."""
+
+    def __init__(
+        self,
+        *,
+        authenticator: Authenticator,
+        rate_limits: RateLimits | None,
+        settings: Settings,
+    ) -> None:
+        self.authenticator = authenticator
+        self.rate_limits = rate_limits
+        self.trust_forwarded_for = settings.trust_forwarded_for
+        self.client_policy = Policy.parse("client", settings.rate_limit)
+        self.anonymous_policy = Policy.parse("anonymous", settings.rate_limit_anonymous)
+        self.token_policy = Policy.parse("token", settings.rate_limit_token)
+        self.client_policies = {
+            client_id: Policy.parse("client", limit)
+            for client_id, limit in settings.rate_limit_clients.items()
+        }
+
+    async def limit(
+        self, scope: Scope, principal: Principal | None, anonymous: Policy
+    ) -> dict[str, str]:
+        """Count this call; the RateLimit fields to send, or ``TooManyRequests``."""
+        if self.rate_limits is None:
+            return {}
+        if principal is not None:
+            policy = self.client_policies.get(principal.client_id, self.client_policy)
+            return await self.rate_limits.enforce(policy, principal.client_id)
+        ip = _client_ip(scope, self.trust_forwarded_for)
+        return await self.rate_limits.enforce(anonymous, "ip:" + ip)
+
+
+def _with_headers(send: Send, headers: dict[str, str]) -> Send:
+    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *extra]}
+        await send(message)
+
+    return send_with_headers
+
+
+class AccessControlOperation(SecurityOperation):
+    """Authenticate (Connexion's handlers), authorize the scopes, count the rate limit."""
+
+    def __init__(self, next_app: ASGIApp, *, operation: AbstractOperation, guard: Guard) -> None:
+        # Every scheme of the operation requires the scopes its OAuth2 requirement names.
+        requirements = operation.security or []
+        scopes = sorted({s for r in requirements for s in chain.from_iterable(r.values())})
+        self.required_scopes = scopes
+        self.guard = guard
+        self.anonymous_policy = (
+            guard.token_policy
+            if operation.operation_id == TOKEN_OPERATION
+            else guard.anonymous_policy
+        )
+        super().__init__(
+            next_app,
+            security_handler_factory=SecurityHandlerFactory(
+                {"apiKey": _ApiKeyHandler, "oauth2": _OAuthHandler}
+            ),
+            security=[{name: scopes for name in r} for r in requirements],
+            security_schemes=operation.security_schemes,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        principal: Principal | None = None
+        failure: ProblemException | None = None
+        if self.security:
+            scope[_AUTHENTICATOR] = self.guard.authenticator
+            request = ConnexionRequest(scope)
+            try:
+                await self.verification_fn(request)
+                principal = request.context["token_info"]["principal"]
+            except ProblemException as exc:
+                failure = _as_auth_problem(exc, self.required_scopes)
+        headers = await self.guard.limit(
+            scope, principal if failure is None else None, self.anonymous_policy
+        )
+        if failure is not None:
+            raise failure
+        scope[PRINCIPAL] = principal
+        await self.next_app(scope, receive, _with_headers(send, headers) if headers else send)
+
+
+class AccessControlAPI(SecurityAPI):
+    def __init__(self, *args: Any, guard: Guard, **kwargs: Any) -> None:
+        self.guard = guard
+        super().__init__(*args, **kwargs)
+
+    def make_operation(self, operation: Any) -> AccessControlOperation:
+        return AccessControlOperation(self.next_app, operation=operation, guard=self.guard)
+
+
+class AccessControl(SecurityMiddleware):
+    """Connexion's security middleware, plus scopes for API keys and rate limits."""
+
+    api_cls = AccessControlAPI  # type: ignore[assignment]
+
+    def __init__(self, app: ASGIApp, *, guard: Guard) -> None:
+        super().__init__(app)
+        self.guard = guard
+
+    def add_api(self, specification: Any, **kwargs: Any) -> Any:
+        return super().add_api(specification, guard=self.guard, **kwargs)
