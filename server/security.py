@@ -46,7 +46,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.errors import Forbidden, InvalidClient, Unauthorized
+from server.errors import ApiProblem, Forbidden, InvalidClient, Unauthorized
 from server.persistence.database import Database
 from server.ratelimit import Policy, RateLimits
 from server.services import clients
@@ -284,8 +284,9 @@ def _client_ip(scope: Scope, trust_forwarded_for: bool) -> str:
 
 
 def _as_auth_problem(exc: ProblemException, required_scopes: list[str]) -> ProblemException:
-    """Connexion's own security errors (no credential, bad header) in our problem format."""
-    if isinstance(exc, Unauthorized | Forbidden):
+    """Connexion's own security errors (no credential, bad header) in our problem format;
+    ours (401, 403, or 503 when the client table cannot be read) pass through."""
+    if isinstance(exc, ApiProblem):
         return exc
     if exc.status == 403:
         return Forbidden(

@@ -15,6 +15,8 @@ from starlette.testclient import TestClient
 from server.app import ContractApp, create_app
 from server.settings import Settings
 from tests import databases
+from tests.config import make_settings
+from tests.identities import ALICE
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -43,13 +45,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    """Test settings: response validation on, so every reply is checked against the spec."""
-    return Settings(
-        environment="test",
-        validate_responses=True,
-        database_url=database_url,
-        secret_key="test-secret",
-    )
+    return make_settings(database_url)
 
 
 @pytest.fixture
@@ -59,5 +55,12 @@ def app(settings: Settings) -> ContractApp:
 
 @pytest.fixture
 def client(app: ContractApp) -> Iterator[TestClient]:
+    """Calls as ``ALICE`` (every scope but admin); pass other headers to be someone else."""
+    with TestClient(app, base_url="http://testserver", headers=ALICE.headers) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def anonymous(app: ContractApp) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client

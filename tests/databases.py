@@ -17,12 +17,13 @@ import asyncpg
 import pytest
 
 from server import migrate
+from tests import identities
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-TABLES = "users, records, idempotency_keys"
+TABLES = "users, records, idempotency_keys"  # api_clients keeps the seeded identities
 
 
 def missing_service(what: str, error: BaseException) -> None:
@@ -39,6 +40,7 @@ def sqlite_url(path: Path) -> str:
 def make_sqlite_template(folder: Path) -> Path:
     template = folder / "template.db"
     migrate.upgrade(sqlite_url(template))
+    identities.seed(sqlite_url(template))
     return template
 
 
@@ -70,6 +72,7 @@ def create_postgres_database() -> tuple[str, str]:
         missing_service(f"PostgreSQL at {POSTGRES_ADMIN_URL}", error)
     url = _with_database(POSTGRES_ADMIN_URL, name)
     migrate.upgrade(url)
+    identities.seed(url)
     return url, name
 
 

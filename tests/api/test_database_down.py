@@ -9,7 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from server.app import create_app
-from server.settings import Settings
+from tests.config import make_settings
+from tests.identities import ALICE
 
 UNREACHABLE = {
     # Nothing listens on port 9 of loopback: the connection is refused at once.
@@ -28,13 +29,8 @@ REQUESTS = [
 
 @pytest.fixture(params=list(UNREACHABLE))
 def down_client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        environment="test",
-        validate_responses=True,
-        database_url=UNREACHABLE[request.param],
-        database_timeout=1.0,
-    )
-    with TestClient(create_app(settings)) as client:
+    settings = make_settings(UNREACHABLE[request.param], database_timeout=1.0)
+    with TestClient(create_app(settings), headers=ALICE.headers) as client:
         yield client
 
 

@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from server.settings import Settings
 from tests.api.helpers import VALIDATION, assert_problem
+from tests.config import make_settings
 
 URL = "/api/process_data"
 VALID = {"user_id": 1, "item_id": 42, "quantity": 3}
@@ -221,12 +222,7 @@ class TestProcessData:
 class TestProcessDataBodyLimit:
     @pytest.fixture
     def settings(self, database_url: str) -> Settings:
-        return Settings(
-            environment="test",
-            validate_responses=True,
-            max_body_bytes=1024,
-            database_url=database_url,
-        )
+        return make_settings(database_url, max_body_bytes=1024)
 
     def expected(self) -> dict[str, Any]:
         return {

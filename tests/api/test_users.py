@@ -15,9 +15,10 @@ from starlette.testclient import TestClient
 
 from server.app import ContractApp
 from server.persistence.models import IdempotencyKey
-from server.services.idempotency import fingerprint
+from server.services.idempotency import fingerprint, scope_for
 from tests.api.helpers import VALIDATION, assert_problem
 from tests.conftest import BACKENDS
+from tests.identities import ALICE
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
@@ -145,10 +146,11 @@ class TestIdempotentCreate:
     def test_key_still_running_is_409(self, client: TestClient, app: ContractApp) -> None:
         def claim(session: Session) -> None:
             now = datetime.now(UTC)
-            digest = fingerprint("create_user", ADA)
+            scope = scope_for(ALICE.client_id, "create_user")
+            digest = fingerprint(scope, ADA)
             session.add(
                 IdempotencyKey(
-                    scope="create_user",
+                    scope=scope,
                     key="k-4",
                     fingerprint=digest,
                     state="running",
@@ -181,7 +183,9 @@ class TestIdempotentCreate:
     def test_same_key_concurrently_does_the_work_once(self, app: ContractApp) -> None:
         async def burst() -> list[int]:
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://t", headers=ALICE.headers
+            ) as http:
                 replies = await asyncio.gather(
                     *(
                         http.post("/api/users", json=ADA, headers={"Idempotency-Key": "k-6"})
@@ -426,7 +430,9 @@ class TestUpdateUser:
 
         async def race() -> tuple[list[int], dict[str, Any]]:
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://t", headers=ALICE.headers
+            ) as http:
                 user = (await http.post("/api/users", json=ADA)).json()
                 url = f"/api/users/{user['id']}"
                 replies = await asyncio.gather(

@@ -1,12 +1,16 @@
 """Property-based tests of the whole spec against the in-process app, every check enabled.
 
-Runs on a fresh, migrated SQLite database of its own. Besides the per-operation tests,
-the stateful test follows the spec's OpenAPI links (create -> get -> replace -> update ->
+Runs on a fresh, migrated SQLite database of its own, as two clients: every request goes
+as ALICE, and Schemathesis' ``object_level_authorization`` check replays what ALICE
+created as BOB (who must not see it); ``ignored_auth`` replays every 2xx without a key
+and with a wrong one (both must be refused). Besides the per-operation tests, the
+stateful test follows the spec's OpenAPI links (create -> get -> replace -> update ->
 delete a user; process -> get a record).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -15,27 +19,45 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.config import SchemathesisConfig
 
 from server import migrate
 from server.app import create_app
-from server.settings import Settings
+from tests import identities
+from tests.config import make_settings
 from tests.contract.preparation import no_forged_state, prepare, unique_idempotency_key
 from tests.databases import sqlite_url
+from tests.identities import ADMIN, ALICE, BOB, Identity
 
-DATABASE = Path(tempfile.mkdtemp(prefix="schemathesis-")) / "api.db"
+WORKDIR = Path(tempfile.mkdtemp(prefix="schemathesis-"))
+DATABASE = WORKDIR / "api.db"
 migrate.upgrade(sqlite_url(DATABASE))
-app = create_app(
-    Settings(
-        environment="test",
-        validate_responses=True,
-        database_url=sqlite_url(DATABASE),
-        secret_key="schemathesis",
+identities.seed(sqlite_url(DATABASE))
+app = create_app(make_settings(sqlite_url(DATABASE)))
+
+
+def as_clients(user: Identity, peer: Identity) -> SchemathesisConfig:
+    """Requests go as ``user``; the object-level check replays them as ``peer``."""
+    auth_file = WORKDIR / f"auth-{user.name}.json"
+    entries = [
+        {"name": i.name, "fixedHeaders": [{"name": "X-API-Key", "value": i.secret}]}
+        for i in (user, peer)
+    ]
+    auth_file.write_text(json.dumps({"auth": entries}))
+    wfc = {"path": str(auth_file), "user": user.name, "peers": [user.name, peer.name]}
+    return SchemathesisConfig.from_dict({"auth": {"wfc": wfc}})
+
+
+CONFIG = as_clients(ALICE, BOB)
+schema = schemathesis.openapi.from_asgi("/api/openapi.json", app, config=CONFIG)
+# Client management needs the admin scope (ALICE gets 403 there): fuzzed as an admin too.
+admin_schema = schemathesis.openapi.from_asgi(
+    "/api/openapi.json", app, config=as_clients(ADMIN, BOB)
+).include(tag="clients")
+for loaded in (schema, admin_schema):
+    loaded.config.generation.update(
+        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], deterministic=True
     )
-)
-schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
-schema.config.generation.update(
-    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], deterministic=True
-)
 load_all_checks()
 ALL_CHECKS = CHECKS.get_all()
 HYPOTHESIS = settings(
@@ -53,6 +75,13 @@ def test_api_conforms_to_spec(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=ALL_CHECKS)
 
 
+@admin_schema.parametrize()
+@HYPOTHESIS
+def test_client_management_conforms_to_spec(case: schemathesis.Case) -> None:
+    prepare(case)
+    case.call_and_validate(checks=ALL_CHECKS)
+
+
 class APIWorkflows(schema.as_state_machine()):  # type: ignore[misc]
     def setup(self) -> None:
         # Each example starts from an empty database, so that Hypothesis can replay it.
@@ -65,8 +94,13 @@ class APIWorkflows(schema.as_state_machine()):  # type: ignore[misc]
         unique_idempotency_key(case)
         no_forged_state(case)
 
-    def validate_response(self, response: schemathesis.Response, case: schemathesis.Case) -> None:
-        case.validate_response(response, checks=ALL_CHECKS)
+    def validate_response(
+        self, response: schemathesis.Response, case: schemathesis.Case, **kwargs: object
+    ) -> None:
+        # The recorder lets the object-level and use-after-free checks see earlier steps.
+        case.validate_response(
+            response, checks=ALL_CHECKS, recorder=self.recorder, transport_kwargs=kwargs or None
+        )
 
 
 TestAPIWorkflows = APIWorkflows.TestCase

@@ -9,8 +9,9 @@ from pydantic import ValidationError
 
 from server.errors import InvalidEncoding, MalformedJson, ValidationFailed, problem_response
 from server.services.processing import process_record
-from server.settings import Settings
+from server.settings import PLACEHOLDER_SECRET, Settings
 from server.validation import JsonBodySchema, parse_json, split_media_type
+from tests.config import TEST_SECRET
 
 
 class TestProcessRecord:
@@ -97,9 +98,32 @@ class TestSettings:
     def test_reads_prefixed_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("APP_MAX_BODY_BYTES", "2048")
         monkeypatch.setenv("APP_ENVIRONMENT", "production")
+        monkeypatch.setenv("APP_SECRET_KEY", TEST_SECRET)
         settings = Settings()
         assert settings.max_body_bytes == 2048
         assert settings.response_validation is False
+
+    @pytest.mark.parametrize("environment", ["test", "production"])
+    @pytest.mark.parametrize(
+        "secret", [None, PLACEHOLDER_SECRET, "short-secret"], ids=["unset", "placeholder", "short"]
+    )
+    def test_refuses_unsafe_secret_outside_development(
+        self, environment: str, secret: str | None
+    ) -> None:
+        with pytest.raises(ValidationError, match="APP_SECRET_KEY must be set"):
+            Settings(environment=environment, secret_key=secret)
+
+    def test_development_accepts_the_placeholder(self) -> None:
+        assert Settings(secret_key=PLACEHOLDER_SECRET).secret() == PLACEHOLDER_SECRET
+
+    def test_rs256_needs_a_key_pair(self) -> None:
+        with pytest.raises(ValidationError, match="RS256 needs"):
+            Settings(jwt_algorithm="RS256")
+
+    @pytest.mark.parametrize("field", ["rate_limit", "rate_limit_anonymous", "rate_limit_token"])
+    def test_refuses_a_malformed_rate_limit(self, field: str) -> None:
+        with pytest.raises(ValidationError, match="is not a rate limit"):
+            Settings(**{field: "lots"})
 
     def test_response_validation_defaults_on_outside_production(self) -> None:
         assert Settings(environment="development").response_validation is True

@@ -1,0 +1,67 @@
+"""The API clients every test database starts with, and their headers.
+
+Secrets are fixed (and shaped like real ones) so that any test, process or fuzz run can
+use them; ``seed`` stores only their hashes, as the service does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from server.persistence import clients as repository
+from server.persistence.database import Database
+from server.services.clients import hash_secret
+
+EVERYDAY_SCOPES = "process:write records:read users:read users:write"
+
+
+@dataclass(frozen=True)
+class Identity:
+    client_id: str
+    name: str
+    scopes: str
+
+    @property
+    def secret(self) -> str:
+        return f"{self.client_id}.test-secret-of-{self.name}-0123456789abcdef"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.secret}
+
+
+ALICE = Identity("c_a11ce0000000000a", "alice", EVERYDAY_SCOPES)
+BOB = Identity("c_b0b000000000000b", "bob", EVERYDAY_SCOPES)
+READER = Identity("c_eade700000000000", "reader", "records:read users:read")
+ADMIN = Identity("c_ad000000000000ad", "admin", "admin")
+ALL = (ALICE, BOB, READER, ADMIN)
+
+
+def _add_all(*, session: Session) -> None:
+    now = datetime.now(UTC)
+    for identity in ALL:
+        repository.add(
+            session,
+            client_id=identity.client_id,
+            name=identity.name,
+            scopes=identity.scopes,
+            secret_hash=hash_secret(identity.secret),
+            now=now,
+        )
+
+
+def seed(database_url: str) -> None:
+    """Store the test clients in a migrated database."""
+
+    async def run() -> None:
+        db = Database(database_url)
+        try:
+            await db.write(_add_all)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
