@@ -13,9 +13,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from contract_api_client import AuthenticatedClient, Client
+from contract_api_client.api.oauth import issue_token
+from contract_api_client.models import TokenRequest, TokenResponse
 
 from server import migrate
+from tests import identities
+from tests.config import GENEROUS, TEST_SECRET
 from tests.databases import sqlite_url
+from tests.identities import ALICE, Identity
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +51,9 @@ def start_server(database_url: str, log: Path, **env: str) -> LiveServer:
         **os.environ,
         "APP_ENVIRONMENT": "production",
         "APP_DATABASE_URL": database_url,
-        "APP_SECRET_KEY": "e2e",
+        "APP_SECRET_KEY": TEST_SECRET,
+        "APP_RATE_LIMIT": GENEROUS,
+        "APP_RATE_LIMIT_ANONYMOUS": GENEROUS,
         **env,
     }
     with log.open("ab") as out:
@@ -90,8 +98,35 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     folder = tmp_path_factory.mktemp("live")
     database_url = sqlite_url(folder / "live.db")
     migrate.upgrade(database_url)
+    identities.seed(database_url)
     server = start_server(database_url, folder / "server.log", APP_MAX_BODY_BYTES="65536")
     try:
         yield server
     finally:
         server.stop()
+
+
+def with_api_key(server: LiveServer, identity: Identity = ALICE) -> AuthenticatedClient:
+    """The generated client, authenticating with an API key (``X-API-Key``)."""
+    return AuthenticatedClient(
+        base_url=f"{server.url}/api",
+        token=identity.secret,
+        prefix="",
+        auth_header_name="X-API-Key",
+        timeout=5,
+    )
+
+
+def with_bearer_token(server: LiveServer, identity: Identity = ALICE) -> AuthenticatedClient:
+    """The generated client, with a JWT it got from /oauth/token (client credentials)."""
+    with Client(base_url=f"{server.url}/api", timeout=5) as anonymous:
+        granted = issue_token.sync(
+            client=anonymous,
+            body=TokenRequest(
+                grant_type="client_credentials",
+                client_id=identity.client_id,
+                client_secret=identity.secret,
+            ),
+        )
+    assert isinstance(granted, TokenResponse), granted
+    return AuthenticatedClient(base_url=f"{server.url}/api", token=granted.access_token, timeout=5)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from contract_api_client import Client
 from contract_api_client.api.processing import process_data
 from contract_api_client.api.records import get_record, list_records
 from contract_api_client.api.users import (
@@ -28,13 +27,13 @@ from contract_api_client.models import (
     UserPatch,
 )
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, with_api_key, with_bearer_token
 
 pytestmark = pytest.mark.e2e
 
 
 def test_user_lifecycle(live_server: LiveServer) -> None:
-    with Client(base_url=f"{live_server.url}/api", timeout=5) as api:
+    with with_bearer_token(live_server) as api:
         created = create_user.sync_detailed(
             client=api,
             body=UserInput(name="Grace Hopper", email="grace@client.example", age=85),
@@ -82,7 +81,7 @@ def test_user_lifecycle(live_server: LiveServer) -> None:
 
 def test_records_async(live_server: LiveServer) -> None:
     async def run() -> None:
-        async with Client(base_url=f"{live_server.url}/api", timeout=5) as api:
+        async with with_api_key(live_server) as api:
             replies = await asyncio.gather(
                 *(
                     process_data.asyncio(

@@ -14,6 +14,7 @@ import pytest
 
 from tests import databases
 from tests.e2e.conftest import start_server
+from tests.identities import ALICE
 
 pytestmark = pytest.mark.e2e
 WRITERS = 12
@@ -36,7 +37,7 @@ def test_sigkill_loses_no_acknowledged_write(durable_url: str, tmp_path: Path) -
     stop = threading.Event()
 
     def writer(n: int) -> None:
-        with httpx.Client(base_url=server.url, timeout=5) as http:
+        with httpx.Client(base_url=server.url, timeout=5, headers=ALICE.headers) as http:
             for i in range(10_000):
                 if stop.is_set():
                     return
@@ -68,7 +69,7 @@ def test_sigkill_loses_no_acknowledged_write(durable_url: str, tmp_path: Path) -
 
     restarted = start_server(durable_url, log)
     try:
-        with httpx.Client(base_url=restarted.url, timeout=5) as http:
+        with httpx.Client(base_url=restarted.url, timeout=5, headers=ALICE.headers) as http:
             for user_id, body in acknowledged.items():
                 stored = http.get(f"/api/users/{user_id}")
                 assert stored.status_code == 200, f"acknowledged user {user_id} was lost"

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 
 import pytest
 import requests
-from contract_api_client import Client
+from contract_api_client import AuthenticatedClient
 from contract_api_client.api.greetings import hello
 from contract_api_client.api.processing import process_data
 from contract_api_client.models import Greeting, Problem, ProcessRequest, ProcessResponse
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, with_api_key, with_bearer_token
+from tests.identities import ALICE
 
 pytestmark = pytest.mark.e2e
 
 
 class TestGeneratedClient:
-    def test_sync(self, live_server: LiveServer) -> None:
-        with Client(base_url=f"{live_server.url}/api", timeout=5) as api:
+    @pytest.mark.parametrize("authenticate", [with_api_key, with_bearer_token])
+    def test_sync(
+        self, live_server: LiveServer, authenticate: Callable[[LiveServer], AuthenticatedClient]
+    ) -> None:
+        with authenticate(live_server) as api:
             assert hello.sync(client=api) == Greeting(message="Hello, World!")
             reply = process_data.sync(client=api, body=ProcessRequest(1, 2, 3))
             assert isinstance(reply, ProcessResponse)
@@ -30,7 +35,7 @@ class TestGeneratedClient:
 
     def test_async_concurrent(self, live_server: LiveServer) -> None:
         async def run() -> list[int]:
-            async with Client(base_url=f"{live_server.url}/api", timeout=5) as api:
+            async with with_api_key(live_server) as api:
                 replies = await asyncio.gather(
                     *(
                         process_data.asyncio(client=api, body=ProcessRequest(n, n, n))
@@ -47,14 +52,18 @@ class TestTutorialClient:
 
     def test_success(self, live_server: LiveServer) -> None:
         data = {"user_id": 1, "item_id": 101, "quantity": 5}
-        response = requests.post(f"{live_server.url}/api/process_data", json=data, timeout=5)
+        response = requests.post(
+            f"{live_server.url}/api/process_data", json=data, headers=ALICE.headers, timeout=5
+        )
         assert response.status_code == 200
         assert response.json()["status"] == "success"
         assert response.json()["result"]["quantity"] == 10
 
     def test_non_positive_quantity_is_400_not_500(self, live_server: LiveServer) -> None:
         data = {"user_id": 1, "item_id": 101, "quantity": 0}
-        response = requests.post(f"{live_server.url}/api/process_data", json=data, timeout=5)
+        response = requests.post(
+            f"{live_server.url}/api/process_data", json=data, headers=ALICE.headers, timeout=5
+        )
         assert response.status_code == 400
         assert response.headers["content-type"] == "application/problem+json"
 

@@ -1,9 +1,9 @@
 """Contains all the data models used in inputs/outputs"""
 
-from .client import Client
-from .client_created import ClientCreated
-from .client_input import ClientInput
-from .client_page import ClientPage
+from .api_client import ApiClient
+from .api_client_created import ApiClientCreated
+from .api_client_input import ApiClientInput
+from .api_client_page import ApiClientPage
 from .field_error import FieldError
 from .greeting import Greeting
 from .list_users_sort import ListUsersSort
@@ -24,10 +24,10 @@ from .user_page import UserPage
 from .user_patch import UserPatch
 
 __all__ = (
-    "Client",
-    "ClientCreated",
-    "ClientInput",
-    "ClientPage",
+    "ApiClient",
+    "ApiClientCreated",
+    "ApiClientInput",
+    "ApiClientPage",
     "FieldError",
     "Greeting",
     "ListUsersSort",

@@ -5,15 +5,15 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.client_created import ClientCreated
-from ...models.client_input import ClientInput
+from ...models.api_client_created import ApiClientCreated
+from ...models.api_client_input import ApiClientInput
 from ...models.problem import Problem
 from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: ClientInput,
+    body: ApiClientInput,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -32,9 +32,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ClientCreated | Problem | None:
+) -> ApiClientCreated | Problem | None:
     if response.status_code == 201:
-        response_201 = ClientCreated.from_dict(response.json())
+        response_201 = ApiClientCreated.from_dict(response.json())
 
         return response_201
 
@@ -86,7 +86,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ClientCreated | Problem]:
+) -> Response[ApiClientCreated | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -98,22 +98,22 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: ClientInput,
-) -> Response[ClientCreated | Problem]:
+    body: ApiClientInput,
+) -> Response[ApiClientCreated | Problem]:
     """Create an API client
 
      Registers a client and returns its secret, once: only a hash is stored. Use the
     secret as the `X-API-Key` header, or as `client_secret` at `/oauth/token`.
 
     Args:
-        body (ClientInput):
+        body (ApiClientInput):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClientCreated | Problem]
+        Response[ApiClientCreated | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -130,22 +130,22 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: ClientInput,
-) -> ClientCreated | Problem | None:
+    body: ApiClientInput,
+) -> ApiClientCreated | Problem | None:
     """Create an API client
 
      Registers a client and returns its secret, once: only a hash is stored. Use the
     secret as the `X-API-Key` header, or as `client_secret` at `/oauth/token`.
 
     Args:
-        body (ClientInput):
+        body (ApiClientInput):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClientCreated | Problem
+        ApiClientCreated | Problem
     """
 
     return sync_detailed(
@@ -157,22 +157,22 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: ClientInput,
-) -> Response[ClientCreated | Problem]:
+    body: ApiClientInput,
+) -> Response[ApiClientCreated | Problem]:
     """Create an API client
 
      Registers a client and returns its secret, once: only a hash is stored. Use the
     secret as the `X-API-Key` header, or as `client_secret` at `/oauth/token`.
 
     Args:
-        body (ClientInput):
+        body (ApiClientInput):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClientCreated | Problem]
+        Response[ApiClientCreated | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -187,22 +187,22 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: ClientInput,
-) -> ClientCreated | Problem | None:
+    body: ApiClientInput,
+) -> ApiClientCreated | Problem | None:
     """Create an API client
 
      Registers a client and returns its secret, once: only a hash is stored. Use the
     secret as the `X-API-Key` header, or as `client_secret` at `/oauth/token`.
 
     Args:
-        body (ClientInput):
+        body (ApiClientInput):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClientCreated | Problem
+        ApiClientCreated | Problem
     """
 
     return (

@@ -5,7 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.client_page import ClientPage
+from ...models.api_client_page import ApiClientPage
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
@@ -33,9 +33,11 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ClientPage | Problem | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ApiClientPage | Problem | None:
     if response.status_code == 200:
-        response_200 = ClientPage.from_dict(response.json())
+        response_200 = ApiClientPage.from_dict(response.json())
 
         return response_200
 
@@ -77,7 +79,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ClientPage | Problem]:
+) -> Response[ApiClientPage | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -91,7 +93,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[ClientPage | Problem]:
+) -> Response[ApiClientPage | Problem]:
     """List API clients
 
      Oldest first, revoked ones included. Secrets are never shown again.
@@ -105,7 +107,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClientPage | Problem]
+        Response[ApiClientPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -125,7 +127,7 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> ClientPage | Problem | None:
+) -> ApiClientPage | Problem | None:
     """List API clients
 
      Oldest first, revoked ones included. Secrets are never shown again.
@@ -139,7 +141,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClientPage | Problem
+        ApiClientPage | Problem
     """
 
     return sync_detailed(
@@ -154,7 +156,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[ClientPage | Problem]:
+) -> Response[ApiClientPage | Problem]:
     """List API clients
 
      Oldest first, revoked ones included. Secrets are never shown again.
@@ -168,7 +170,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClientPage | Problem]
+        Response[ApiClientPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -186,7 +188,7 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> ClientPage | Problem | None:
+) -> ApiClientPage | Problem | None:
     """List API clients
 
      Oldest first, revoked ones included. Secrets are never shown again.
@@ -200,7 +202,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClientPage | Problem
+        ApiClientPage | Problem
     """
 
     return (

@@ -8,11 +8,11 @@ from attrs import define as _attrs_define
 
 from ..models.scope import Scope, check_scope
 
-T = TypeVar("T", bound="ClientCreated")
+T = TypeVar("T", bound="ApiClientCreated")
 
 
 @_attrs_define
-class ClientCreated:
+class ApiClientCreated:
     """
     Attributes:
         client_id (str):  Example: c_5f2b9c0e7a1d4e33.
@@ -98,7 +98,7 @@ class ClientCreated:
 
         client_secret = d.pop("client_secret")
 
-        client_created = cls(
+        api_client_created = cls(
             client_id=client_id,
             name=name,
             scopes=scopes,
@@ -107,4 +107,4 @@ class ClientCreated:
             client_secret=client_secret,
         )
 
-        return client_created
+        return api_client_created

@@ -8,11 +8,11 @@ from attrs import define as _attrs_define
 
 from ..models.scope import Scope, check_scope
 
-T = TypeVar("T", bound="Client")
+T = TypeVar("T", bound="ApiClient")
 
 
 @_attrs_define
-class Client:
+class ApiClient:
     """
     Attributes:
         client_id (str):  Example: c_5f2b9c0e7a1d4e33.
@@ -91,7 +91,7 @@ class Client:
 
         revoked_at = _parse_revoked_at(d.pop("revoked_at"))
 
-        client = cls(
+        api_client = cls(
             client_id=client_id,
             name=name,
             scopes=scopes,
@@ -99,4 +99,4 @@ class Client:
             revoked_at=revoked_at,
         )
 
-        return client
+        return api_client

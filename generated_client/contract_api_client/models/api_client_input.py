@@ -7,11 +7,11 @@ from attrs import define as _attrs_define
 
 from ..models.scope import Scope, check_scope
 
-T = TypeVar("T", bound="ClientInput")
+T = TypeVar("T", bound="ApiClientInput")
 
 
 @_attrs_define
-class ClientInput:
+class ApiClientInput:
     """
     Attributes:
         name (str): For people; need not be unique.
@@ -52,9 +52,9 @@ class ClientInput:
 
             scopes.append(scopes_item)
 
-        client_input = cls(
+        api_client_input = cls(
             name=name,
             scopes=scopes,
         )
 
-        return client_input
+        return api_client_input

@@ -6,21 +6,21 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 
 if TYPE_CHECKING:
-    from ..models.client import Client
+    from ..models.api_client import ApiClient
 
 
-T = TypeVar("T", bound="ClientPage")
+T = TypeVar("T", bound="ApiClientPage")
 
 
 @_attrs_define
-class ClientPage:
+class ApiClientPage:
     """
     Attributes:
-        items (list[Client]):
+        items (list[ApiClient]):
         next_cursor (None | str): Pass as `cursor` to get the next page; null on the last page.
     """
 
-    items: list[Client]
+    items: list[ApiClient]
     next_cursor: None | str
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,13 +45,13 @@ class ClientPage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.client import Client  # noqa: PLC0415
+        from ..models.api_client import ApiClient  # noqa: PLC0415
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = Client.from_dict(items_item_data)
+            items_item = ApiClient.from_dict(items_item_data)
 
             items.append(items_item)
 
@@ -62,9 +62,9 @@ class ClientPage:
 
         next_cursor = _parse_next_cursor(d.pop("next_cursor"))
 
-        client_page = cls(
+        api_client_page = cls(
             items=items,
             next_cursor=next_cursor,
         )
 
-        return client_page
+        return api_client_page
