@@ -199,8 +199,7 @@ class FormBodySchema(JsonBodySchema):
             if name in fields:  # RFC 6749 §3.1: parameters must not be repeated
                 raise ValidationFailed([{"field": name[:100], "message": "must not be repeated"}])
             fields[name] = value
-        if not fields and self.required:
-            raise ValidationFailed([{"field": "body", "message": "a form body is required"}])
+        # An empty form is a form without fields: the schema says which ones are required.
         return self.validate(fields)
 
 

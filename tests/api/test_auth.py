@@ -1,0 +1,526 @@
+"""Credentials, scopes, the token endpoint and client management.
+
+Every way a credential can be wrong must end in 401 (never a 2xx), a good credential
+without the operation's scope in 403, and both carry ``WWW-Authenticate``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from starlette.testclient import TestClient
+
+from server.app import ContractApp, create_app
+from server.settings import Settings
+from tests.api.helpers import PROBLEM
+from tests.config import TEST_SECRET, make_settings
+from tests.identities import ADMIN, ALICE, BOB, READER, Identity
+
+TOKEN_URL = "/api/oauth/token"
+UNAUTHORIZED = "urn:contract-api:problem:unauthorized"
+
+
+def hs256_key(secret: str = TEST_SECRET) -> bytes:
+    """The service's derivation of its HS256 key from the secret (a forger would need it)."""
+    return hmac.new(secret.encode(), b"access-token:HS256", hashlib.sha256).digest()
+
+
+def claims(identity: Identity = ALICE, **overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    values = {
+        "iss": "contract-api",
+        "aud": "contract-api",
+        "sub": identity.client_id,
+        "scope": identity.scopes,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 300,
+    }
+    values.update(overrides)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unsigned(header: dict[str, Any], payload: dict[str, Any]) -> str:
+    return f"{b64(json.dumps(header).encode())}.{b64(json.dumps(payload).encode())}"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def token_for(client: TestClient, identity: Identity, **form: str) -> str:
+    response = client.post(
+        TOKEN_URL,
+        data={"grant_type": "client_credentials", **form},
+        auth=(identity.client_id, identity.secret),
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+@pytest.fixture
+def rsa_keys(tmp_path: Path) -> tuple[Path, Path]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = tmp_path / "private.pem"
+    public = tmp_path / "public.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return private, public
+
+
+def assert_unauthorized(response: Any, detail: str | None = None) -> None:
+    assert response.status_code == 401, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["www-authenticate"].startswith('Bearer realm="contract-api"')
+    body = response.json()
+    assert body["type"] == UNAUTHORIZED
+    if detail is not None:
+        assert body["detail"] == detail
+
+
+class TestApiKey:
+    def test_no_credential_is_401_with_challenge(self, anonymous: TestClient) -> None:
+        response = anonymous.get("/api/users")
+        assert_unauthorized(
+            response, "This operation needs an API key (X-API-Key) or a bearer token."
+        )
+        assert response.headers["www-authenticate"] == (
+            'Bearer realm="contract-api", ApiKey realm="contract-api"'
+        )
+
+    @pytest.mark.parametrize(
+        "key",
+        [
+            pytest.param("nonsense", id="not-shaped-like-a-key"),
+            pytest.param("c_0000000000000000.unknown-client", id="unknown-client"),
+            pytest.param(f"{ALICE.client_id}.wrong-secret", id="wrong-secret"),
+            pytest.param(ALICE.secret + "x", id="secret-plus-a-char"),
+            pytest.param(BOB.secret.replace(BOB.client_id, ALICE.client_id), id="other-secret"),
+            pytest.param("", id="empty"),
+        ],
+    )
+    def test_wrong_key_is_401(self, anonymous: TestClient, key: str) -> None:
+        response = anonymous.get("/api/users", headers={"X-API-Key": key})
+        assert_unauthorized(response)
+        assert 'error="invalid_token"' in response.headers["www-authenticate"] or key == ""
+
+    def test_good_key_is_accepted(self, anonymous: TestClient) -> None:
+        assert anonymous.get("/api/users", headers=ALICE.headers).status_code == 200
+
+    def test_revoked_key_is_401_at_once(self, anonymous: TestClient) -> None:
+        created = anonymous.post(
+            "/api/clients", json={"name": "temp", "scopes": ["users:read"]}, headers=ADMIN.headers
+        ).json()
+        key = {"X-API-Key": created["client_secret"]}
+        assert anonymous.get("/api/users", headers=key).status_code == 200  # now cached
+        revoked = anonymous.delete(f"/api/clients/{created['client_id']}", headers=ADMIN.headers)
+        assert revoked.status_code == 204
+        assert_unauthorized(anonymous.get("/api/users", headers=key))
+
+    def test_revocation_reaches_other_instances_within_the_cache_bound(
+        self, database_url: str
+    ) -> None:
+        """Two apps on one database: the one that did not revoke forgets within the TTL."""
+        settings = make_settings(database_url, auth_cache_seconds=0.5)
+        with (
+            TestClient(create_app(settings)) as here,
+            TestClient(create_app(settings)) as there,
+        ):
+            created = here.post(
+                "/api/clients", json={"name": "t", "scopes": ["users:read"]}, headers=ADMIN.headers
+            ).json()
+            key = {"X-API-Key": created["client_secret"]}
+            assert there.get("/api/users", headers=key).status_code == 200
+            here.delete(f"/api/clients/{created['client_id']}", headers=ADMIN.headers)
+            time.sleep(0.6)
+            assert_unauthorized(there.get("/api/users", headers=key))
+
+
+class TestBearerToken:
+    def test_issued_token_is_accepted(self, anonymous: TestClient) -> None:
+        token = token_for(anonymous, ALICE)
+        assert anonymous.get("/api/users", headers=bearer(token)).status_code == 200
+
+    @pytest.mark.parametrize(
+        ("token", "detail"),
+        [
+            pytest.param(
+                lambda: jwt.encode(claims(exp=int(time.time()) - 60), hs256_key()),
+                "The access token has expired.",
+                id="expired",
+            ),
+            pytest.param(
+                lambda: jwt.encode(claims(nbf=int(time.time()) + 600), hs256_key()),
+                "The access token is not valid yet.",
+                id="not-yet-valid",
+            ),
+            pytest.param(
+                lambda: jwt.encode(claims(), hs256_key("another-secret-0123456789abcdef012")),
+                "The access token is not valid.",
+                id="bad-signature",
+            ),
+            pytest.param(
+                lambda: jwt.encode(claims(aud="someone-else"), hs256_key()),
+                "The access token is not valid.",
+                id="wrong-audience",
+            ),
+            pytest.param(
+                lambda: jwt.encode(claims(iss="https://evil.example"), hs256_key()),
+                "The access token is not valid.",
+                id="wrong-issuer",
+            ),
+            pytest.param(
+                lambda: jwt.encode(claims(exp=None), hs256_key()),
+                "The access token is not valid.",
+                id="no-expiry",
+            ),
+            pytest.param(
+                lambda: jwt.encode(claims(sub="c_0000000000000000"), hs256_key()),
+                "The access token is not valid.",
+                id="unknown-client",
+            ),
+            pytest.param(
+                lambda: unsigned({"alg": "none", "typ": "JWT"}, claims()) + ".",
+                "The access token is not valid.",
+                id="alg-none",
+            ),
+            pytest.param(
+                lambda: jwt.encode(
+                    claims(),
+                    rsa.generate_private_key(public_exponent=65537, key_size=2048),
+                    algorithm="RS256",
+                ),
+                "The access token is not valid.",
+                id="rs256-to-an-hs256-service",
+            ),
+            pytest.param(lambda: "not-a-jwt", "The access token is not valid.", id="malformed"),
+            pytest.param(lambda: "a.b.c", "The access token is not valid.", id="garbage-parts"),
+        ],
+    )
+    def test_bad_token_is_401(self, anonymous: TestClient, token: Any, detail: str) -> None:
+        response = anonymous.get("/api/users", headers=bearer(token()))
+        assert_unauthorized(response, detail)
+        assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+    def test_malformed_authorization_header_is_401(self, anonymous: TestClient) -> None:
+        response = anonymous.get("/api/users", headers={"Authorization": "Bearer"})
+        assert_unauthorized(response, "The Authorization header is malformed.")
+
+    def test_token_of_revoked_client_is_401(self, anonymous: TestClient) -> None:
+        created = anonymous.post(
+            "/api/clients", json={"name": "t", "scopes": ["users:read"]}, headers=ADMIN.headers
+        ).json()
+        identity = Identity(created["client_id"], "t", "users:read")
+        response = anonymous.post(
+            TOKEN_URL,
+            data={"grant_type": "client_credentials"},
+            auth=(identity.client_id, created["client_secret"]),
+        )
+        token = response.json()["access_token"]
+        assert anonymous.get("/api/users", headers=bearer(token)).status_code == 200
+        anonymous.delete(f"/api/clients/{identity.client_id}", headers=ADMIN.headers)
+        assert_unauthorized(anonymous.get("/api/users", headers=bearer(token)))
+
+
+class TestRS256:
+    @pytest.fixture
+    def settings(self, database_url: str, rsa_keys: tuple[Path, Path]) -> Settings:
+        private, public = rsa_keys
+        return make_settings(
+            database_url,
+            jwt_algorithm="RS256",
+            jwt_private_key_file=private,
+            jwt_public_key_file=public,
+        )
+
+    def test_issues_and_accepts_rs256_tokens(self, anonymous: TestClient) -> None:
+        token = token_for(anonymous, ALICE)
+        assert jwt.get_unverified_header(token)["alg"] == "RS256"
+        assert anonymous.get("/api/users", headers=bearer(token)).status_code == 200
+
+    def test_hs256_signed_with_the_public_key_is_401(
+        self, anonymous: TestClient, rsa_keys: tuple[Path, Path]
+    ) -> None:
+        """Algorithm confusion: the public key (which anyone may have) used as HMAC secret."""
+        public_pem = rsa_keys[1].read_bytes()
+        signing_input = unsigned({"alg": "HS256", "typ": "JWT"}, claims())
+        signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+        forged = f"{signing_input}.{b64(signature)}"
+        assert_unauthorized(
+            anonymous.get("/api/users", headers=bearer(forged)), "The access token is not valid."
+        )
+
+    def test_hs256_with_the_service_secret_is_401(self, anonymous: TestClient) -> None:
+        forged = jwt.encode(claims(), hs256_key())
+        assert_unauthorized(anonymous.get("/api/users", headers=bearer(forged)))
+
+
+class TestScopes:
+    def test_missing_scope_is_403_naming_it(self, anonymous: TestClient) -> None:
+        response = anonymous.post(
+            "/api/users", json={"name": "x", "email": "x@example.com"}, headers=READER.headers
+        )
+        assert response.status_code == 403
+        assert response.headers["content-type"] == PROBLEM
+        assert response.headers["www-authenticate"] == (
+            'Bearer realm="contract-api", error="insufficient_scope", scope="users:write"'
+        )
+        assert response.json() == {
+            "type": "urn:contract-api:problem:insufficient-scope",
+            "title": "Forbidden",
+            "status": 403,
+            "detail": "This operation needs the scope 'users:write'.",
+            "instance": "/api/users",
+        }
+
+    def test_reader_can_read(self, anonymous: TestClient) -> None:
+        assert anonymous.get("/api/users", headers=READER.headers).status_code == 200
+
+    def test_client_management_needs_admin(self, anonymous: TestClient) -> None:
+        assert anonymous.get("/api/clients", headers=ALICE.headers).status_code == 403
+        assert anonymous.get("/api/clients", headers=ADMIN.headers).status_code == 200
+
+    def test_admin_implies_every_scope(self, anonymous: TestClient) -> None:
+        body = {"user_id": 1, "item_id": 1, "quantity": 1}
+        response = anonymous.post("/api/process_data", json=body, headers=ADMIN.headers)
+        assert response.status_code == 200
+
+    def test_narrowed_token_is_held_to_its_scope(self, anonymous: TestClient) -> None:
+        token = token_for(anonymous, ALICE, scope="users:read")
+        assert anonymous.get("/api/users", headers=bearer(token)).status_code == 200
+        response = anonymous.post(
+            "/api/users", json={"name": "x", "email": "x@example.com"}, headers=bearer(token)
+        )
+        assert response.status_code == 403
+
+    def test_token_never_exceeds_the_client(self, anonymous: TestClient) -> None:
+        """A token claiming more than its client holds (signed by us) gets only the overlap."""
+        inflated = jwt.encode(claims(READER, scope="users:read users:write"), hs256_key())
+        response = anonymous.post(
+            "/api/users", json={"name": "x", "email": "x@example.com"}, headers=bearer(inflated)
+        )
+        assert response.status_code == 403
+
+    def test_hello_needs_no_credential(self, anonymous: TestClient) -> None:
+        assert anonymous.get("/api/hello").status_code == 200
+
+
+class TestTokenEndpoint:
+    def test_basic_authentication(self, anonymous: TestClient) -> None:
+        response = anonymous.post(
+            TOKEN_URL,
+            data={"grant_type": "client_credentials"},
+            auth=(ALICE.client_id, ALICE.secret),
+        )
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["pragma"] == "no-cache"
+        body = response.json()
+        assert body["token_type"] == "Bearer"
+        assert body["expires_in"] == 900
+        assert body["scope"] == ALICE.scopes
+        decoded = jwt.decode(
+            body["access_token"],
+            hs256_key(),
+            algorithms=["HS256"],
+            audience="contract-api",
+            issuer="contract-api",
+        )
+        assert decoded["sub"] == ALICE.client_id
+        assert decoded["exp"] - decoded["iat"] == 900
+        assert jwt.get_unverified_header(body["access_token"])["typ"] == "at+jwt"
+
+    def test_form_authentication(self, anonymous: TestClient) -> None:
+        response = anonymous.post(
+            TOKEN_URL,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": ALICE.client_id,
+                "client_secret": ALICE.secret,
+                "scope": "records:read",
+                "unknown_parameter": "ignored",
+            },
+        )
+        assert response.status_code == 200
+        assert response.json()["scope"] == "records:read"
+
+    @pytest.mark.parametrize(
+        ("form", "auth", "status", "error"),
+        [
+            pytest.param({"grant_type": "client_credentials"}, None, 401, "invalid_client"),
+            pytest.param(
+                {"grant_type": "client_credentials"},
+                (ALICE.client_id, "wrong"),
+                401,
+                "invalid_client",
+                id="wrong-secret",
+            ),
+            pytest.param(
+                {"grant_type": "client_credentials"},
+                (BOB.client_id, ALICE.secret),
+                401,
+                "invalid_client",
+                id="secret-of-another-client",
+            ),
+            pytest.param(
+                {}, (ALICE.client_id, ALICE.secret), 400, "invalid_request", id="no-grant"
+            ),
+            pytest.param(
+                {"grant_type": "password"},
+                (ALICE.client_id, ALICE.secret),
+                400,
+                "unsupported_grant_type",
+                id="password-grant",
+            ),
+            pytest.param(
+                {"grant_type": "client_credentials", "scope": "admin"},
+                (ALICE.client_id, ALICE.secret),
+                400,
+                "invalid_scope",
+                id="scope-not-held",
+            ),
+            pytest.param(
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": ALICE.client_id,
+                    "client_secret": ALICE.secret,
+                },
+                (ALICE.client_id, ALICE.secret),
+                400,
+                "invalid_request",
+                id="two-methods",
+            ),
+        ],
+    )
+    def test_refusals_carry_the_oauth_error(
+        self,
+        anonymous: TestClient,
+        form: dict[str, str],
+        auth: tuple[str, str] | None,
+        status: int,
+        error: str,
+    ) -> None:
+        response = anonymous.post(TOKEN_URL, data=form, auth=auth)
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"] == PROBLEM
+        body = response.json()
+        assert body["error"] == error
+        assert body["error_description"] == body["detail"]
+        if status == 401:
+            assert response.headers["www-authenticate"] == 'Basic realm="contract-api"'
+
+    def test_repeated_parameter_is_400(self, anonymous: TestClient) -> None:
+        response = anonymous.post(
+            TOKEN_URL,
+            content=b"grant_type=client_credentials&grant_type=client_credentials",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            auth=(ALICE.client_id, ALICE.secret),
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"] == [
+            {"field": "grant_type", "message": "must not be repeated"}
+        ]
+
+    def test_malformed_basic_header_is_401(self, anonymous: TestClient) -> None:
+        response = anonymous.post(
+            TOKEN_URL,
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": "Basic !!!"},
+        )
+        assert response.status_code == 401
+        assert response.json()["error"] == "invalid_client"
+
+    def test_json_body_is_415(self, anonymous: TestClient) -> None:
+        response = anonymous.post(TOKEN_URL, json={"grant_type": "client_credentials"})
+        assert response.status_code == 415
+
+    def test_revoked_client_gets_no_token(self, anonymous: TestClient) -> None:
+        created = anonymous.post(
+            "/api/clients", json={"name": "t", "scopes": ["users:read"]}, headers=ADMIN.headers
+        ).json()
+        anonymous.delete(f"/api/clients/{created['client_id']}", headers=ADMIN.headers)
+        response = anonymous.post(
+            TOKEN_URL,
+            data={"grant_type": "client_credentials"},
+            auth=(created["client_id"], created["client_secret"]),
+        )
+        assert response.status_code == 401
+
+
+class TestClientManagement:
+    @pytest.fixture
+    def admin(self, app: ContractApp) -> Iterator[TestClient]:
+        with TestClient(app, headers=ADMIN.headers) as client:
+            yield client
+
+    def test_create_shows_the_secret_once(self, admin: TestClient) -> None:
+        response = admin.post(
+            "/api/clients", json={"name": "batch", "scopes": ["records:read", "process:write"]}
+        )
+        assert response.status_code == 201
+        created = response.json()
+        assert created["scopes"] == ["process:write", "records:read"]
+        assert created["revoked_at"] is None
+        assert response.headers["location"] == f"/api/clients/{created['client_id']}"
+        fetched = admin.get(response.headers["location"]).json()
+        assert "client_secret" not in fetched
+        assert fetched == {k: v for k, v in created.items() if k != "client_secret"}
+        records = admin.get("/api/records", headers={"X-API-Key": created["client_secret"]})
+        assert records.status_code == 200
+
+    def test_list_pages_through_every_client(self, admin: TestClient) -> None:
+        seen: list[str] = []
+        url: str | None = "/api/clients?limit=2"
+        while url:
+            page = admin.get(url)
+            assert page.status_code == 200
+            seen += [c["client_id"] for c in page.json()["items"]]
+            url = page.headers.get("link", "").partition(">")[0].lstrip("<") or None
+        assert set(seen) == {ALICE.client_id, BOB.client_id, READER.client_id, ADMIN.client_id}
+        assert len(seen) == 4
+
+    def test_revoke_keeps_the_client_listed(self, admin: TestClient) -> None:
+        assert admin.delete(f"/api/clients/{READER.client_id}").status_code == 204
+        assert admin.delete(f"/api/clients/{READER.client_id}").status_code == 204  # harmless
+        assert admin.get(f"/api/clients/{READER.client_id}").json()["revoked_at"] is not None
+
+    def test_unknown_client_is_404(self, admin: TestClient) -> None:
+        assert admin.get("/api/clients/c_0000000000000000").status_code == 404
+        assert admin.delete("/api/clients/c_0000000000000000").status_code == 404
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"name": "x", "scopes": ["root"]},
+            {"name": "x", "scopes": []},
+            {"name": "", "scopes": ["admin"]},
+            {"name": "x", "scopes": ["admin", "admin"]},
+        ],
+    )
+    def test_bad_input_is_400(self, admin: TestClient, body: dict[str, Any]) -> None:
+        assert admin.post("/api/clients", json=body).status_code == 400
