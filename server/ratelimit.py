@@ -116,11 +116,12 @@ class RateLimits:
         allowed = True
         for item in policy.items:
             allowed = await limiter.hit(item, policy.name, key) and allowed
-        now = time.time()
         remaining: list[tuple[str, int, int]] = []
         for label, item in zip(policy.labels(), policy.items, strict=True):
             stats = await limiter.get_window_stats(item, policy.name, key)
-            reset = max(0, math.ceil(stats.reset_time - now))
+            window = item.get_expiry()
+            # Redis reports whole seconds of TTL: clamp to the window.
+            reset = min(window, max(0, math.ceil(stats.reset_time - time.time())))
             remaining.append((label, stats.remaining, reset))
         headers = {
             "RateLimit-Policy": policy.header(),

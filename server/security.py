@@ -354,7 +354,8 @@ class AccessControlOperation(SecurityOperation):
         self.guard = guard
         self.anonymous_policy = (
             guard.token_policy
-            if operation.operation_id == TOKEN_OPERATION
+            # Connexion's ids are resolved names: "server.handlers.oauth.issue_token".
+            if str(operation.operation_id).rpartition(".")[2] == TOKEN_OPERATION
             else guard.anonymous_policy
         )
         super().__init__(

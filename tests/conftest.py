@@ -64,3 +64,10 @@ def client(app: ContractApp) -> Iterator[TestClient]:
 def anonymous(app: ContractApp) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    url = databases.empty_redis()
+    yield url
+    databases.empty_redis()

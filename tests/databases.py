@@ -1,8 +1,9 @@
-"""Test databases: a migrated SQLite file per test, and one PostgreSQL database per session.
+"""Test databases: a migrated SQLite file per test, one PostgreSQL database per session,
+and a Redis database (number 15 by default, emptied per test) for shared rate limits.
 
-PostgreSQL is the real server on 127.0.0.1 (``TEST_POSTGRES_URL`` overrides the address).
-Without it the PostgreSQL cases skip with the reason, unless ``REQUIRE_SERVICES=1`` (set by
-``.ci/run``), which turns its absence into a failure.
+PostgreSQL and Redis are the real servers on 127.0.0.1 (``TEST_POSTGRES_URL`` and
+``TEST_REDIS_URL`` override the addresses). Without one, its cases skip with the reason,
+unless ``REQUIRE_SERVICES=1`` (set by ``.ci/run``), which turns its absence into a failure.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+import redis
 
 from server import migrate
 from tests import identities
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -89,3 +92,15 @@ def truncate_postgres(url: str) -> None:
             await connection.close()
 
     asyncio.run(run())
+
+
+def empty_redis() -> str:
+    """The test Redis database, emptied; fails or skips (see above) if Redis is absent."""
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.flushdb()
+    except redis.RedisError as error:
+        missing_service(f"Redis at {REDIS_URL}", error)
+    finally:
+        client.close()
+    return REDIS_URL
