@@ -1,0 +1,67 @@
+"""``python -m server clients ...``: the way to create the first admin."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from starlette.testclient import TestClient
+
+from server.__main__ import main
+from server.app import create_app
+from tests.config import make_settings
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["clients", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_create_list_revoke(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("APP_DATABASE_URL", database_url)
+    code, out, _ = run(capsys, "create", "--name", "ops", "--scopes", "users:read admin")
+    assert code == 0
+    client_id = re.search(r"client_id:\s+(\S+)", out)[1]  # type: ignore[index]
+    secret = re.search(r"client_secret:\s+(\S+)", out)[1]  # type: ignore[index]
+    assert re.search(r"scopes:\s+users:read admin", out)
+    assert "cannot be shown again" in out
+
+    with TestClient(create_app(make_settings(database_url))) as client:
+        assert client.get("/api/clients", headers={"X-API-Key": secret}).status_code == 200
+
+    code, out, _ = run(capsys, "list")
+    assert code == 0
+    assert re.search(rf"^{client_id}\s+active\s+ops\s+users:read admin$", out, re.MULTILINE)
+    assert secret not in out
+
+    code, out, _ = run(capsys, "revoke", client_id)
+    assert code == 0 and out.startswith(f"revoked {client_id} at ")
+    code, out, _ = run(capsys, "list")
+    assert re.search(rf"^{client_id}\s+revoked ", out, re.MULTILINE)
+
+    with TestClient(create_app(make_settings(database_url))) as client:
+        assert client.get("/api/clients", headers={"X-API-Key": secret}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["create", "--name", "x", "--scopes", "root"], "unknown scope 'root'"),
+        (["revoke", "c_0000000000000000"], "There is no client 'c_0000000000000000'."),
+    ],
+)
+def test_errors_are_one_line_and_exit_2(
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.setenv("APP_DATABASE_URL", database_url)
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1

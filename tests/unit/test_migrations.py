@@ -1,0 +1,98 @@
+"""Migration 0002 on a database that already holds 0001-era data (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server import migrate
+from server.persistence.database import Database
+from tests import databases
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def at_0001(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = databases.sqlite_url(tmp_path / "old.db")  # type: ignore[operator]
+        migrate.upgrade(url, "0001")
+        yield url
+        return
+    name = f"contract_api_migration_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(databases._admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, TimeoutError) as error:
+        databases.missing_service("PostgreSQL", error)
+    url = databases._with_database(databases.POSTGRES_ADMIN_URL, name)
+    migrate.upgrade(url, "0001")
+    yield url
+    databases.drop_postgres_database(name)
+
+
+def run(url: str, statements: list[str]) -> list[list[tuple[object, ...]]]:
+    def work(*, session: Session) -> list[list[tuple[object, ...]]]:
+        results = []
+        for statement in statements:
+            result = session.execute(text(statement), {"now": datetime.now(UTC)})
+            results.append([tuple(r) for r in result] if result.returns_rows else [])
+        return results
+
+    async def go() -> list[list[tuple[object, ...]]]:
+        db = Database(url)
+        try:
+            return await db.write(work)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+def test_0002_keeps_old_rows_and_scopes_emails_per_owner(at_0001: str) -> None:
+    run(
+        at_0001,
+        [
+            "INSERT INTO users (name, email, age, version, created_at, updated_at) "
+            "VALUES ('Ada', 'ada@example.com', 36, 1, :now, :now)",
+            "INSERT INTO users (name, email, age, version, created_at, updated_at) "
+            "VALUES ('Last', 'last@example.com', 1, 1, :now, :now)",
+            "DELETE FROM users WHERE email = 'last@example.com'",
+            "INSERT INTO records (user_id, item_id, quantity, processed_quantity, created_at) "
+            "VALUES (1, 2, 3, 6, :now)",
+        ],
+    )
+    migrate.upgrade(at_0001)
+    users, records = run(
+        at_0001,
+        ["SELECT id, name, email, owner FROM users", "SELECT id, owner FROM records"],
+    )
+    assert users == [(1, "Ada", "ada@example.com", None)]  # owner-less: admins only
+    assert records == [(1, None)]
+    # The id of the user deleted before the migration is not handed out again.
+    (new_id,) = run(
+        at_0001,
+        [
+            "INSERT INTO users (name, email, age, version, created_at, updated_at, owner) "
+            "VALUES ('New', 'ada@example.com', 1, 1, :now, :now, 'c_a') RETURNING id",
+        ],
+    )[0][0]
+    assert new_id == 3
+    with pytest.raises(IntegrityError):
+        run(
+            at_0001,
+            [
+                "INSERT INTO users (name, email, age, version, created_at, updated_at, owner) "
+                "VALUES ('Dup', 'ada@example.com', 1, 1, :now, :now, 'c_a')",
+            ],
+        )
+
+
+def test_0002_downgrades_cleanly(at_0001: str) -> None:
+    migrate.upgrade(at_0001)
+    migrate.downgrade(at_0001, "0001")
+    migrate.upgrade(at_0001)
