@@ -8,9 +8,14 @@ PORT=${FUZZ_PORT:-8765}
 EXAMPLES=${FUZZ_EXAMPLES:-200}
 WORK=$(mktemp -d -t fuzz.XXXXXX)
 LOG=$WORK/server.log
-# A database of its own, so fuzzing never touches the one `make run` uses.
-export APP_ENVIRONMENT=test APP_DATABASE_URL="sqlite:///$WORK/fuzz.db" APP_SECRET_KEY=fuzz
+# A database of its own, so fuzzing never touches the one `make run` uses; the test
+# suite's clients (Alice, Bob, ...) in it, and limits high enough not to get in the way.
+export APP_ENVIRONMENT=test APP_DATABASE_URL="sqlite:///$WORK/fuzz.db"
+export APP_SECRET_KEY=fuzz-secret-0123456789-0123456789-0123456789
+export APP_RATE_LIMIT=1000000/minute APP_RATE_LIMIT_ANONYMOUS=1000000/minute
 $BIN/python -m server migrate 2>>"$LOG"
+# Requests go as Alice; the object-level authorization check replays them as Bob.
+PYTHONPATH=. $BIN/python -m tests.identities "$APP_DATABASE_URL" "$WORK"
 
 $BIN/python -m uvicorn server.asgi:app \
   --host 127.0.0.1 --port "$PORT" --log-level warning >>"$LOG" 2>&1 &
@@ -25,7 +30,7 @@ done
 
 # Same case preparation as the test suite (unique Idempotency-Keys, no forged cursors/ETags).
 PYTHONPATH=. SCHEMATHESIS_HOOKS=tests.contract.fuzz_hooks \
-$BIN/schemathesis run "http://127.0.0.1:$PORT/api/openapi.json" \
+$BIN/schemathesis --config-file "$WORK/schemathesis.toml" run "http://127.0.0.1:$PORT/api/openapi.json" \
   --checks all --mode all --max-examples "$EXAMPLES" --seed 1 \
   --generation-deterministic --request-timeout 5 "$@"
 echo "server log: $LOG"

@@ -7,8 +7,11 @@ use them; ``seed`` stores only their hashes, as the service does.
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -65,3 +68,24 @@ def seed(database_url: str) -> None:
             await db.dispose()
 
     asyncio.run(run())
+
+
+def write_schemathesis_auth(path: Path, user: Identity, peer: Identity) -> dict[str, object]:
+    """Schemathesis' auth file (``[auth.wfc]``): requests go as ``user``, and its
+    object-level authorization check replays them as ``peer``. Returns the config table."""
+    entries = [
+        {"name": i.name, "fixedHeaders": [{"name": "X-API-Key", "value": i.secret}]}
+        for i in (user, peer)
+    ]
+    path.write_text(json.dumps({"auth": entries}))
+    return {"path": str(path), "user": user.name, "peers": [user.name, peer.name]}
+
+
+if __name__ == "__main__":  # scripts/fuzz.sh: seed a database, write the auth files
+    database_url, folder = sys.argv[1], Path(sys.argv[2])
+    seed(database_url)
+    wfc = write_schemathesis_auth(folder / "auth.json", ALICE, BOB)
+    peers = ", ".join(f'"{name}"' for name in wfc["peers"])  # type: ignore[attr-defined]
+    (folder / "schemathesis.toml").write_text(
+        f'[auth.wfc]\npath = "{wfc["path"]}"\nuser = "{wfc["user"]}"\npeers = [{peers}]\n'
+    )

@@ -10,7 +10,6 @@ delete a user; process -> get a record).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -38,13 +37,7 @@ app = create_app(make_settings(sqlite_url(DATABASE)))
 
 def as_clients(user: Identity, peer: Identity) -> SchemathesisConfig:
     """Requests go as ``user``; the object-level check replays them as ``peer``."""
-    auth_file = WORKDIR / f"auth-{user.name}.json"
-    entries = [
-        {"name": i.name, "fixedHeaders": [{"name": "X-API-Key", "value": i.secret}]}
-        for i in (user, peer)
-    ]
-    auth_file.write_text(json.dumps({"auth": entries}))
-    wfc = {"path": str(auth_file), "user": user.name, "peers": [user.name, peer.name]}
+    wfc = identities.write_schemathesis_auth(WORKDIR / f"auth-{user.name}.json", user, peer)
     return SchemathesisConfig.from_dict({"auth": {"wfc": wfc}})
 
 
