@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
+from bench.credentials import API_KEY
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 # Any HTTP answer on this path means the app is up; every contender serves it.
@@ -36,6 +38,7 @@ MIGRATE_TIMEOUT_S = 120.0
 # same one in their start-up code (bench/contenders/*.py); the service gets it through its API.
 SEED_PATH = "/api/users"
 SEED_USER = {"name": "Ada Lovelace", "email": "ada@example.com", "age": 36}
+AUTH = {"X-API-Key": API_KEY}
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,16 @@ CONTENDERS: dict[str, Contender] = {
             "service (Connexion)",
             "server.asgi:app",
             "uvicorn",
-            env={"APP_ENVIRONMENT": "production", "APP_SECRET_KEY": "bench"},
+            env={
+                "APP_ENVIRONMENT": "production",
+                "APP_SECRET_KEY": "bench-secret-0123456789-0123456789-0123456789",
+                # Counted on every request, never reached.
+                "APP_RATE_LIMIT": "1000000000/minute",
+                "APP_RATE_LIMIT_ANONYMOUS": "1000000000/minute",
+            },
             db_env="APP_DATABASE_URL",
             db_value="sqlite+aiosqlite:///{path}",
-            migrate=("-m", "server", "migrate"),
+            migrate=("-m", "bench.service_setup"),
             seed_via_api=True,
         ),
         Contender("starlette", "raw Starlette", "bench.contenders.starlette_app:app", "uvicorn"),
@@ -201,7 +210,7 @@ class Server:
                 "POST",
                 SEED_PATH,
                 body=json.dumps(SEED_USER),
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": "application/json", **AUTH},
             )
             response = connection.getresponse()
             body = response.read()

@@ -10,6 +10,8 @@ answers ``expected_status``; ``Workload.check()`` makes sure the two copies agre
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.credentials import API_KEY
+
 WRK_SCRIPTS_DIR = Path(__file__).resolve().parent / "wrk"
 
 # The project's service, and the contender every ratio column is relative to.
@@ -47,7 +49,10 @@ class Workload:
             raise ValueError(f"workload {self.name}: body differs from the one in {path.name}")
 
 
-JSON = {"Content-Type": "application/json"}
+# Every request authenticates as the service's benchmark client (the peers ignore it);
+# GET /api/hello needs no credential and gets none.
+AUTH = {"X-API-Key": API_KEY}
+JSON = {"Content-Type": "application/json", **AUTH}
 
 WORKLOADS: tuple[Workload, ...] = (
     Workload("hello", "GET", "/api/hello", 200),
@@ -70,7 +75,7 @@ WORKLOADS: tuple[Workload, ...] = (
         headers=JSON,
     ),
     # One SELECT by primary key; user 1 is seeded in every contender's fresh database.
-    Workload("get_user", "GET", "/api/users/1", 200),
+    Workload("get_user", "GET", "/api/users/1", 200, headers=AUTH),
 )
 
 
