@@ -333,11 +333,11 @@ class Guard:
 
 
 def _with_headers(send: Send, headers: dict[str, str]) -> Send:
-    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    extra = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
     async def send_with_headers(message: Message) -> None:
         if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            message["headers"] = [*message.get("headers", ()), *extra]
         await send(message)
 
     return send_with_headers
