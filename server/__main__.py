@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +23,7 @@ from server.errors import ApiProblem
 from server.persistence.database import Database
 from server.services import clients
 from server.services.pagination import cursor_codec
-from server.settings import Settings
+from server.settings import ENV_PREFIX, Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -99,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "clients":
         return manage_clients(args, settings)
+    if settings.secret_key is None:
+        # Development without a key: one random key for all workers of this run, so a
+        # token or cursor one worker issued holds on the others.
+        os.environ[f"{ENV_PREFIX}SECRET_KEY"] = settings.secret()
     uvicorn.run(
         "server.asgi:app",
         host=settings.host,

@@ -64,7 +64,8 @@ class Settings(BaseSettings):
         description=(
             "Signs pagination cursors and (HS256) access tokens. Required, at least 32 "
             "characters and not the placeholder outside development. Unset in development: "
-            "a random key per process, so cursors and tokens do not survive a restart."
+            "a random key per run (python -m server shares it with its workers), so cursors "
+            "and tokens do not survive a restart."
         ),
     )
 
