@@ -218,7 +218,8 @@ class Authenticator:
         if known is None or not known.active:
             raise Unauthorized("The access token is not valid.", error=INVALID_TOKEN)
         # Never more than the client holds now, whatever the token says.
-        return Principal(known.client_id, frozenset(claims["scope"].split()) & known.scopes)
+        granted = frozenset(claims["scope"].split()) & clients.effective_scopes(known.scopes)
+        return Principal(known.client_id, granted)
 
     async def from_client_credentials(self, client_id: str | None, secret: str) -> KnownClient:
         """Client authentication at the token endpoint (RFC 6749 §2.3.1)."""

@@ -11,7 +11,7 @@ from starlette.requests import Request
 
 from server.errors import InvalidClient, OAuthError
 from server.security import Authenticator
-from server.services.clients import SCOPES
+from server.services.clients import SCOPES, effective_scopes
 
 GRANT_TYPE = "client_credentials"
 
@@ -45,7 +45,7 @@ def _granted_scopes(requested: str | None, held: frozenset[str]) -> str:
     if requested is None or not requested.strip():
         return " ".join(scope for scope in SCOPES if scope in held)
     wanted = set(requested.split())
-    if not wanted <= held:
+    if not wanted <= effective_scopes(held):  # an admin may ask for any narrower scope
         raise OAuthError("invalid_scope", "The client does not hold every requested scope.")
     return " ".join(scope for scope in SCOPES if scope in wanted)
 

@@ -52,6 +52,11 @@ def client_id_of(secret: str) -> str | None:
     return client_id
 
 
+def effective_scopes(scopes: frozenset[str]) -> frozenset[str]:
+    """What a client may do or ask a token for: ``admin`` implies every scope."""
+    return frozenset(SCOPES) if ADMIN in scopes else scopes
+
+
 def normalize_scopes(scopes: Iterable[str]) -> str:
     """Known scopes, deduplicated, in a stable order, space-separated (RFC 6749 §3.3)."""
     wanted = set(scopes)

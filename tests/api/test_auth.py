@@ -318,6 +318,11 @@ class TestScopes:
         )
         assert response.status_code == 403
 
+    def test_admin_may_ask_for_a_narrower_token(self, anonymous: TestClient) -> None:
+        token = token_for(anonymous, ADMIN, scope="users:read")
+        assert anonymous.get("/api/users", headers=bearer(token)).status_code == 200
+        assert anonymous.get("/api/clients", headers=bearer(token)).status_code == 403
+
     def test_token_never_exceeds_the_client(self, anonymous: TestClient) -> None:
         """A token claiming more than its client holds (signed by us) gets only the overlap."""
         inflated = jwt.encode(claims(READER, scope="users:read users:write"), hs256_key())
