@@ -22,7 +22,6 @@ from server import migrate
 from server.errors import ApiProblem
 from server.persistence.database import Database
 from server.services import clients
-from server.services.pagination import cursor_codec
 from server.settings import ENV_PREFIX, Settings
 
 
@@ -57,15 +56,6 @@ def _run(settings: Settings, work: Callable[..., Any], **kwargs: Any) -> Any:
     return asyncio.run(run())
 
 
-def _list_all(*, session: Any) -> list[Any]:
-    codec = cursor_codec("cli", "clients")
-    rows, cursor = clients.list_clients(session=session, codec=codec, limit=100, cursor=None)
-    while cursor is not None:
-        more, cursor = clients.list_clients(session=session, codec=codec, limit=100, cursor=cursor)
-        rows += more
-    return rows
-
-
 def manage_clients(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.action == "create":
@@ -77,7 +67,7 @@ def manage_clients(args: argparse.Namespace, settings: Settings) -> int:
             print(f"client_secret: {secret}")
             print("Keep the secret now: it is stored only as a hash and cannot be shown again.")
         elif args.action == "list":
-            for row in _run(settings, _list_all):
+            for row in _run(settings, clients.all_clients):
                 state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
                 print(f"{row.client_id}  {state:<24}  {row.name:<24}  {row.scopes}")
         else:

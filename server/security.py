@@ -197,9 +197,9 @@ class Authenticator:
         if self._cache is not None:
             self._cache.pop(client_id, None)
 
-    async def check_secret(self, client_id: str | None, secret: str) -> KnownClient | None:
-        """The active client whose secret this is, or None."""
-        if client_id is None or clients.client_id_of(secret) != client_id:
+    async def _verified(self, client_id: str | None, secret: str) -> KnownClient | None:
+        """The active client ``client_id`` if ``secret`` is its secret, else None."""
+        if client_id is None:
             return None
         known = await self.client(client_id)
         if known is None or not known.active:
@@ -207,7 +207,7 @@ class Authenticator:
         return known if clients.secret_matches(secret, known.secret_hash) else None
 
     async def from_api_key(self, api_key: str) -> Principal:
-        known = await self.check_secret(clients.client_id_of(api_key), api_key)
+        known = await self._verified(clients.client_id_of(api_key), api_key)
         if known is None:
             raise Unauthorized("The API key is not valid.", error=INVALID_TOKEN)
         return Principal(known.client_id, known.scopes)
@@ -223,7 +223,9 @@ class Authenticator:
 
     async def from_client_credentials(self, client_id: str | None, secret: str) -> KnownClient:
         """Client authentication at the token endpoint (RFC 6749 §2.3.1)."""
-        known = await self.check_secret(client_id, secret)
+        # The secret names its client: it must be the client the caller says it is.
+        same = client_id is not None and clients.client_id_of(secret) == client_id
+        known = await self._verified(client_id, secret) if same else None
         if known is None:
             raise InvalidClient("Unknown client, wrong secret, or revoked client.")
         return known
@@ -347,7 +349,14 @@ def _with_headers(send: Send, headers: dict[str, str]) -> Send:
 class AccessControlOperation(SecurityOperation):
     """Authenticate (Connexion's handlers), authorize the scopes, count the rate limit."""
 
-    def __init__(self, next_app: ASGIApp, *, operation: AbstractOperation, guard: Guard) -> None:
+    def __init__(
+        self,
+        next_app: ASGIApp,
+        *,
+        operation: AbstractOperation,
+        guard: Guard,
+        security_handler_factory: SecurityHandlerFactory,
+    ) -> None:
         # Every scheme of the operation requires the scopes its OAuth2 requirement names.
         requirements = operation.security or []
         scopes = sorted({s for r in requirements for s in chain.from_iterable(r.values())})
@@ -361,9 +370,7 @@ class AccessControlOperation(SecurityOperation):
         )
         super().__init__(
             next_app,
-            security_handler_factory=SecurityHandlerFactory(
-                {"apiKey": _ApiKeyHandler, "oauth2": _OAuthHandler}
-            ),
+            security_handler_factory=security_handler_factory,
             security=[{name: scopes for name in r} for r in requirements],
             security_schemes=operation.security_schemes,
         )
@@ -391,10 +398,16 @@ class AccessControlOperation(SecurityOperation):
 class AccessControlAPI(SecurityAPI):
     def __init__(self, *args: Any, guard: Guard, **kwargs: Any) -> None:
         self.guard = guard
+        kwargs["security_map"] = {"apiKey": _ApiKeyHandler, "oauth2": _OAuthHandler}
         super().__init__(*args, **kwargs)
 
     def make_operation(self, operation: Any) -> AccessControlOperation:
-        return AccessControlOperation(self.next_app, operation=operation, guard=self.guard)
+        return AccessControlOperation(
+            self.next_app,
+            operation=operation,
+            guard=self.guard,
+            security_handler_factory=self.security_handler_factory,
+        )
 
 
 class AccessControl(SecurityMiddleware):

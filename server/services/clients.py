@@ -104,6 +104,16 @@ def revoke_client(*, session: Session, client_id: str) -> Row[Any]:
     return row
 
 
+def all_clients(*, session: Session) -> list[Row[Any]]:
+    """Every client, oldest first (for the management command)."""
+    rows: list[Row[Any]] = []
+    after = None
+    while page := repository.page(session, after=after, limit=500):
+        rows += page
+        after = (page[-1].created_at, page[-1].client_id)
+    return rows
+
+
 def list_clients(
     *, session: Session, codec: CursorCodec, limit: int, cursor: str | None
 ) -> tuple[list[Row[Any]], str | None]:
