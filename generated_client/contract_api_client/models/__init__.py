@@ -4,6 +4,23 @@ from .api_client import ApiClient
 from .api_client_created import ApiClientCreated
 from .api_client_input import ApiClientInput
 from .api_client_page import ApiClientPage
+from .circuit_breaker import CircuitBreaker
+from .circuit_breaker_input import CircuitBreakerInput
+from .circuit_state import CircuitState
+from .circuit_state_state import CircuitStateState
+from .destination import Destination
+from .destination_input import DestinationInput
+from .destination_page import DestinationPage
+from .destination_patch import DestinationPatch
+from .dispatch_error import DispatchError
+from .dispatch_error_type import DispatchErrorType
+from .dispatch_failed import DispatchFailed
+from .dispatch_report import DispatchReport
+from .dispatch_report_summary import DispatchReportSummary
+from .dispatch_request import DispatchRequest
+from .dispatch_request_payload import DispatchRequestPayload
+from .dispatch_result import DispatchResult
+from .dispatch_result_outcome import DispatchResultOutcome
 from .field_error import FieldError
 from .greeting import Greeting
 from .list_users_sort import ListUsersSort
@@ -14,6 +31,8 @@ from .process_response_status import ProcessResponseStatus
 from .process_result import ProcessResult
 from .record import Record
 from .record_page import RecordPage
+from .retry_policy import RetryPolicy
+from .retry_policy_input import RetryPolicyInput
 from .scope import Scope
 from .token_request import TokenRequest
 from .token_response import TokenResponse
@@ -28,6 +47,23 @@ __all__ = (
     "ApiClientCreated",
     "ApiClientInput",
     "ApiClientPage",
+    "CircuitBreaker",
+    "CircuitBreakerInput",
+    "CircuitState",
+    "CircuitStateState",
+    "Destination",
+    "DestinationInput",
+    "DestinationPage",
+    "DestinationPatch",
+    "DispatchError",
+    "DispatchErrorType",
+    "DispatchFailed",
+    "DispatchReport",
+    "DispatchReportSummary",
+    "DispatchRequest",
+    "DispatchRequestPayload",
+    "DispatchResult",
+    "DispatchResultOutcome",
     "FieldError",
     "Greeting",
     "ListUsersSort",
@@ -38,6 +74,8 @@ __all__ = (
     "ProcessResult",
     "Record",
     "RecordPage",
+    "RetryPolicy",
+    "RetryPolicyInput",
     "Scope",
     "TokenRequest",
     "TokenResponse",

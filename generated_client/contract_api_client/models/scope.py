@@ -1,9 +1,10 @@
 from typing import Literal
 
-Scope = Literal["admin", "process:write", "records:read", "users:read", "users:write"]
+Scope = Literal["admin", "dispatch:write", "process:write", "records:read", "users:read", "users:write"]
 
 SCOPE_VALUES: set[Scope] = {
     "admin",
+    "dispatch:write",
     "process:write",
     "records:read",
     "users:read",

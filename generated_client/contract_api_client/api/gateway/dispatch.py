@@ -1,0 +1,295 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.dispatch_failed import DispatchFailed
+from ...models.dispatch_report import DispatchReport
+from ...models.dispatch_request import DispatchRequest
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    body: DispatchRequest,
+    idempotency_key: str | Unset = UNSET,
+    x_request_id: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    if not isinstance(x_request_id, Unset):
+        headers["X-Request-ID"] = x_request_id
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/dispatch",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> DispatchFailed | DispatchReport | Problem | None:
+    if response.status_code == 200:
+        response_200 = DispatchReport.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 405:
+        response_405 = Problem.from_dict(response.json())
+
+        return response_405
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 502:
+        response_502 = DispatchFailed.from_dict(response.json())
+
+        return response_502
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[DispatchFailed | DispatchReport | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: DispatchRequest,
+    idempotency_key: str | Unset = UNSET,
+    x_request_id: str | Unset = UNSET,
+) -> Response[DispatchFailed | DispatchReport | Problem]:
+    """Send one payload to several destinations at once
+
+     `payload` is POSTed as JSON to every chosen destination (every enabled one when
+    `destinations` is omitted) at the same time, so the answer takes as long as the
+    slowest destination, never the sum. Each destination has its own deadline
+    (`timeout_seconds`, capped by the request's), its retry policy and its circuit
+    breaker; the answer reports each one, success or failure.
+
+    * `200`: at least one destination succeeded; `summary` is `complete` or `partial`.
+    * `502`: every destination failed; the problem document carries the same report.
+
+    Downstream requests carry `X-Request-ID` and an `Idempotency-Key`: yours, prefixed
+    with your client id, or one made up per dispatch, so the gateway's own retries are
+    safe for downstreams that honour it.
+
+    Args:
+        idempotency_key (str | Unset):
+        x_request_id (str | Unset):  Example: 6f1c2a9e8b7d4c3a9f0e1d2c3b4a5968.
+        body (DispatchRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DispatchFailed | DispatchReport | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+        x_request_id=x_request_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: DispatchRequest,
+    idempotency_key: str | Unset = UNSET,
+    x_request_id: str | Unset = UNSET,
+) -> DispatchFailed | DispatchReport | Problem | None:
+    """Send one payload to several destinations at once
+
+     `payload` is POSTed as JSON to every chosen destination (every enabled one when
+    `destinations` is omitted) at the same time, so the answer takes as long as the
+    slowest destination, never the sum. Each destination has its own deadline
+    (`timeout_seconds`, capped by the request's), its retry policy and its circuit
+    breaker; the answer reports each one, success or failure.
+
+    * `200`: at least one destination succeeded; `summary` is `complete` or `partial`.
+    * `502`: every destination failed; the problem document carries the same report.
+
+    Downstream requests carry `X-Request-ID` and an `Idempotency-Key`: yours, prefixed
+    with your client id, or one made up per dispatch, so the gateway's own retries are
+    safe for downstreams that honour it.
+
+    Args:
+        idempotency_key (str | Unset):
+        x_request_id (str | Unset):  Example: 6f1c2a9e8b7d4c3a9f0e1d2c3b4a5968.
+        body (DispatchRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DispatchFailed | DispatchReport | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+        idempotency_key=idempotency_key,
+        x_request_id=x_request_id,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: DispatchRequest,
+    idempotency_key: str | Unset = UNSET,
+    x_request_id: str | Unset = UNSET,
+) -> Response[DispatchFailed | DispatchReport | Problem]:
+    """Send one payload to several destinations at once
+
+     `payload` is POSTed as JSON to every chosen destination (every enabled one when
+    `destinations` is omitted) at the same time, so the answer takes as long as the
+    slowest destination, never the sum. Each destination has its own deadline
+    (`timeout_seconds`, capped by the request's), its retry policy and its circuit
+    breaker; the answer reports each one, success or failure.
+
+    * `200`: at least one destination succeeded; `summary` is `complete` or `partial`.
+    * `502`: every destination failed; the problem document carries the same report.
+
+    Downstream requests carry `X-Request-ID` and an `Idempotency-Key`: yours, prefixed
+    with your client id, or one made up per dispatch, so the gateway's own retries are
+    safe for downstreams that honour it.
+
+    Args:
+        idempotency_key (str | Unset):
+        x_request_id (str | Unset):  Example: 6f1c2a9e8b7d4c3a9f0e1d2c3b4a5968.
+        body (DispatchRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DispatchFailed | DispatchReport | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+        x_request_id=x_request_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: DispatchRequest,
+    idempotency_key: str | Unset = UNSET,
+    x_request_id: str | Unset = UNSET,
+) -> DispatchFailed | DispatchReport | Problem | None:
+    """Send one payload to several destinations at once
+
+     `payload` is POSTed as JSON to every chosen destination (every enabled one when
+    `destinations` is omitted) at the same time, so the answer takes as long as the
+    slowest destination, never the sum. Each destination has its own deadline
+    (`timeout_seconds`, capped by the request's), its retry policy and its circuit
+    breaker; the answer reports each one, success or failure.
+
+    * `200`: at least one destination succeeded; `summary` is `complete` or `partial`.
+    * `502`: every destination failed; the problem document carries the same report.
+
+    Downstream requests carry `X-Request-ID` and an `Idempotency-Key`: yours, prefixed
+    with your client id, or one made up per dispatch, so the gateway's own retries are
+    safe for downstreams that honour it.
+
+    Args:
+        idempotency_key (str | Unset):
+        x_request_id (str | Unset):  Example: 6f1c2a9e8b7d4c3a9f0e1d2c3b4a5968.
+        body (DispatchRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DispatchFailed | DispatchReport | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+            x_request_id=x_request_id,
+        )
+    ).parsed

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+
+if TYPE_CHECKING:
+    from ..models.circuit_breaker import CircuitBreaker
+    from ..models.circuit_state import CircuitState
+    from ..models.retry_policy import RetryPolicy
+
+
+T = TypeVar("T", bound="Destination")
+
+
+@_attrs_define
+class Destination:
+    """
+    Attributes:
+        name (str):
+        url (str):
+        timeout_seconds (float):
+        retry (RetryPolicy):
+        circuit_breaker (CircuitBreaker):
+        enabled (bool):
+        circuit (CircuitState): The breaker as the answering instance sees it (each process has its own).
+        created_at (datetime.datetime):
+        updated_at (datetime.datetime):
+    """
+
+    name: str
+    url: str
+    timeout_seconds: float
+    retry: RetryPolicy
+    circuit_breaker: CircuitBreaker
+    enabled: bool
+    circuit: CircuitState
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        name = self.name
+
+        url = self.url
+
+        timeout_seconds = self.timeout_seconds
+
+        retry = self.retry.to_dict()
+
+        circuit_breaker = self.circuit_breaker.to_dict()
+
+        enabled = self.enabled
+
+        circuit = self.circuit.to_dict()
+
+        created_at = self.created_at.isoformat()
+
+        updated_at = self.updated_at.isoformat()
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "name": name,
+                "url": url,
+                "timeout_seconds": timeout_seconds,
+                "retry": retry,
+                "circuit_breaker": circuit_breaker,
+                "enabled": enabled,
+                "circuit": circuit,
+                "created_at": created_at,
+                "updated_at": updated_at,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.circuit_breaker import CircuitBreaker  # noqa: PLC0415
+        from ..models.circuit_state import CircuitState  # noqa: PLC0415
+        from ..models.retry_policy import RetryPolicy  # noqa: PLC0415
+
+        d = dict(src_dict)
+        name = d.pop("name")
+
+        url = d.pop("url")
+
+        timeout_seconds = d.pop("timeout_seconds")
+
+        retry = RetryPolicy.from_dict(d.pop("retry"))
+
+        circuit_breaker = CircuitBreaker.from_dict(d.pop("circuit_breaker"))
+
+        enabled = d.pop("enabled")
+
+        circuit = CircuitState.from_dict(d.pop("circuit"))
+
+        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+
+        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
+
+        destination = cls(
+            name=name,
+            url=url,
+            timeout_seconds=timeout_seconds,
+            retry=retry,
+            circuit_breaker=circuit_breaker,
+            enabled=enabled,
+            circuit=circuit,
+            created_at=created_at,
+            updated_at=updated_at,
+        )
+
+        return destination

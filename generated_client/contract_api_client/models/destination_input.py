@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.circuit_breaker_input import CircuitBreakerInput
+    from ..models.retry_policy_input import RetryPolicyInput
+
+
+T = TypeVar("T", bound="DestinationInput")
+
+
+@_attrs_define
+class DestinationInput:
+    """
+    Attributes:
+        name (str): Lower-case letters, digits, `-` and `_`; starts with a letter or digit. Example: billing.
+        url (str): Where the payload is POSTed: `http` or `https`, no `user:password@`, no fragment.
+            Redirects from it are not followed.
+             Example: https://billing.example.com/hooks/orders.
+        timeout_seconds (float | Unset): The deadline for this destination, every attempt and backoff included. Example:
+            5.
+        retry (RetryPolicyInput | Unset): Retries on connection failures, `429`, `502`, `503` and `504`, with
+            exponential
+            backoff and jitter (`Retry-After` is honoured), as long as the deadline allows.
+        circuit_breaker (CircuitBreakerInput | Unset): After `failure_threshold` consecutive failures (no connection,
+            timeout, `5xx`) the
+            breaker opens: calls fail at once with `circuit_open`, without touching the
+            network, for `cooldown_seconds`; then one probe call decides whether it closes.
+        enabled (bool | Unset): Disabled destinations are kept but never sent to. Default true.
+    """
+
+    name: str
+    url: str
+    timeout_seconds: float | Unset = UNSET
+    retry: RetryPolicyInput | Unset = UNSET
+    circuit_breaker: CircuitBreakerInput | Unset = UNSET
+    enabled: bool | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        name = self.name
+
+        url = self.url
+
+        timeout_seconds = self.timeout_seconds
+
+        retry: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.retry, Unset):
+            retry = self.retry.to_dict()
+
+        circuit_breaker: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.circuit_breaker, Unset):
+            circuit_breaker = self.circuit_breaker.to_dict()
+
+        enabled = self.enabled
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "name": name,
+                "url": url,
+            }
+        )
+        if timeout_seconds is not UNSET:
+            field_dict["timeout_seconds"] = timeout_seconds
+        if retry is not UNSET:
+            field_dict["retry"] = retry
+        if circuit_breaker is not UNSET:
+            field_dict["circuit_breaker"] = circuit_breaker
+        if enabled is not UNSET:
+            field_dict["enabled"] = enabled
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.circuit_breaker_input import CircuitBreakerInput  # noqa: PLC0415
+        from ..models.retry_policy_input import RetryPolicyInput  # noqa: PLC0415
+
+        d = dict(src_dict)
+        name = d.pop("name")
+
+        url = d.pop("url")
+
+        timeout_seconds = d.pop("timeout_seconds", UNSET)
+
+        _retry = d.pop("retry", UNSET)
+        retry: RetryPolicyInput | Unset
+        if isinstance(_retry, Unset):
+            retry = UNSET
+        else:
+            retry = RetryPolicyInput.from_dict(_retry)
+
+        _circuit_breaker = d.pop("circuit_breaker", UNSET)
+        circuit_breaker: CircuitBreakerInput | Unset
+        if isinstance(_circuit_breaker, Unset):
+            circuit_breaker = UNSET
+        else:
+            circuit_breaker = CircuitBreakerInput.from_dict(_circuit_breaker)
+
+        enabled = d.pop("enabled", UNSET)
+
+        destination_input = cls(
+            name=name,
+            url=url,
+            timeout_seconds=timeout_seconds,
+            retry=retry,
+            circuit_breaker=circuit_breaker,
+            enabled=enabled,
+        )
+
+        return destination_input

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.dispatch_result import DispatchResult
+
+
+T = TypeVar("T", bound="DispatchFailed")
+
+
+@_attrs_define
+class DispatchFailed:
+    """A problem document (type `urn:contract-api:problem:dispatch-failed`) with the report.
+
+    Attributes:
+        type_ (str):
+        title (str):
+        status (int):
+        request_id (str):
+        succeeded (int):
+        failed (int):
+        results (list[DispatchResult]):
+        detail (str | Unset):
+        instance (str | Unset):
+    """
+
+    type_: str
+    title: str
+    status: int
+    request_id: str
+    succeeded: int
+    failed: int
+    results: list[DispatchResult]
+    detail: str | Unset = UNSET
+    instance: str | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        type_ = self.type_
+
+        title = self.title
+
+        status = self.status
+
+        request_id = self.request_id
+
+        succeeded = self.succeeded
+
+        failed = self.failed
+
+        results = []
+        for results_item_data in self.results:
+            results_item = results_item_data.to_dict()
+            results.append(results_item)
+
+        detail = self.detail
+
+        instance = self.instance
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "type": type_,
+                "title": title,
+                "status": status,
+                "request_id": request_id,
+                "succeeded": succeeded,
+                "failed": failed,
+                "results": results,
+            }
+        )
+        if detail is not UNSET:
+            field_dict["detail"] = detail
+        if instance is not UNSET:
+            field_dict["instance"] = instance
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.dispatch_result import DispatchResult  # noqa: PLC0415
+
+        d = dict(src_dict)
+        type_ = d.pop("type")
+
+        title = d.pop("title")
+
+        status = d.pop("status")
+
+        request_id = d.pop("request_id")
+
+        succeeded = d.pop("succeeded")
+
+        failed = d.pop("failed")
+
+        results = []
+        _results = d.pop("results")
+        for results_item_data in _results:
+            results_item = DispatchResult.from_dict(results_item_data)
+
+            results.append(results_item)
+
+        detail = d.pop("detail", UNSET)
+
+        instance = d.pop("instance", UNSET)
+
+        dispatch_failed = cls(
+            type_=type_,
+            title=title,
+            status=status,
+            request_id=request_id,
+            succeeded=succeeded,
+            failed=failed,
+            results=results,
+            detail=detail,
+            instance=instance,
+        )
+
+        dispatch_failed.additional_properties = d
+        return dispatch_failed
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..models.dispatch_result_outcome import DispatchResultOutcome, check_dispatch_result_outcome
+
+if TYPE_CHECKING:
+    from ..models.dispatch_error import DispatchError
+
+
+T = TypeVar("T", bound="DispatchResult")
+
+
+@_attrs_define
+class DispatchResult:
+    """
+    Attributes:
+        destination (str):
+        outcome (DispatchResultOutcome): `succeeded`: a 2xx whose body is empty or JSON.
+        status (int | None): The last answer's HTTP status; null when there was none.
+        latency_ms (float): From the first attempt to the final result, backoffs included.
+        attempts (int): Requests made (0 when the circuit breaker refused).
+        body (Any): The last answer's JSON body, when it had one within the size cap.
+        error (DispatchError | None):
+    """
+
+    destination: str
+    outcome: DispatchResultOutcome
+    status: int | None
+    latency_ms: float
+    attempts: int
+    body: Any
+    error: DispatchError | None
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.dispatch_error import DispatchError  # noqa: PLC0415
+
+        destination = self.destination
+
+        outcome: str = self.outcome
+
+        status: int | None
+        status = self.status
+
+        latency_ms = self.latency_ms
+
+        attempts = self.attempts
+
+        body = self.body
+
+        error: dict[str, Any] | None
+        if isinstance(self.error, DispatchError):
+            error = self.error.to_dict()
+        else:
+            error = self.error
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "destination": destination,
+                "outcome": outcome,
+                "status": status,
+                "latency_ms": latency_ms,
+                "attempts": attempts,
+                "body": body,
+                "error": error,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.dispatch_error import DispatchError  # noqa: PLC0415
+
+        d = dict(src_dict)
+        destination = d.pop("destination")
+
+        outcome = check_dispatch_result_outcome(d.pop("outcome"))
+
+        def _parse_status(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        status = _parse_status(d.pop("status"))
+
+        latency_ms = d.pop("latency_ms")
+
+        attempts = d.pop("attempts")
+
+        body = d.pop("body")
+
+        def _parse_error(data: object) -> DispatchError | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                error_type_1 = DispatchError.from_dict(data)
+
+                return error_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(DispatchError | None, data)
+
+        error = _parse_error(d.pop("error"))
+
+        dispatch_result = cls(
+            destination=destination,
+            outcome=outcome,
+            status=status,
+            latency_ms=latency_ms,
+            attempts=attempts,
+            body=body,
+            error=error,
+        )
+
+        return dispatch_result

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+
+T = TypeVar("T", bound="RetryPolicy")
+
+
+@_attrs_define
+class RetryPolicy:
+    """
+    Attributes:
+        max_attempts (int):
+        initial_backoff_seconds (float):
+        max_backoff_seconds (float):
+    """
+
+    max_attempts: int
+    initial_backoff_seconds: float
+    max_backoff_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        max_attempts = self.max_attempts
+
+        initial_backoff_seconds = self.initial_backoff_seconds
+
+        max_backoff_seconds = self.max_backoff_seconds
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "max_attempts": max_attempts,
+                "initial_backoff_seconds": initial_backoff_seconds,
+                "max_backoff_seconds": max_backoff_seconds,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        max_attempts = d.pop("max_attempts")
+
+        initial_backoff_seconds = d.pop("initial_backoff_seconds")
+
+        max_backoff_seconds = d.pop("max_backoff_seconds")
+
+        retry_policy = cls(
+            max_attempts=max_attempts,
+            initial_backoff_seconds=initial_backoff_seconds,
+            max_backoff_seconds=max_backoff_seconds,
+        )
+
+        return retry_policy
