@@ -28,6 +28,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 
 from server.dispatch import Dispatcher
+from server.downstream.gateway import Gateway
+from server.downstream.hosts import HostAllowList
 from server.errors import exception_handlers
 from server.middleware import DocsMiddleware, SecurityHeadersMiddleware, body_limit
 from server.persistence.database import Database
@@ -142,18 +144,36 @@ def create_app(settings: Settings | None = None) -> ContractApp:
     )
     rate_limits = RateLimits(redis_url=settings.redis_url) if settings.rate_limit_enabled else None
     guard = Guard(authenticator=authenticator, rate_limits=rate_limits, settings=settings)
+    gateway = Gateway(
+        max_response_bytes=settings.dispatch_max_response_bytes,
+        max_connections=settings.dispatch_max_connections,
+        allowed_hosts=HostAllowList(settings.dispatch_allowed_hosts),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         logger.info("service starting (environment=%s)", settings.environment)
+        if settings.environment == "production" and not gateway.allowed_hosts:
+            logger.warning(
+                "APP_DISPATCH_ALLOWED_HOSTS is empty: admins may point destinations at any host"
+            )
         await purge_expired_keys(db)
-        yield
-        await db.dispose()
+        await gateway.start()
+        try:
+            yield
+        finally:
+            await gateway.close()
+            await db.dispose()
         logger.info("service stopped")
 
     app = ContractApp(
         __name__,
-        resources={"db": db, "settings": settings, "authenticator": authenticator},
+        resources={
+            "db": db,
+            "settings": settings,
+            "authenticator": authenticator,
+            "gateway": gateway,
+        },
         lifespan=lifespan,
         middlewares=build_middlewares(settings, guard),
         specification_dir=SPEC_DIR,

@@ -22,6 +22,7 @@ Every failure a client can see is one of these, rendered by the handlers at the 
         ├── UnsupportedMediaType        415
         ├── IdempotencyKeyReused        422
         ├── TooManyRequests             429, with ``Retry-After`` and ``RateLimit`` fields
+        ├── DispatchFailed              502, every destination failed; carries the report
         └── DatabaseUnavailable         503, with ``Retry-After``
     starlette.HTTPException             router errors (405 with ``Allow``)
     Exception                           anything else: a bare 500, details only in the log
@@ -170,6 +171,26 @@ class TooManyRequests(ApiProblem):
 
     def __init__(self, detail: str, *, headers: Mapping[str, str]) -> None:
         super().__init__(detail, headers=headers)
+
+
+class DispatchFailed(ApiProblem):
+    """Every destination of a dispatch failed: the problem carries the whole report."""
+
+    status_code = 502
+    default_title = "Every destination failed"
+    problem_type = TYPE_PREFIX + "dispatch-failed"
+
+    def __init__(self, *, request_id: str, results: list[dict[str, Any]]) -> None:
+        super().__init__(
+            f"None of the {len(results)} destinations accepted the payload; see results.",
+            headers={"X-Request-ID": request_id},
+            ext={
+                "request_id": request_id,
+                "succeeded": 0,
+                "failed": len(results),
+                "results": results,
+            },
+        )
 
 
 class NotFound(ApiProblem):

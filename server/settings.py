@@ -11,6 +11,8 @@ from limits import parse_many
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from server.downstream.hosts import check_entry
+
 ENV_PREFIX = "APP_"
 PLACEHOLDER_SECRET = "change-me"
 MIN_SECRET_CHARS = 32
@@ -124,6 +126,24 @@ class Settings(BaseSettings):
         description="Take the client IP from X-Forwarded-For (only behind a trusted proxy).",
     )
 
+    # The gateway (see server/downstream/).
+    dispatch_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description=(
+            'Hosts destinations may point at, as JSON: ["billing.internal", "*.corp.example", '
+            '"127.0.0.1:9000"]. Empty: any host (a warning is logged in production).'
+        ),
+    )
+    dispatch_max_response_bytes: int = Field(
+        default=64 * 1024,
+        ge=1,
+        le=16 * 1024 * 1024,
+        description="Downstream bodies are read up to this size; a longer one is a failure.",
+    )
+    dispatch_max_connections: int = Field(
+        default=100, ge=1, le=10000, description="Pooled connections to all destinations."
+    )
+
     # Browser access.
     cors_allow_origins: list[str] = Field(
         default_factory=list,
@@ -135,6 +155,11 @@ class Settings(BaseSettings):
     def _valid_limit(cls, value: str) -> str:
         _parse_limits(value)
         return value
+
+    @field_validator("dispatch_allowed_hosts")
+    @classmethod
+    def _valid_hosts(cls, value: list[str]) -> list[str]:
+        return [check_entry(entry) for entry in value]
 
     @field_validator("rate_limit_clients")
     @classmethod

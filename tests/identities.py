@@ -19,7 +19,7 @@ from server.persistence import clients as repository
 from server.persistence.database import Database
 from server.services.clients import hash_secret
 
-EVERYDAY_SCOPES = "process:write records:read users:read users:write"
+EVERYDAY_SCOPES = "process:write records:read users:read users:write dispatch:write"
 
 
 @dataclass(frozen=True)

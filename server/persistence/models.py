@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -114,3 +116,21 @@ class IdempotencyKey(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
     __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
+
+
+class Destination(Base):
+    """A downstream API the gateway POSTs payloads to, with its timeout, retry and breaker."""
+
+    __tablename__ = "destinations"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    timeout_seconds: Mapped[float] = mapped_column(Float)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    initial_backoff_seconds: Mapped[float] = mapped_column(Float)
+    max_backoff_seconds: Mapped[float] = mapped_column(Float)
+    failure_threshold: Mapped[int] = mapped_column(Integer)
+    cooldown_seconds: Mapped[float] = mapped_column(Float)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

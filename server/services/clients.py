@@ -24,7 +24,7 @@ from server.services.pagination import CursorCodec
 
 ADMIN = "admin"
 # Every scope an operation can require; the spec's OAuth2 scheme lists the same ones.
-SCOPES = ("process:write", "records:read", "users:read", "users:write", ADMIN)
+SCOPES = ("process:write", "records:read", "users:read", "users:write", "dispatch:write", ADMIN)
 CLIENT_ID_PREFIX = "c_"
 
 

@@ -1,0 +1,33 @@
+"""Handlers for the ``gateway`` tag."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from server.downstream.gateway import Gateway
+from server.persistence.database import Database
+from server.security import Principal
+from server.services.dispatching import dispatch_to_destinations
+
+
+async def dispatch(
+    body: dict[str, Any],
+    db: Database,
+    gateway: Gateway,
+    principal: Principal,
+    idempotency_key: str | None = None,
+    x_request_id: str | None = None,
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    request_id = x_request_id or uuid.uuid4().hex
+    report = await dispatch_to_destinations(
+        db=db,
+        gateway=gateway,
+        client_id=principal.client_id,
+        payload=body["payload"],
+        names=body.get("destinations"),
+        max_timeout=body.get("timeout_seconds"),
+        request_id=request_id,
+        idempotency_key=idempotency_key,
+    )
+    return report.as_dict(), 200, {"X-Request-ID": request_id}

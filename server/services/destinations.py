@@ -1,0 +1,187 @@
+"""The rules for destinations: safe URLs, defaults, merge patches, and picking dispatch targets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import Row
+from sqlalchemy.orm import Session
+
+from server.downstream.gateway import Target
+from server.downstream.hosts import HostAllowList
+from server.errors import Conflict, InvalidCursor, NotFound, ValidationFailed
+from server.persistence import destinations as repository
+from server.services.pagination import CursorCodec
+
+DEFAULT_TIMEOUT = 5.0
+RETRY_DEFAULTS = {"max_attempts": 3, "initial_backoff_seconds": 0.1, "max_backoff_seconds": 2.0}
+BREAKER_DEFAULTS = {"failure_threshold": 5, "cooldown_seconds": 30.0}
+
+
+def check_url(url: str, allowed_hosts: HostAllowList) -> str:
+    """The URL, if the gateway may call it; 400 naming ``url`` otherwise."""
+
+    def refuse(message: str) -> ValidationFailed:
+        return ValidationFailed([{"field": "url", "message": message}])
+
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        raise refuse("must not contain spaces or control characters")
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise refuse("is not a valid URL") from None
+    if parsed.scheme not in ("http", "https"):
+        raise refuse("must be an http or https URL")
+    if not parsed.host:
+        raise refuse("must name a host")
+    if parsed.userinfo:
+        raise refuse("must not carry credentials (user:password@)")
+    if parsed.fragment:
+        raise refuse("must not have a #fragment")
+    if not allowed_hosts.allows(parsed):
+        raise refuse(f"the host {parsed.host[:100]!r} is not on the allow-list")
+    return url
+
+
+def target(row: Row[Any]) -> Target:
+    """What the gateway needs from a stored destination."""
+    return Target(
+        name=row.name,
+        url=row.url,
+        timeout=row.timeout_seconds,
+        max_attempts=row.max_attempts,
+        initial_backoff=row.initial_backoff_seconds,
+        max_backoff=row.max_backoff_seconds,
+        failure_threshold=row.failure_threshold,
+        cooldown=row.cooldown_seconds,
+    )
+
+
+def _check_backoff(values: Mapping[str, Any]) -> None:
+    if values["initial_backoff_seconds"] > values["max_backoff_seconds"]:
+        raise ValidationFailed(
+            [
+                {
+                    "field": "retry.initial_backoff_seconds",
+                    "message": "must not be larger than max_backoff_seconds",
+                }
+            ]
+        )
+
+
+def create_destination(
+    *,
+    session: Session,
+    allowed_hosts: HostAllowList,
+    name: str,
+    url: str,
+    timeout_seconds: float | None = None,
+    retry: Mapping[str, Any] | None = None,
+    circuit_breaker: Mapping[str, Any] | None = None,
+    enabled: bool = True,
+) -> Row[Any]:
+    """Store a destination; 400 on an unsafe URL, 409 if the name is taken."""
+    check_url(url, allowed_hosts)
+    values = {
+        **RETRY_DEFAULTS,
+        **(retry or {}),
+        **BREAKER_DEFAULTS,
+        **(circuit_breaker or {}),
+    }
+    _check_backoff(values)
+    now = datetime.now(UTC)
+    return repository.add(
+        session,
+        {
+            "name": name,
+            "url": url,
+            "timeout_seconds": DEFAULT_TIMEOUT if timeout_seconds is None else timeout_seconds,
+            "enabled": enabled,
+            "created_at": now,
+            "updated_at": now,
+            **values,
+        },
+    )
+
+
+def get_destination(*, session: Session, name: str) -> Row[Any]:
+    """The destination, or 404."""
+    row = repository.get(session, name)
+    if row is None:
+        raise NotFound(f"There is no destination {name[:63]!r}.")
+    return row
+
+
+def list_destinations(
+    *, session: Session, codec: CursorCodec, limit: int, cursor: str | None
+) -> tuple[list[Row[Any]], str | None]:
+    """One page of destinations by name, and the cursor of the next page."""
+    after = None
+    if cursor is not None:
+        position = codec.decode(cursor, query={})
+        if len(position) != 1 or not isinstance(position[0], str):
+            raise InvalidCursor("The cursor is not one this service issued.")
+        after = position[0]
+    rows = repository.page(session, after=after, limit=limit + 1)
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, codec.encode([rows[-1].name], query={})
+
+
+def update_destination(
+    *, session: Session, allowed_hosts: HostAllowList, name: str, patch: Mapping[str, Any]
+) -> Row[Any]:
+    """Apply a merge patch (nested ``retry`` and ``circuit_breaker`` merge too); 404, 400."""
+    current = get_destination(session=session, name=name)
+    values: dict[str, Any] = {}
+    if "url" in patch:
+        values["url"] = check_url(patch["url"], allowed_hosts)
+    for key in ("timeout_seconds", "enabled"):
+        if key in patch:
+            values[key] = patch[key]
+    values.update(patch.get("retry") or {})
+    values.update(patch.get("circuit_breaker") or {})
+    _check_backoff(
+        {
+            key: values.get(key, getattr(current, key))
+            for key in ("initial_backoff_seconds", "max_backoff_seconds")
+        }
+    )
+    row = repository.change(session, name, {**values, "updated_at": datetime.now(UTC)})
+    if row is None:  # deleted in between
+        raise NotFound(f"There is no destination {name[:63]!r}.")
+    return row
+
+
+def delete_destination(*, session: Session, name: str) -> None:
+    """Remove the destination; 404 if there is none."""
+    if not repository.remove(session, name):
+        raise NotFound(f"There is no destination {name[:63]!r}.")
+
+
+def targets_for(*, session: Session, names: Sequence[str] | None) -> list[Target]:
+    """The destinations to dispatch to: the named ones, or every enabled one.
+
+    Unknown or disabled names are a 400 naming each; nothing to send to at all is a 409.
+    """
+    rows = repository.named(session, names)
+    if names is None:
+        enabled = [target(row) for row in rows if row.enabled]
+        if not enabled:
+            raise Conflict("There is no enabled destination to dispatch to.")
+        return enabled
+    by_name = {row.name: row for row in rows}
+    errors = []
+    for index, name in enumerate(names):
+        row = by_name.get(name)
+        if row is None:
+            errors.append({"field": f"destinations.{index}", "message": "no such destination"})
+        elif not row.enabled:
+            errors.append({"field": f"destinations.{index}", "message": "disabled"})
+    if errors:
+        raise ValidationFailed(errors)
+    return [target(by_name[name]) for name in names]

@@ -1,0 +1,139 @@
+"""A real downstream API on a loopback port, misbehaving on demand, for the gateway's tests.
+
+Every route takes a POST and records what it got (``hits``, ``seen``):
+
+    /ok                   200, echoes the payload and the forwarded headers
+    /slow/{seconds}       the same, after sleeping
+    /status/{code}        that status, with a small JSON body
+    /flaky/{n}/{code}     ``code`` for the first n calls (per path), then 200
+    /retry-after/{secs}   429 with ``Retry-After: secs`` once (per path), then 200
+    /garbage              200 with an HTML body
+    /huge                 200 with 1 MiB of JSON
+    /drip                 200, one byte every 0.2 s for 10 s
+    /redirect             302 to /ok
+    /empty                204
+
+``refused_url()`` gives a loopback address where nothing listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+
+class Downstream:
+    def __init__(self) -> None:
+        self.hits: Counter[str] = Counter()
+        self.seen: list[dict[str, Any]] = []
+        self.url = ""
+        self.app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST"])])
+
+    def reset(self) -> None:
+        self.hits.clear()
+        self.seen.clear()
+
+    def url_for(self, path: str) -> str:
+        return f"{self.url}{path}"
+
+    async def _echo(self, request: Request, body: bytes) -> Response:
+        return JSONResponse(
+            {
+                "received": orjson.loads(body) if body else None,
+                "request_id": request.headers.get("x-request-id"),
+                "idempotency_key": request.headers.get("idempotency-key"),
+            }
+        )
+
+    async def _handle(self, request: Request) -> Response:
+        path = request.url.path
+        body = await request.body()
+        self.hits[path] += 1
+        self.seen.append({"path": path, "headers": dict(request.headers), "body": body})
+        parts = path.strip("/").split("/")
+        route, args = parts[0], parts[1:]
+        if route == "ok":
+            return await self._echo(request, body)
+        if route == "slow":
+            await asyncio.sleep(float(args[0]))
+            return await self._echo(request, body)
+        if route == "status":
+            return JSONResponse({"code": int(args[0])}, status_code=int(args[0]))
+        if route == "flaky":
+            if self.hits[path] <= int(args[0]):
+                return JSONResponse({"try": "again"}, status_code=int(args[1]))
+            return await self._echo(request, body)
+        if route == "retry-after":
+            if self.hits[path] == 1:
+                return JSONResponse({}, status_code=429, headers={"Retry-After": args[0]})
+            return await self._echo(request, body)
+        if route == "garbage":
+            return Response(b"<html>oops</html>", media_type="text/html")
+        if route == "huge":
+            return Response(b'{"x": "' + b"a" * (1 << 20) + b'"}', media_type="application/json")
+        if route == "drip":
+            return StreamingResponse(_drip(), media_type="application/json")
+        if route == "redirect":
+            return Response(status_code=302, headers={"Location": self.url_for("/ok")})
+        if route == "empty":
+            return Response(status_code=204)
+        return JSONResponse({"unknown": path}, status_code=404)
+
+
+async def _drip() -> AsyncIterator[bytes]:
+    for _ in range(50):
+        yield b" "
+        await asyncio.sleep(0.2)
+
+
+def bound_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextmanager
+def refused_url() -> Iterator[str]:
+    """A loopback port that is bound but never listens: connecting is refused at once."""
+    sock = bound_socket()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
+    finally:
+        sock.close()
+
+
+@contextmanager
+def running(downstream: Downstream) -> Iterator[Downstream]:
+    """Serve ``downstream`` with uvicorn on a thread, on a socket bound beforehand."""
+    sock = bound_socket()
+    downstream.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(
+        uvicorn.Config(downstream.app, log_level="warning", lifespan="off", timeout_keep_alive=30)
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the downstream test server did not start")
+        time.sleep(0.01)
+    try:
+        yield downstream
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
