@@ -13,6 +13,9 @@ LOG=$WORK/server.log
 export APP_ENVIRONMENT=test APP_DATABASE_URL="sqlite:///$WORK/fuzz.db"
 export APP_SECRET_KEY=fuzz-secret-0123456789-0123456789-0123456789
 export APP_RATE_LIMIT=1000000/minute APP_RATE_LIMIT_ANONYMOUS=1000000/minute
+# Destinations may only point at a loopback port where nothing listens: no fuzzed request
+# makes the gateway send anything off this machine.
+export APP_DISPATCH_ALLOWED_HOSTS='["127.0.0.1:9"]'
 $BIN/python -m server migrate 2>>"$LOG"
 # Requests go as Alice; the object-level authorization check replays them as Bob.
 PYTHONPATH=. $BIN/python -m tests.identities "$APP_DATABASE_URL" "$WORK"

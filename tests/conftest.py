@@ -16,6 +16,7 @@ from server.app import ContractApp, create_app
 from server.settings import Settings
 from tests import databases
 from tests.config import make_settings
+from tests.downstream import Downstream, running
 from tests.identities import ALICE
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -71,3 +72,16 @@ def redis_url() -> Iterator[str]:
     url = databases.empty_redis()
     yield url
     databases.empty_redis()
+
+
+@pytest.fixture(scope="session")
+def downstream_server() -> Iterator[Downstream]:
+    with running(Downstream()) as server:
+        yield server
+
+
+@pytest.fixture
+def downstream(downstream_server: Downstream) -> Downstream:
+    """A real downstream API on a loopback port (see tests/downstream.py), counters reset."""
+    downstream_server.reset()
+    return downstream_server

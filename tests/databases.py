@@ -26,7 +26,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-TABLES = "users, records, idempotency_keys"  # api_clients keeps the seeded identities
+TABLES = "users, records, idempotency_keys, destinations"  # api_clients keeps the seeded identities
 
 
 def missing_service(what: str, error: BaseException) -> None:

@@ -15,8 +15,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from server.downstream.hosts import HostAllowList
 from server.persistence import clients as repository
 from server.persistence.database import Database
+from server.services import destinations
 from server.services.clients import hash_secret
 
 EVERYDAY_SCOPES = "process:write records:read users:read users:write dispatch:write"
@@ -64,6 +66,21 @@ def seed(database_url: str) -> None:
         db = Database(database_url)
         try:
             await db.write(_add_all)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+def seed_destination(database_url: str, name: str, url: str) -> None:
+    """Store one enabled destination with default settings."""
+
+    async def run() -> None:
+        db = Database(database_url)
+        try:
+            await db.write(
+                destinations.create_destination, allowed_hosts=HostAllowList([]), name=name, url=url
+            )
         finally:
             await db.dispose()
 

@@ -88,18 +88,17 @@ class Result:
         return self.outcome == "succeeded"
 
     def as_dict(self) -> dict[str, Any]:
-        error = None
-        if self.error_type is not None:
-            error = {"type": self.error_type, "detail": self.error_detail or self.error_type}
-        return {
+        reported = {
             "destination": self.destination,
             "outcome": self.outcome,
             "status": self.status,
             "latency_ms": round(self.latency_ms, 1),
             "attempts": self.attempts,
             "body": self.body,
-            "error": error,
         }
+        if self.error_type is not None:
+            reported["error"] = {"type": self.error_type, "detail": self.error_detail or ""}
+        return reported
 
 
 @dataclass
@@ -134,7 +133,7 @@ class _BackoffOrRetryAfter:
 
     def __init__(self, target: Target) -> None:
         self.backoff = wait_exponential_jitter(
-            initial=target.initial_backoff,
+            multiplier=target.initial_backoff,
             max=target.max_backoff,
             jitter=target.initial_backoff,
         )

@@ -6,9 +6,16 @@ own, and here generated requests are kept from tripping over them by accident.
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import schemathesis
+
+# Where generated destinations point. A URL fits its schema as any string starting with
+# http://, but only one on the allow-list is accepted (a 400, tested on its own); fuzzing
+# must not send traffic anywhere but loopback either. The suite points this at a real
+# downstream server; `make fuzz` leaves it at a loopback port where nothing listens.
+DESTINATION_URL = os.environ.get("FUZZ_DESTINATION_URL", "http://127.0.0.1:9/hook")
 
 
 def unique_idempotency_key(case: schemathesis.Case) -> None:
@@ -32,6 +39,23 @@ def no_forged_state(case: schemathesis.Case) -> None:
         del case.headers["If-Match"]
 
 
+def safe_destinations(case: schemathesis.Case) -> None:
+    """Valid generated destinations point at ``url`` (see DESTINATION_URL). Valid dispatches
+    go to every enabled destination: a generated name is unknown (400, tested on its own),
+    and a generated deadline too short for even a healthy destination is a 502 by contract."""
+    if case.meta is not None and case.meta.generation.mode.is_negative:
+        return
+    if not isinstance(case.body, dict):
+        return
+    if case.operation.method.upper() in ("POST", "PATCH") and "url" in case.body:
+        if case.operation.path.startswith("/destinations"):
+            case.body["url"] = DESTINATION_URL
+    if case.operation.path == "/dispatch":
+        case.body.pop("destinations", None)
+        case.body.pop("timeout_seconds", None)
+
+
 def prepare(case: schemathesis.Case) -> None:
     unique_idempotency_key(case)
     no_forged_state(case)
+    safe_destinations(case)

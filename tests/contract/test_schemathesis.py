@@ -10,8 +10,10 @@ delete a user; process -> get a record).
 
 from __future__ import annotations
 
+import atexit
 import sqlite3
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 import schemathesis
@@ -24,15 +26,26 @@ from server import migrate
 from server.app import create_app
 from tests import identities
 from tests.config import make_settings
+from tests.contract import preparation
 from tests.contract.preparation import no_forged_state, prepare, unique_idempotency_key
 from tests.databases import sqlite_url
+from tests.downstream import Downstream, running
 from tests.identities import ADMIN, ALICE, BOB, Identity
 
 WORKDIR = Path(tempfile.mkdtemp(prefix="schemathesis-"))
 DATABASE = WORKDIR / "api.db"
 migrate.upgrade(sqlite_url(DATABASE))
 identities.seed(sqlite_url(DATABASE))
-app = create_app(make_settings(sqlite_url(DATABASE)))
+# Dispatches go to a real downstream on loopback, and nowhere else: the allow-list holds
+# only its address, generated destinations point at it, and one is there from the start.
+_stack = ExitStack()
+atexit.register(_stack.close)
+ECHO = _stack.enter_context(running(Downstream()))
+preparation.DESTINATION_URL = ECHO.url_for("/ok")
+identities.seed_destination(sqlite_url(DATABASE), "echo", preparation.DESTINATION_URL)
+app = create_app(
+    make_settings(sqlite_url(DATABASE), dispatch_allowed_hosts=[ECHO.url.split("//")[1]])
+)
 
 
 def as_clients(user: Identity, peer: Identity) -> SchemathesisConfig:
@@ -43,10 +56,10 @@ def as_clients(user: Identity, peer: Identity) -> SchemathesisConfig:
 
 CONFIG = as_clients(ALICE, BOB)
 schema = schemathesis.openapi.from_asgi("/api/openapi.json", app, config=CONFIG)
-# Client management needs the admin scope (ALICE gets 403 there): fuzzed as an admin too.
+# Clients and destinations need the admin scope (ALICE gets 403): fuzzed as an admin too.
 admin_schema = schemathesis.openapi.from_asgi(
     "/api/openapi.json", app, config=as_clients(ADMIN, BOB)
-).include(tag="clients")
+).include(tag=["clients", "destinations"])
 for loaded in (schema, admin_schema):
     loaded.config.generation.update(
         modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], deterministic=True
@@ -70,7 +83,7 @@ def test_api_conforms_to_spec(case: schemathesis.Case) -> None:
 
 @admin_schema.parametrize()
 @HYPOTHESIS
-def test_client_management_conforms_to_spec(case: schemathesis.Case) -> None:
+def test_admin_operations_conform_to_spec(case: schemathesis.Case) -> None:
     prepare(case)
     case.call_and_validate(checks=ALL_CHECKS)
 

@@ -12,7 +12,8 @@ T = TypeVar("T", bound="DispatchError")
 
 @_attrs_define
 class DispatchError:
-    """
+    """Why the destination failed.
+
     Attributes:
         type_ (DispatchErrorType): * `connect_error`: no connection could be made (refused, unreachable, DNS, TLS).
             * `timeout`: no complete answer before the deadline.

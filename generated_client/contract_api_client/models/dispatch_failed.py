@@ -10,6 +10,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.dispatch_result import DispatchResult
+    from ..models.field_error import FieldError
 
 
 T = TypeVar("T", bound="DispatchFailed")
@@ -20,15 +21,17 @@ class DispatchFailed:
     """A problem document (type `urn:contract-api:problem:dispatch-failed`) with the report.
 
     Attributes:
-        type_ (str):
-        title (str):
-        status (int):
+        type_ (str): A URI reference that identifies the problem type. Example: urn:contract-api:problem:validation-
+            error.
+        title (str): A short, human-readable summary of the problem type. Example: Validation failed.
+        status (int): The HTTP status code of this response.
         request_id (str):
         succeeded (int):
         failed (int):
         results (list[DispatchResult]):
-        detail (str | Unset):
-        instance (str | Unset):
+        detail (str | Unset): A human-readable explanation specific to this occurrence.
+        instance (str | Unset): The request path this problem occurred on.
+        errors (list[FieldError] | Unset): For validation problems, one entry per offending field.
     """
 
     type_: str
@@ -40,6 +43,7 @@ class DispatchFailed:
     results: list[DispatchResult]
     detail: str | Unset = UNSET
     instance: str | Unset = UNSET
+    errors: list[FieldError] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,6 +68,13 @@ class DispatchFailed:
 
         instance = self.instance
 
+        errors: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.errors, Unset):
+            errors = []
+            for errors_item_data in self.errors:
+                errors_item = errors_item_data.to_dict()
+                errors.append(errors_item)
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -81,12 +92,15 @@ class DispatchFailed:
             field_dict["detail"] = detail
         if instance is not UNSET:
             field_dict["instance"] = instance
+        if errors is not UNSET:
+            field_dict["errors"] = errors
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.dispatch_result import DispatchResult  # noqa: PLC0415
+        from ..models.field_error import FieldError  # noqa: PLC0415
 
         d = dict(src_dict)
         type_ = d.pop("type")
@@ -112,6 +126,15 @@ class DispatchFailed:
 
         instance = d.pop("instance", UNSET)
 
+        _errors = d.pop("errors", UNSET)
+        errors: list[FieldError] | Unset = UNSET
+        if _errors is not UNSET:
+            errors = []
+            for errors_item_data in _errors:
+                errors_item = FieldError.from_dict(errors_item_data)
+
+                errors.append(errors_item)
+
         dispatch_failed = cls(
             type_=type_,
             title=title,
@@ -122,6 +145,7 @@ class DispatchFailed:
             results=results,
             detail=detail,
             instance=instance,
+            errors=errors,
         )
 
         dispatch_failed.additional_properties = d

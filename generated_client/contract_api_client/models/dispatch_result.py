@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 
 from ..models.dispatch_result_outcome import DispatchResultOutcome, check_dispatch_result_outcome
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.dispatch_error import DispatchError
@@ -16,7 +17,8 @@ T = TypeVar("T", bound="DispatchResult")
 
 @_attrs_define
 class DispatchResult:
-    """
+    """How one destination fared; `error` is there when the outcome is `failed`.
+
     Attributes:
         destination (str):
         outcome (DispatchResultOutcome): `succeeded`: a 2xx whose body is empty or JSON.
@@ -24,7 +26,7 @@ class DispatchResult:
         latency_ms (float): From the first attempt to the final result, backoffs included.
         attempts (int): Requests made (0 when the circuit breaker refused).
         body (Any): The last answer's JSON body, when it had one within the size cap.
-        error (DispatchError | None):
+        error (DispatchError | Unset): Why the destination failed.
     """
 
     destination: str
@@ -33,11 +35,9 @@ class DispatchResult:
     latency_ms: float
     attempts: int
     body: Any
-    error: DispatchError | None
+    error: DispatchError | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.dispatch_error import DispatchError  # noqa: PLC0415
-
         destination = self.destination
 
         outcome: str = self.outcome
@@ -51,11 +51,9 @@ class DispatchResult:
 
         body = self.body
 
-        error: dict[str, Any] | None
-        if isinstance(self.error, DispatchError):
+        error: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.error, Unset):
             error = self.error.to_dict()
-        else:
-            error = self.error
 
         field_dict: dict[str, Any] = {}
 
@@ -67,9 +65,10 @@ class DispatchResult:
                 "latency_ms": latency_ms,
                 "attempts": attempts,
                 "body": body,
-                "error": error,
             }
         )
+        if error is not UNSET:
+            field_dict["error"] = error
 
         return field_dict
 
@@ -95,20 +94,12 @@ class DispatchResult:
 
         body = d.pop("body")
 
-        def _parse_error(data: object) -> DispatchError | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                error_type_1 = DispatchError.from_dict(data)
-
-                return error_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(DispatchError | None, data)
-
-        error = _parse_error(d.pop("error"))
+        _error = d.pop("error", UNSET)
+        error: DispatchError | Unset
+        if isinstance(_error, Unset):
+            error = UNSET
+        else:
+            error = DispatchError.from_dict(_error)
 
         dispatch_result = cls(
             destination=destination,

@@ -19,7 +19,7 @@ class RetryPolicyInput:
             max_attempts (int | Unset): Attempts in all, the first included (1 means no retry). Default 3.
             initial_backoff_seconds (float | Unset): The first wait; each later one doubles, plus up to as much jitter.
                 Default 0.1.
-            max_backoff_seconds (float | Unset): No wait is longer than this. Default 2.
+            max_backoff_seconds (float | Unset): No wait is longer than this, even the first. Default 2.
     """
 
     max_attempts: int | Unset = UNSET

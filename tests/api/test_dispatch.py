@@ -1,0 +1,390 @@
+"""POST /api/dispatch against real downstream servers on loopback (tests/downstream.py).
+
+Timing assertions have wide margins: they tell "concurrent" from "one after the other"
+and "bounded" from "hanging", not milliseconds.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from starlette.testclient import TestClient
+
+from tests.api.helpers import VALIDATION, assert_problem
+from tests.conftest import BACKENDS
+from tests.downstream import Downstream, refused_url
+from tests.identities import ADMIN, ALICE, READER
+
+PAYLOAD = {"order_id": 1042, "lines": [{"sku": "A-1", "qty": 2}], "note": "naïve ☕"}
+NO_RETRY = {"max_attempts": 1, "initial_backoff_seconds": 0, "max_backoff_seconds": 0}
+
+
+def add(client: TestClient, name: str, url: str, **settings: Any) -> None:
+    response = client.post(
+        "/api/destinations", json={"name": name, "url": url, **settings}, headers=ADMIN.headers
+    )
+    assert response.status_code == 201, response.text
+
+
+def dispatch(client: TestClient, **body: Any) -> httpx.Response:
+    return client.post("/api/dispatch", json={"payload": PAYLOAD, **body})
+
+
+def timed(client: TestClient, **body: Any) -> tuple[httpx.Response, float]:
+    started = time.perf_counter()
+    response = dispatch(client, **body)
+    return response, time.perf_counter() - started
+
+
+def results(response: httpx.Response) -> dict[str, dict[str, Any]]:
+    return {result["destination"]: result for result in response.json()["results"]}
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+class TestDispatchReport:
+    def test_complete(self, client: TestClient, downstream: Downstream) -> None:
+        add(client, "billing", downstream.url_for("/ok"))
+        add(client, "audit", downstream.url_for("/empty"))
+        response = dispatch(client)
+        assert response.status_code == 200, response.text
+        report = response.json()
+        request_id = response.headers["x-request-id"]
+        assert report["request_id"] == request_id
+        assert (report["summary"], report["succeeded"], report["failed"]) == ("complete", 2, 0)
+        by_name = results(response)
+        assert [r["destination"] for r in report["results"]] == ["audit", "billing"]
+        billing = by_name["billing"]
+        assert billing["outcome"] == "succeeded"
+        assert (billing["status"], billing["attempts"]) == (200, 1)
+        assert "error" not in billing
+        assert billing["body"]["received"] == PAYLOAD
+        assert billing["body"]["request_id"] == request_id
+        assert billing["latency_ms"] > 0
+        assert by_name["audit"] | {"latency_ms": 0} == {
+            "destination": "audit",
+            "outcome": "succeeded",
+            "status": 204,
+            "latency_ms": 0,
+            "attempts": 1,
+            "body": None,
+        }
+
+    def test_partial(self, client: TestClient, downstream: Downstream) -> None:
+        add(client, "billing", downstream.url_for("/ok"))
+        with refused_url() as url:
+            add(client, "dead", url, retry={"initial_backoff_seconds": 0.01})
+            response = dispatch(client)
+        assert response.status_code == 200
+        assert response.json()["summary"] == "partial"
+        dead = results(response)["dead"]
+        assert dead["outcome"] == "failed"
+        assert dead["status"] is None
+        assert dead["attempts"] == 3  # connection errors are retried
+        assert dead["error"]["type"] == "connect_error"
+
+    def test_response_502_when_every_destination_failed(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        add(client, "broken", downstream.url_for("/status/500"))
+        add(client, "lost", downstream.url_for("/status/404"))
+        response = dispatch(client, **{"destinations": ["lost", "broken"]})
+        assert response.status_code == 502
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        request_id = response.headers["x-request-id"]
+        for result in problem["results"]:
+            result["latency_ms"] = 0
+        assert problem == {
+            "type": "urn:contract-api:problem:dispatch-failed",
+            "title": "Every destination failed",
+            "status": 502,
+            "detail": "None of the 2 destinations accepted the payload; see results.",
+            "instance": "/api/dispatch",
+            "request_id": request_id,
+            "succeeded": 0,
+            "failed": 2,
+            "results": [
+                {
+                    "destination": name,
+                    "outcome": "failed",
+                    "status": status,
+                    "latency_ms": 0,
+                    "attempts": 1,  # neither 500 nor 404 is retried
+                    "body": {"code": status},
+                    "error": {"type": "http_error", "detail": f"HTTP {status}."},
+                }
+                for name, status in (("lost", 404), ("broken", 500))
+            ],
+        }
+
+
+class TestConcurrency:
+    def test_latency_is_the_slowest_not_the_sum(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        for name in ("a", "b", "c", "d"):
+            add(client, name, downstream.url_for(f"/slow/0.4?{name}"))
+        response, elapsed = timed(client)
+        assert response.json()["succeeded"] == 4
+        assert 0.4 <= elapsed < 1.2, elapsed  # one after the other would be 1.6 s
+
+    def test_a_hanging_destination_does_not_hold_the_others_back(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        add(client, "fast", downstream.url_for("/ok"))
+        add(client, "drip", downstream.url_for("/drip"), timeout_seconds=0.5)
+        add(client, "slow", downstream.url_for("/slow/30"), timeout_seconds=0.5)
+        with refused_url() as url:
+            add(client, "dead", url, timeout_seconds=0.5)
+            response, elapsed = timed(client)
+        assert response.status_code == 200
+        assert elapsed < 1.5, elapsed  # the deadline (0.5 s) plus slack, not 10 s or 30 s
+        by_name = results(response)
+        assert by_name["fast"]["outcome"] == "succeeded"
+        assert by_name["fast"]["latency_ms"] < 500
+        for name in ("drip", "slow"):
+            assert by_name[name]["error"] == {
+                "type": "timeout",
+                "detail": "No complete answer within 0.5 s.",
+            }
+            assert by_name[name]["status"] is None
+            assert 450 <= by_name[name]["latency_ms"] < 1500
+        assert by_name["dead"]["error"]["type"] == "connect_error"
+
+    def test_the_request_can_shorten_every_deadline(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        add(client, "fast", downstream.url_for("/ok"))
+        add(client, "slow", downstream.url_for("/slow/5"), timeout_seconds=10)
+        response, elapsed = timed(client, timeout_seconds=0.3)
+        assert elapsed < 1.5
+        assert results(response)["slow"]["error"]["detail"] == "No complete answer within 0.3 s."
+
+
+class TestRetries:
+    def test_503_is_retried_until_it_succeeds(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        add(client, "flaky", downstream.url_for("/flaky/2/503"), retry={"max_attempts": 3})
+        result = results(dispatch(client))["flaky"]
+        assert (result["outcome"], result["status"], result["attempts"]) == ("succeeded", 200, 3)
+        assert downstream.hits["/flaky/2/503"] == 3
+
+    @pytest.mark.parametrize("status", [502, 504])
+    def test_gateway_errors_are_retried_within_max_attempts(
+        self, client: TestClient, downstream: Downstream, status: int
+    ) -> None:
+        path = f"/flaky/9/{status}"
+        add(client, "flaky", downstream.url_for(path), retry={"max_attempts": 2})
+        response = dispatch(client)
+        assert response.status_code == 502
+        result = response.json()["results"][0]
+        assert (result["status"], result["attempts"]) == (status, 2)
+        assert downstream.hits[path] == 2
+
+    def test_every_attempt_carries_the_same_ids(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        add(client, "flaky", downstream.url_for("/flaky/1/503"))
+        response = client.post(
+            "/api/dispatch",
+            json={"payload": PAYLOAD},
+            headers={"Idempotency-Key": "order-1042", "X-Request-ID": "trace-77"},
+        )
+        assert response.headers["x-request-id"] == "trace-77"
+        attempts = [seen["headers"] for seen in downstream.seen]
+        assert len(attempts) == 2
+        for headers in attempts:
+            assert headers["x-request-id"] == "trace-77"
+            assert headers["idempotency-key"] == f"{ALICE.client_id}:order-1042"
+            assert headers["content-type"] == "application/json"
+            assert headers["user-agent"].startswith("contract-api-gateway/")
+            assert "x-api-key" not in headers  # the caller's credential stays here
+        assert all(orjson.loads(seen["body"]) == PAYLOAD for seen in downstream.seen)
+
+    def test_without_a_key_one_is_made_up_per_dispatch(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        add(client, "flaky", downstream.url_for("/flaky/1/503"))
+        dispatch(client)
+        downstream.hits.clear()  # the second dispatch fails once too
+        dispatch(client)
+        keys = [seen["headers"]["idempotency-key"] for seen in downstream.seen]
+        assert keys[0] == keys[1] != keys[2] == keys[3]  # one per dispatch, kept across retries
+
+    def test_429_waits_for_retry_after(self, client: TestClient, downstream: Downstream) -> None:
+        add(client, "throttled", downstream.url_for("/retry-after/1"), timeout_seconds=5)
+        response, elapsed = timed(client)
+        result = results(response)["throttled"]
+        assert (result["outcome"], result["attempts"]) == ("succeeded", 2)
+        assert elapsed >= 1.0  # Retry-After: 1, not the 0.1 s backoff
+        assert result["latency_ms"] >= 1000
+
+    def test_a_retry_after_past_the_deadline_is_not_waited_for(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        add(client, "throttled", downstream.url_for("/retry-after/30"), timeout_seconds=2)
+        response, elapsed = timed(client)
+        assert response.status_code == 502
+        result = response.json()["results"][0]
+        assert (result["status"], result["attempts"]) == (429, 1)
+        assert result["error"] == {"type": "http_error", "detail": "HTTP 429."}
+        assert elapsed < 1.5
+
+
+class TestMisbehavingDownstreams:
+    def test_a_non_json_body_is_a_failure(self, client: TestClient, downstream: Downstream) -> None:
+        add(client, "garbage", downstream.url_for("/garbage"))
+        result = dispatch(client).json()["results"][0]
+        assert result["status"] == 200
+        assert result["body"] is None
+        assert result["error"] == {
+            "type": "invalid_response",
+            "detail": "HTTP 200 with a body that is not JSON.",
+        }
+
+    def test_a_huge_body_is_cut_off_at_the_cap(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        add(client, "huge", downstream.url_for("/huge"))
+        result = dispatch(client).json()["results"][0]
+        assert result["status"] == 200
+        assert result["error"] == {
+            "type": "response_too_large",
+            "detail": "HTTP 200 with a body over 65536 bytes.",
+        }
+
+    def test_redirects_are_not_followed(self, client: TestClient, downstream: Downstream) -> None:
+        add(client, "moved", downstream.url_for("/redirect"))
+        result = dispatch(client).json()["results"][0]
+        assert result["status"] == 302
+        assert result["error"]["type"] == "redirect"
+        assert downstream.hits["/ok"] == 0
+
+
+class TestCircuitBreaker:
+    def test_opens_fails_fast_and_recovers(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        path = "/flaky/2/500"  # two 500s, then healthy
+        add(
+            client,
+            "shaky",
+            downstream.url_for(path),
+            retry=NO_RETRY,
+            circuit_breaker={"failure_threshold": 2, "cooldown_seconds": 0.5},
+        )
+        for _ in range(2):
+            assert dispatch(client).json()["results"][0]["error"]["type"] == "http_error"
+        circuit = client.get("/api/destinations/shaky", headers=ADMIN.headers).json()["circuit"]
+        assert (circuit["state"], circuit["times_opened"]) == ("open", 1)
+        assert 0 < circuit["retry_after_seconds"] <= 0.5
+
+        response, elapsed = timed(client)
+        result = response.json()["results"][0]
+        assert result["error"]["type"] == "circuit_open"
+        assert (result["attempts"], result["status"]) == (0, None)
+        assert downstream.hits[path] == 2  # the network was not touched
+        assert elapsed < 0.5
+
+        time.sleep(0.6)  # the cooldown: the next call is the probe
+        result = results(dispatch(client))["shaky"]
+        assert (result["outcome"], result["attempts"]) == ("succeeded", 1)
+        circuit = client.get("/api/destinations/shaky", headers=ADMIN.headers).json()["circuit"]
+        assert (circuit["state"], circuit["consecutive_failures"]) == ("closed", 0)
+
+    def test_a_new_url_starts_a_new_breaker(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        add(
+            client,
+            "shaky",
+            downstream.url_for("/status/503"),
+            retry=NO_RETRY,
+            circuit_breaker={"failure_threshold": 1},
+        )
+        dispatch(client)
+        admin = ADMIN.headers
+        assert client.get("/api/destinations/shaky", headers=admin).json()["circuit"]["state"] == (
+            "open"
+        )
+        response = client.patch(
+            "/api/destinations/shaky",
+            json={"url": downstream.url_for("/ok")},
+            headers={**admin, "content-type": "application/merge-patch+json"},
+        )
+        assert response.json()["circuit"]["state"] == "closed"
+        assert dispatch(client).json()["summary"] == "complete"
+
+
+class TestDispatchRefused:
+    def test_response_400_on_unknown_or_disabled_destinations(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        add(client, "on", downstream.url_for("/ok"))
+        add(client, "off", downstream.url_for("/ok"), enabled=False)
+        response = dispatch(client, destinations=["on", "nope", "off"])
+        assert_problem(
+            response,
+            {
+                "type": VALIDATION,
+                "title": "Validation failed",
+                "status": 400,
+                "detail": "destinations.1: no such destination; destinations.2: disabled",
+                "instance": "/api/dispatch",
+                "errors": [
+                    {"field": "destinations.1", "message": "no such destination"},
+                    {"field": "destinations.2", "message": "disabled"},
+                ],
+            },
+        )
+        assert downstream.hits["/ok"] == 0
+
+    def test_disabled_destinations_are_skipped_by_default(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        add(client, "on", downstream.url_for("/ok"))
+        add(client, "off", downstream.url_for("/status/500"), enabled=False)
+        response = dispatch(client)
+        assert [r["destination"] for r in response.json()["results"]] == ["on"]
+
+    def test_response_409_with_nothing_to_send_to(self, client: TestClient) -> None:
+        assert_problem(
+            dispatch(client),
+            {
+                "type": "urn:contract-api:problem:conflict",
+                "title": "Conflict",
+                "status": 409,
+                "detail": "There is no enabled destination to dispatch to.",
+                "instance": "/api/dispatch",
+            },
+        )
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            pytest.param({"payload": [1, 2]}, id="payload-not-an-object"),
+            pytest.param({}, id="no-payload"),
+            pytest.param({"payload": {}, "destinations": []}, id="empty-list"),
+            pytest.param({"payload": {}, "destinations": ["a", "a"]}, id="duplicates"),
+            pytest.param({"payload": {}, "url": "http://169.254.169.254/"}, id="url-in-payload"),
+            pytest.param({"payload": {}, "timeout_seconds": 0}, id="zero-timeout"),
+        ],
+    )
+    def test_response_400_on_a_bad_request(
+        self, client: TestClient, downstream: Downstream, body: dict[str, Any]
+    ) -> None:
+        add(client, "a", downstream.url_for("/ok"))
+        response = client.post("/api/dispatch", json=body)
+        assert response.status_code == 400
+        assert response.json()["type"] == VALIDATION
+        assert downstream.hits["/ok"] == 0
+
+    def test_response_403_without_the_dispatch_scope(self, client: TestClient) -> None:
+        response = client.post("/api/dispatch", json={"payload": {}}, headers=READER.headers)
+        assert response.status_code == 403
+        assert 'scope="dispatch:write"' in response.headers["www-authenticate"]
