@@ -1,4 +1,5 @@
-"""Prepare the service's benchmark database: migrations, then the API client the load runs as.
+"""Prepare the service's benchmark database: migrations, the API client the load runs as and,
+for the fan-out benchmark, the destinations in ``BENCH_DESTINATIONS`` (``name=url,...``).
 
 Authentication and rate limiting stay in the measured path: every workload sends
 ``X-API-Key`` (the peers ignore it), and the service counts every request against a
@@ -15,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from bench.credentials import API_KEY, CLIENT_ID
 from server import migrate
+from server.downstream.hosts import HostAllowList
 from server.persistence import clients
 from server.persistence.database import Database
+from server.services import destinations
 from server.services.clients import SCOPES, hash_secret
 
 SCOPE = " ".join(s for s in SCOPES if s != "admin")
@@ -33,10 +36,19 @@ def _add_client(*, session: Session) -> None:
     )
 
 
+def _add_destinations(*, session: Session, spec: str) -> None:
+    for entry in filter(None, spec.split(",")):
+        name, _, url = entry.partition("=")
+        destinations.create_destination(
+            session=session, allowed_hosts=HostAllowList([]), name=name, url=url
+        )
+
+
 async def _seed(url: str) -> None:
     db = Database(url)
     try:
         await db.write(_add_client)
+        await db.write(_add_destinations, spec=os.environ.get("BENCH_DESTINATIONS", ""))
     finally:
         await db.dispose()
 

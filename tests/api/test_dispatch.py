@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from tests.api.helpers import VALIDATION, assert_problem
 from tests.conftest import BACKENDS
 from tests.downstream import Downstream, refused_url
-from tests.identities import ADMIN, ALICE, READER
+from tests.identities import ADMIN, ALICE, BOB, READER
 
 PAYLOAD = {"order_id": 1042, "lines": [{"sku": "A-1", "qty": 2}], "note": "naïve ☕"}
 NO_RETRY = {"max_attempts": 1, "initial_backoff_seconds": 0, "max_backoff_seconds": 0}
@@ -237,6 +237,17 @@ class TestRetries:
 
 
 class TestMisbehavingDownstreams:
+    def test_downstream_cookies_are_never_sent_back(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        # By name, not IP: aiohttp's default cookie jar ignores cookies from IP addresses.
+        add(client, "sticky", downstream.url_for("/cookie").replace("127.0.0.1", "localhost"))
+        dispatch(client)
+        client.post("/api/dispatch", json={"payload": {}}, headers=BOB.headers)
+        assert len(downstream.seen) == 2
+        assert "set-cookie" not in str(downstream.seen)
+        assert all("cookie" not in seen["headers"] for seen in downstream.seen)
+
     def test_a_non_json_body_is_a_failure(self, client: TestClient, downstream: Downstream) -> None:
         add(client, "garbage", downstream.url_for("/garbage"))
         result = dispatch(client).json()["results"][0]

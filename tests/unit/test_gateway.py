@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import aiohttp
 import httpx
 import pytest
 
@@ -133,12 +134,38 @@ class TestRetries:
         assert (result.status, result.attempts, result.body) == (status, 1, {"code": status})
         assert result.error_type == "http_error"
 
-    def test_a_protocol_error_is_a_transport_error(self) -> None:
-        def broken(request: httpx.Request) -> httpx.Response:
+    def test_a_connection_closed_before_the_answer_is_retried(self) -> None:
+        # Usually a pooled keep-alive connection the destination had just timed out.
+        def closed(request: httpx.Request) -> httpx.Response:
             raise httpx.RemoteProtocolError("peer closed connection", request=request)
 
-        [result] = Harness(broken).send(target())
+        [result] = Harness(closed).send(target(max_attempts=2))
+        assert (result.error_type, result.attempts) == ("transport_error", 2)
+
+    def test_a_connection_broken_mid_answer_is_not_retried(self) -> None:
+        def reset(request: httpx.Request) -> httpx.Response:
+            raise httpx.ReadError("connection reset", request=request)
+
+        [result] = Harness(reset).send(target())
         assert (result.error_type, result.attempts) == ("transport_error", 1)
+
+    @pytest.mark.parametrize(
+        ("cause", "error_type", "attempts"),
+        [
+            pytest.param(aiohttp.ServerDisconnectedError(), "transport_error", 3, id="closed"),
+            pytest.param(aiohttp.ClientOSError(104, "reset"), "transport_error", 1, id="reset"),
+            pytest.param(aiohttp.ServerTimeoutError("slow"), "timeout", 1, id="timeout"),
+        ],
+    )
+    def test_aiohttp_errors_are_told_apart(
+        self, cause: Exception, error_type: str, attempts: int
+    ) -> None:
+        # httpx_aiohttp reports every aiohttp connection error as ConnectTimeout.
+        def failing(request: httpx.Request) -> httpx.Response:
+            raise httpx.ConnectTimeout("mapped") from cause
+
+        [result] = Harness(failing).send(target())
+        assert (result.error_type, result.attempts) == (error_type, attempts)
 
 
 class TestCircuitBreaker:

@@ -25,9 +25,9 @@ class DestinationInput:
              Example: https://billing.example.com/hooks/orders.
         timeout_seconds (float | Unset): The deadline for this destination, every attempt and backoff included. Example:
             5.
-        retry (RetryPolicyInput | Unset): Retries on connection failures, `429`, `502`, `503` and `504`, with
-            exponential
-            backoff and jitter (`Retry-After` is honoured), as long as the deadline allows.
+        retry (RetryPolicyInput | Unset): Retries on a refused connection or one closed before any answer, `429`, `502`,
+            `503` and `504`, with exponential backoff and jitter (`Retry-After` is honoured),
+            as long as the deadline allows.
         circuit_breaker (CircuitBreakerInput | Unset): After `failure_threshold` consecutive failures (no connection,
             timeout, `5xx`) the
             breaker opens: calls fail at once with `circuit_open`, without touching the

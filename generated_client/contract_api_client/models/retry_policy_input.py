@@ -12,8 +12,9 @@ T = TypeVar("T", bound="RetryPolicyInput")
 
 @_attrs_define
 class RetryPolicyInput:
-    """Retries on connection failures, `429`, `502`, `503` and `504`, with exponential
-    backoff and jitter (`Retry-After` is honoured), as long as the deadline allows.
+    """Retries on a refused connection or one closed before any answer, `429`, `502`,
+    `503` and `504`, with exponential backoff and jitter (`Retry-After` is honoured),
+    as long as the deadline allows.
 
         Attributes:
             max_attempts (int | Unset): Attempts in all, the first included (1 means no retry). Default 3.
