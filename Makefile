@@ -49,10 +49,11 @@ client: setup ## Regenerate generated_client/ from the spec
 fuzz: setup ## Start a server and fuzz it with the Schemathesis CLI
 	PATH=$(CURDIR)/$(BIN):$$PATH scripts/fuzz.sh
 
-bench: setup ## Benchmark against raw Starlette, FastAPI and Flask (installs wrk)
+bench: setup ## Benchmark against raw Starlette, FastAPI and Flask, then the fan-out (installs wrk)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.fanout $(FANOUT_ARGS)
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis schemathesis-report
