@@ -279,22 +279,31 @@ class Gateway:
         attempts = _Attempts()
         body: Any = None
         error: tuple[str, str] | None
-        if not self.allowed_hosts.allows(httpx.URL(target.url)):
-            error = ("host_not_allowed", "The destination's host is not on the allow-list.")
-        else:
-            try:
-                answer = await self._with_retries(target, content, headers, budget, attempts)
-            except CircuitOpen as exc:
-                error = ("circuit_open", f"Not tried further: {exc}.")
-            except (TimeoutError, httpx.TimeoutException):
-                error = ("timeout", f"No complete answer within {budget:g} s.")
-            except httpx.ConnectError as exc:
-                error = ("connect_error", _first_line(exc, "Could not connect."))
-            except httpx.HTTPError as exc:
-                error = ("transport_error", _first_line(exc, type(exc).__name__))
+        try:
+            if not self.allowed_hosts.allows(_parsed(target.url)):
+                error = ("host_not_allowed", "The destination's host is not on the allow-list.")
             else:
+                answer = await self._with_retries(target, content, headers, budget, attempts)
                 body, error = self._judge(answer)
+        except CircuitOpen as exc:
+            error = ("circuit_open", f"Not tried further: {exc}.")
+        except (TimeoutError, httpx.TimeoutException):
+            error = ("timeout", f"No complete answer within {budget:g} s.")
+        except httpx.ConnectError as exc:
+            error = ("connect_error", _first_line(exc, "Could not connect."))
+        except httpx.HTTPError as exc:
+            error = ("transport_error", _first_line(exc, type(exc).__name__))
+        except UnicodeError:  # a host name httpx or the resolver cannot encode
+            error = ("connect_error", "The destination's host name is not valid.")
         last = attempts.last
+        if error:
+            logger.info(
+                "destination %s failed: %s after %d attempt(s), status %s",
+                target.name,
+                error[0],
+                attempts.count,
+                last.status if last else None,
+            )
         return Result(
             destination=target.name,
             outcome="failed" if error else "succeeded",

@@ -35,7 +35,12 @@ def check_url(url: str, allowed_hosts: HostAllowList) -> str:
         raise refuse("is not a valid URL") from None
     if parsed.scheme not in ("http", "https"):
         raise refuse("must be an http or https URL")
-    if not parsed.host:
+    try:  # httpx and the resolver both decode and encode the name (IP literals pass)
+        host = parsed.host
+        host.encode("idna").decode("idna")
+    except UnicodeError:
+        raise refuse("has a host name that is not valid") from None
+    if not host:
         raise refuse("must name a host")
     if parsed.port is not None and not 0 < parsed.port < 65536:
         raise refuse("has a port outside 1-65535")
@@ -44,7 +49,7 @@ def check_url(url: str, allowed_hosts: HostAllowList) -> str:
     if parsed.fragment:
         raise refuse("must not have a #fragment")
     if not allowed_hosts.allows(parsed):
-        raise refuse(f"the host {parsed.host[:100]!r} is not on the allow-list")
+        raise refuse(f"the host {host[:100]!r} is not on the allow-list")
     return url
 
 

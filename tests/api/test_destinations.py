@@ -122,6 +122,8 @@ class TestCreateDestination:
             pytest.param("http:///path-only", "must name a host", id="no-host"),
             pytest.param("http://example.com:99999/", "has a port outside 1-65535", id="bad-port"),
             pytest.param("http://[::1/", "is not a valid URL", id="unparsable"),
+            pytest.param("http://a..b/", "has a host name that is not valid", id="empty-label"),
+            pytest.param("http://xn--/", "has a host name that is not valid", id="bad-punycode"),
         ],
     )
     def test_response_400_on_an_unsafe_url(

@@ -167,6 +167,20 @@ class TestRetries:
         [result] = Harness(failing).send(target())
         assert (result.error_type, result.attempts) == (error_type, attempts)
 
+    def test_a_host_name_the_resolver_refuses_is_a_connect_error(self) -> None:
+        # Stored before the URL check knew better: reported, never a 500.
+        def unresolvable(request: httpx.Request) -> httpx.Response:
+            raise UnicodeError("encoding with 'idna' codec failed")
+
+        [result] = Harness(unresolvable).send(target())
+        assert (result.error_type, result.attempts) == ("connect_error", 1)
+
+
+    def test_a_stored_url_with_a_malformed_host_is_a_connect_error(self) -> None:
+        harness = Harness(statuses(200), allowed_hosts=HostAllowList(["a.test"]))
+        [result] = harness.send(Target(name="odd", url="http://xn--/hook", timeout=1))
+        assert (result.error_type, result.attempts) == ("connect_error", 0)
+
 
 class TestCircuitBreaker:
     def test_opens_after_n_failures_then_fails_fast_without_the_network(self) -> None:
