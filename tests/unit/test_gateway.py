@@ -175,7 +175,6 @@ class TestRetries:
         [result] = Harness(unresolvable).send(target())
         assert (result.error_type, result.attempts) == ("connect_error", 1)
 
-
     def test_a_stored_url_with_a_malformed_host_is_a_connect_error(self) -> None:
         harness = Harness(statuses(200), allowed_hosts=HostAllowList(["a.test"]))
         [result] = harness.send(Target(name="odd", url="http://xn--/hook", timeout=1))
