@@ -22,7 +22,7 @@ help: ## Show this list
 $(STAMP): pyproject.toml generated_client/setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]' -e ./generated_client
+	$(BIN)/pip install --quiet -e '.[dev,cli]' -e ./generated_client
 	touch $(STAMP)
 
 setup: $(STAMP) ## Create .venv and install the pinned dependencies
@@ -37,8 +37,8 @@ test: setup lint ## Lint, then run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup ## ruff (lint + format check) and mypy
-	$(BIN)/ruff check server tests bench scripts
-	$(BIN)/ruff format --check server tests bench scripts
+	$(BIN)/ruff check server cli tests bench scripts
+	$(BIN)/ruff format --check server cli tests bench scripts
 	$(BIN)/mypy
 
 client: setup ## Regenerate generated_client/ from the spec

@@ -1,0 +1,186 @@
+"""Many records at once: ``process --file`` and ``send --to … --to …``.
+
+Rows are sent concurrently (at most ``concurrency`` at a time) through the generated
+async client. Each row carries an ``Idempotency-Key`` made from its content, so sending a
+file again, or the file of failed rows, never processes a row twice: the service replays
+the first answer. A failure never stops the batch; failed rows go to a JSON Lines file
+that ``process --file`` takes as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from contract_api_client.api.processing import process_data
+from contract_api_client.models import ProcessRequest
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cli import output
+from cli.errors import CliError, ConfigError
+from cli.session import Session
+
+
+@dataclass
+class RowResult:
+    row: int
+    values: dict[str, Any]
+    ok: bool
+    status: str
+    detail: str
+
+
+@dataclass
+class Report:
+    results: list[RowResult] = field(default_factory=list)
+    failed_file: Path | None = None
+
+    @property
+    def failed(self) -> list[RowResult]:
+        return [result for result in self.results if not result.ok]
+
+
+def _number(value: str) -> Any:
+    """CSV cells are text; numbers go as numbers, anything else as given (the service
+    judges it: the spec is the one place the rules live)."""
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """The records of a .csv (with a header row) or .jsonl file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(text.splitlines())
+        return [{k: _number(v) for k, v in row.items() if k} for row in reader]
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError:
+                raise ConfigError(f"{path}:{number}: not a JSON object") from None
+            if not isinstance(row, dict):
+                raise ConfigError(f"{path}:{number}: not a JSON object")
+            rows.append(row)
+        return rows
+    raise ConfigError(f"{path}: give a .csv or .jsonl file")
+
+
+def idempotency_key(row: dict[str, Any]) -> str:
+    """The same row always gets the same key (so it is processed once)."""
+    canonical = json.dumps(row, sort_keys=True, separators=(",", ":"))
+    return "row-" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
+
+
+async def _send_rows(
+    session: Session, rows: list[dict[str, Any]], concurrency: int, progress: Progress
+) -> list[RowResult]:
+    task = progress.add_task("processing", total=len(rows))
+    limit = asyncio.Semaphore(concurrency)
+    client = session.async_client()
+
+    async def one(number: int, row: dict[str, Any]) -> RowResult:
+        async with limit:
+            try:
+                body = ProcessRequest.from_dict(row)
+            except (KeyError, TypeError, ValueError) as exc:
+                result = RowResult(number, row, False, "invalid", f"not a record: {exc}")
+            else:
+                try:
+                    answer = await session.acall(
+                        process_data.asyncio_detailed,
+                        client=client,
+                        body=body,
+                        idempotency_key=idempotency_key(row),
+                    )
+                    result = RowResult(number, row, True, "200", f"record {answer.record_id}")
+                except CliError as exc:
+                    status = str(exc).split(" ", 1)[0].rstrip(":")
+                    result = RowResult(number, row, False, status, str(exc))
+            progress.advance(task)
+            return result
+
+    async with client:
+        return list(await asyncio.gather(*(one(n, row) for n, row in enumerate(rows, 1))))
+
+
+def run(session: Session, path: Path, *, concurrency: int, failed_file: Path | None) -> Report:
+    """Send every row of ``path``; print the results and a summary; write the failures."""
+    rows = read_rows(path)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=output.errors, transient=True) as progress:
+        results = asyncio.run(_send_rows(session, rows, concurrency, progress))
+    report = Report(results)
+    if report.failed:
+        report.failed_file = failed_file or path.with_name(path.stem + ".failed.jsonl")
+        report.failed_file.write_text(
+            "".join(json.dumps(r.values, ensure_ascii=False) + "\n" for r in report.failed)
+        )
+    table = [{"row": r.row, "status": r.status, "result": r.detail} for r in report.results]
+    summary = {
+        "rows": len(results),
+        "succeeded": len(results) - len(report.failed),
+        "failed": len(report.failed),
+        "failed_rows_file": str(report.failed_file) if report.failed_file else None,
+    }
+    if session.config.output == "json":
+        output.show({**summary, "results": table}, output="json")
+    else:
+        output.show(table, output="table", title=f"{path.name}")
+        output.show(summary, output="table")
+    return report
+
+
+async def _send_each(
+    session: Session, urls: Sequence[str], record: dict[str, Any]
+) -> list[dict[str, Any]]:
+    async def one(url: str) -> dict[str, Any]:
+        target = Session(
+            replace(session.config, base_url=url), async_transport=session.async_transport
+        )
+        started = time.perf_counter()
+        client = target.async_client()
+        async with client:
+            try:
+                answer = await target.acall(
+                    process_data.asyncio_detailed,
+                    client=client,
+                    body=ProcessRequest.from_dict(record),
+                    idempotency_key=idempotency_key(record),
+                )
+                result = json.dumps(answer.result.to_dict())
+                status, detail = 200, f"record {answer.record_id}: {result}"
+            except CliError as exc:
+                first = str(exc).split(" ", 1)[0].rstrip(":")
+                status, detail = (int(first) if first.isdigit() else 0), str(exc)
+        latency = round((time.perf_counter() - started) * 1000, 1)
+        return {"service": url, "status": status, "latency_ms": latency, "answer": detail}
+
+    return list(await asyncio.gather(*(one(url) for url in urls)))
+
+
+def send_to_services(
+    session: Session, urls: Sequence[str], record: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """POST ``record`` to /process_data of every service in ``urls`` at once."""
+    return asyncio.run(_send_each(session, urls, record))

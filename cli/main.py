@@ -1,0 +1,496 @@
+"""``contract-api``: every operation of the spec as a command (typer), answers as tables.
+
+    contract-api [--base-url URL] [--api-key KEY | --client-id ID --client-secret S]
+                 [--output table|json] COMMAND ...
+
+Exit codes: 0 all requests succeeded, 1 some failed, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from contract_api_client.api.clients import create_client, get_client, list_clients, revoke_client
+from contract_api_client.api.destinations import (
+    create_destination,
+    delete_destination,
+    get_destination,
+    list_destinations,
+    update_destination,
+)
+from contract_api_client.api.gateway import dispatch as dispatch_operation
+from contract_api_client.api.greetings import hello as hello_operation
+from contract_api_client.api.processing import process_data
+from contract_api_client.api.records import get_record, list_records
+from contract_api_client.api.users import (
+    create_user,
+    delete_user,
+    get_user,
+    list_users,
+    replace_user,
+    update_user,
+)
+from contract_api_client.models import (
+    ApiClientInput,
+    DestinationInput,
+    DestinationPatch,
+    DispatchRequest,
+    ProcessRequest,
+    UserInput,
+    UserPatch,
+)
+from contract_api_client.types import UNSET
+
+from cli import batch, config, output
+from cli.errors import FAILED, USAGE, CliError, ConfigError
+from cli.session import Session
+
+app = typer.Typer(
+    name="contract-api",
+    help="Talk to the Contract API: every operation of its spec, plus batches and fan-out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+users_app = typer.Typer(help="Users: list, get, create, update (PUT), patch, delete.")
+records_app = typer.Typer(help="Processed records: list, get.")
+destinations_app = typer.Typer(help="The gateway's destinations (admin).")
+clients_app = typer.Typer(help="API clients (admin).")
+app.add_typer(users_app, name="users")
+app.add_typer(records_app, name="records")
+app.add_typer(destinations_app, name="destinations")
+app.add_typer(clients_app, name="clients")
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    base_url: Annotated[
+        str | None, typer.Option(envvar="CONTRACT_API_URL", help="Service URL.")
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(envvar="CONTRACT_API_KEY", help="API key (X-API-Key).")
+    ] = None,
+    client_id: Annotated[
+        str | None, typer.Option(envvar="CONTRACT_API_CLIENT_ID", help="OAuth2 client id.")
+    ] = None,
+    client_secret: Annotated[
+        str | None,
+        typer.Option(envvar="CONTRACT_API_CLIENT_SECRET", help="OAuth2 client secret."),
+    ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option("--output", "-o", envvar="CONTRACT_API_OUTPUT", help="table or json."),
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(envvar="CONTRACT_API_TIMEOUT", help="Seconds per request.")
+    ] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option("--config", envvar="CONTRACT_API_CONFIG", help="TOML config file."),
+    ] = None,
+) -> None:
+    """Settings: flags, then CONTRACT_API_* variables, then ~/.config/contract-api/config.toml."""
+    preset = ctx.obj if isinstance(ctx.obj, dict) else {}
+    settings = config.load(
+        config_file=config_file,
+        base_url=base_url,
+        api_key=api_key,
+        client_id=client_id,
+        client_secret=client_secret,
+        output=output_format,
+        timeout=timeout,
+    )
+    ctx.obj = Session(
+        settings,
+        transport=preset.get("transport"),
+        async_transport=preset.get("async_transport"),
+    )
+
+
+def session(ctx: typer.Context) -> Session:
+    result: Session = ctx.obj
+    return result
+
+
+def show(ctx: typer.Context, value: Any, title: str | None = None) -> None:
+    output.show(value, output=session(ctx).config.output, title=title)
+
+
+def opt(value: Any) -> Any:
+    """None (an option not given) as the generated client's UNSET."""
+    return UNSET if value is None else value
+
+
+def json_argument(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ConfigError(f"{what} is not valid JSON") from None
+
+
+# Greetings, tokens ----------------------------------------------------------------------
+
+
+@app.command()
+def hello(ctx: typer.Context) -> None:
+    """GET /hello: is the service there?"""
+    show(ctx, session(ctx).call(hello_operation.sync_detailed))
+
+
+@app.command()
+def token(
+    ctx: typer.Context,
+    fresh: Annotated[bool, typer.Option(help="Ignore the cached token.")] = False,
+) -> None:
+    """Get (or show the cached) access token for --client-id/--client-secret."""
+    current = session(ctx)
+    if not current.config.client_id:
+        raise ConfigError("token needs --client-id and --client-secret")
+    show(ctx, {"access_token": current.access_token(fresh=fresh)})
+
+
+# Processing -----------------------------------------------------------------------------
+
+
+@app.command()
+def process(
+    ctx: typer.Context,
+    user_id: Annotated[int | None, typer.Option(help="One record: its user_id.")] = None,
+    item_id: Annotated[int | None, typer.Option()] = None,
+    quantity: Annotated[int | None, typer.Option()] = None,
+    idempotency_key: Annotated[str | None, typer.Option()] = None,
+    file: Annotated[Path | None, typer.Option(help="Many records: a .csv or .jsonl file.")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=64)] = 8,
+    failed: Annotated[
+        Path | None, typer.Option(help="Where failed rows go (default FILE.failed.jsonl).")
+    ] = None,
+) -> None:
+    """POST /process_data: one record from options, or a whole file (batch)."""
+    if file is not None:
+        if user_id is not None or item_id is not None or quantity is not None:
+            raise ConfigError("give either --file or --user-id/--item-id/--quantity")
+        report = batch.run(session(ctx), file, concurrency=concurrency, failed_file=failed)
+        if report.failed:
+            raise typer.Exit(FAILED)
+        return
+    if user_id is None or item_id is None or quantity is None:
+        raise ConfigError("process needs --user-id, --item-id and --quantity (or --file)")
+    body = ProcessRequest(user_id=user_id, item_id=item_id, quantity=quantity)
+    answer = session(ctx).call(
+        process_data.sync_detailed, body=body, idempotency_key=opt(idempotency_key)
+    )
+    show(ctx, answer)
+
+
+@app.command()
+def send(
+    ctx: typer.Context,
+    to: Annotated[list[str], typer.Option(help="A service URL; repeat for each service.")],
+    user_id: Annotated[int, typer.Option()],
+    item_id: Annotated[int, typer.Option()],
+    quantity: Annotated[int, typer.Option()],
+) -> None:
+    """POST the same record to several services at once; a table of their answers."""
+    results = batch.send_to_services(
+        session(ctx), to, {"user_id": user_id, "item_id": item_id, "quantity": quantity}
+    )
+    show(ctx, results, title="answers")
+    if any(result["status"] != 200 for result in results):
+        raise typer.Exit(FAILED)
+
+
+# Records --------------------------------------------------------------------------------
+
+
+def pages(ctx: typer.Context, operation: Any, every: bool, **kwargs: Any) -> list[Any]:
+    """One page, or with ``every`` all of them (following ``next_cursor``)."""
+    items: list[Any] = []
+    while True:
+        page = session(ctx).call(operation.sync_detailed, **kwargs)
+        items += page.items
+        if not every or not page.next_cursor:
+            return items
+        kwargs["cursor"] = page.next_cursor
+
+
+Limit = Annotated[int, typer.Option(min=1, max=100, help="Page size.")]
+Cursor = Annotated[str | None, typer.Option(help="next_cursor of the previous page.")]
+Every = Annotated[bool, typer.Option("--all", help="Follow every page.")]
+
+
+@records_app.command("list")
+def records_list(
+    ctx: typer.Context,
+    user_id: Annotated[int | None, typer.Option()] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    every: Every = False,
+) -> None:
+    """GET /records."""
+    show(
+        ctx,
+        pages(ctx, list_records, every, user_id=opt(user_id), limit=limit, cursor=opt(cursor)),
+        title="records",
+    )
+
+
+@records_app.command("get")
+def records_get(ctx: typer.Context, record_id: int) -> None:
+    """GET /records/{id}."""
+    show(ctx, session(ctx).call(get_record.sync_detailed, record_id=record_id))
+
+
+# Users ----------------------------------------------------------------------------------
+
+
+@users_app.command("list")
+def users_list(
+    ctx: typer.Context,
+    name_contains: Annotated[str | None, typer.Option()] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+    min_age: Annotated[int | None, typer.Option()] = None,
+    max_age: Annotated[int | None, typer.Option()] = None,
+    sort: Annotated[str | None, typer.Option(help="created_at, -created_at, name, -name")] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    every: Every = False,
+) -> None:
+    """GET /users, with filters and paging."""
+    items = pages(
+        ctx,
+        list_users,
+        every,
+        name_contains=opt(name_contains),
+        email=opt(email),
+        min_age=opt(min_age),
+        max_age=opt(max_age),
+        sort=opt(sort),
+        limit=limit,
+        cursor=opt(cursor),
+    )
+    show(ctx, items, title="users")
+
+
+@users_app.command("get")
+def users_get(ctx: typer.Context, user_id: int) -> None:
+    """GET /users/{id}."""
+    show(ctx, session(ctx).call(get_user.sync_detailed, user_id=user_id))
+
+
+@users_app.command("create")
+def users_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option()],
+    email: Annotated[str, typer.Option()],
+    age: Annotated[int | None, typer.Option()] = None,
+    idempotency_key: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """POST /users."""
+    body = UserInput(name=name, email=email, age=opt(age))
+    answer = session(ctx).call(
+        create_user.sync_detailed, body=body, idempotency_key=opt(idempotency_key)
+    )
+    show(ctx, answer)
+
+
+@users_app.command("update")
+def users_update(
+    ctx: typer.Context,
+    user_id: int,
+    name: Annotated[str, typer.Option()],
+    email: Annotated[str, typer.Option()],
+    age: Annotated[int | None, typer.Option()] = None,
+    if_match: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """PUT /users/{id}: replace every field."""
+    body = UserInput(name=name, email=email, age=opt(age))
+    answer = session(ctx).call(
+        replace_user.sync_detailed, user_id=user_id, body=body, if_match=opt(if_match)
+    )
+    show(ctx, answer)
+
+
+@users_app.command("patch")
+def users_patch(
+    ctx: typer.Context,
+    user_id: int,
+    name: Annotated[str | None, typer.Option()] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+    age: Annotated[int | None, typer.Option()] = None,
+    clear_age: Annotated[bool, typer.Option(help="Set age to null.")] = False,
+    if_match: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """PATCH /users/{id}: change only the fields given."""
+    if clear_age and age is not None:
+        raise ConfigError("give --age or --clear-age, not both")
+    body = UserPatch(name=opt(name), email=opt(email), age=None if clear_age else opt(age))
+    answer = session(ctx).call(
+        update_user.sync_detailed, user_id=user_id, body=body, if_match=opt(if_match)
+    )
+    show(ctx, answer)
+
+
+@users_app.command("delete")
+def users_delete(
+    ctx: typer.Context,
+    user_id: int,
+    if_match: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """DELETE /users/{id}."""
+    session(ctx).call(delete_user.sync_detailed, user_id=user_id, if_match=opt(if_match))
+    show(ctx, {"deleted": user_id})
+
+
+# Destinations and dispatch --------------------------------------------------------------
+
+
+@destinations_app.command("list")
+def destinations_list(
+    ctx: typer.Context, limit: Limit = 20, cursor: Cursor = None, every: Every = False
+) -> None:
+    """GET /destinations."""
+    show(ctx, pages(ctx, list_destinations, every, limit=limit, cursor=opt(cursor)))
+
+
+@destinations_app.command("get")
+def destinations_get(ctx: typer.Context, name: str) -> None:
+    """GET /destinations/{name}, with its circuit breaker's state."""
+    show(ctx, session(ctx).call(get_destination.sync_detailed, name=name))
+
+
+@destinations_app.command("create")
+def destinations_create(
+    ctx: typer.Context,
+    name: str,
+    url: Annotated[str, typer.Option()],
+    timeout_seconds: Annotated[float | None, typer.Option()] = None,
+    settings: Annotated[
+        str | None, typer.Option(help='More fields as JSON: {"retry": {"max_attempts": 5}}')
+    ] = None,
+) -> None:
+    """POST /destinations."""
+    fields = json_argument(settings, "--settings") if settings else {}
+    body = DestinationInput.from_dict(
+        {**fields, "name": name, "url": url}
+        | ({"timeout_seconds": timeout_seconds} if timeout_seconds is not None else {})
+    )
+    show(ctx, session(ctx).call(create_destination.sync_detailed, body=body))
+
+
+@destinations_app.command("update")
+def destinations_update(
+    ctx: typer.Context,
+    name: str,
+    patch: Annotated[str, typer.Option(help='A merge patch as JSON: {"enabled": false}')],
+) -> None:
+    """PATCH /destinations/{name}."""
+    body = DestinationPatch.from_dict(json_argument(patch, "--patch"))
+    show(ctx, session(ctx).call(update_destination.sync_detailed, name=name, body=body))
+
+
+@destinations_app.command("delete")
+def destinations_delete(ctx: typer.Context, name: str) -> None:
+    """DELETE /destinations/{name}."""
+    session(ctx).call(delete_destination.sync_detailed, name=name)
+    show(ctx, {"deleted": name})
+
+
+@app.command()
+def dispatch(
+    ctx: typer.Context,
+    payload: Annotated[str, typer.Option(help="The JSON object to send.")],
+    to: Annotated[list[str] | None, typer.Option(help="A destination name; repeatable.")] = None,
+    timeout_seconds: Annotated[float | None, typer.Option()] = None,
+    idempotency_key: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """POST /dispatch: the payload to several destinations at once, through the service."""
+    body: dict[str, Any] = {"payload": json_argument(payload, "--payload")}
+    if to:
+        body["destinations"] = to
+    if timeout_seconds is not None:
+        body["timeout_seconds"] = timeout_seconds
+    report = session(ctx).call(
+        dispatch_operation.sync_detailed,
+        body=DispatchRequest.from_dict(body),
+        idempotency_key=opt(idempotency_key),
+    )
+    results = [result.to_dict() for result in report.results]
+    if session(ctx).config.output == "json":
+        show(ctx, report)
+    else:
+        show(ctx, results, title=f"dispatch {report.request_id}: {report.summary}")
+    if report.failed:
+        raise typer.Exit(FAILED)
+
+
+# Clients --------------------------------------------------------------------------------
+
+
+@clients_app.command("list")
+def clients_list(
+    ctx: typer.Context, limit: Limit = 20, cursor: Cursor = None, every: Every = False
+) -> None:
+    """GET /clients."""
+    show(ctx, pages(ctx, list_clients, every, limit=limit, cursor=opt(cursor)))
+
+
+@clients_app.command("get")
+def clients_get(ctx: typer.Context, client_id: str) -> None:
+    """GET /clients/{id}."""
+    show(ctx, session(ctx).call(get_client.sync_detailed, client_id=client_id))
+
+
+@clients_app.command("create")
+def clients_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option()],
+    scope: Annotated[list[str], typer.Option(help="A scope; repeatable.")],
+) -> None:
+    """POST /clients: the secret is shown this once."""
+    body = ApiClientInput.from_dict({"name": name, "scopes": scope})
+    show(ctx, session(ctx).call(create_client.sync_detailed, body=body))
+
+
+@clients_app.command("revoke")
+def clients_revoke(ctx: typer.Context, client_id: str) -> None:
+    """DELETE /clients/{id}."""
+    session(ctx).call(revoke_client.sync_detailed, client_id=client_id)
+    show(ctx, {"revoked": client_id})
+
+
+# Entry point ----------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None, **preset: Any) -> int:
+    """Run one command; returns the exit code. ``preset`` may carry test transports."""
+    try:
+        result = app(args=argv, obj=preset or None, standalone_mode=False, prog_name="contract-api")
+    except CliError as exc:
+        output.errors.print(f"error: {exc}", markup=False)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        output.errors.print("aborted")
+        return FAILED
+    except typer.TyperException as exc:  # usage: unknown command or option, bad value
+        show_usage = getattr(exc, "show", None)
+        if show_usage is not None:
+            show_usage()
+        else:
+            output.errors.print(f"error: {exc}", markup=False)
+        return USAGE
+    except ValueError as exc:  # a model refused a value before sending (generated client)
+        output.errors.print(f"error: {exc}", markup=False)
+        return USAGE
+    # Without standalone mode, typer returns an Exit's code instead of raising it.
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())

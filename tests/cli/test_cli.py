@@ -1,0 +1,327 @@
+"""The command-line client, command by command, against a live service on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from cli.errors import transport_problem
+from cli.main import main
+from tests.cli.conftest import seeded_server
+from tests.downstream import Downstream
+from tests.e2e.conftest import LiveServer
+from tests.identities import ADMIN, ALICE
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str, **preset: Any) -> tuple[int, str, str]:
+    code = main(list(args), **preset)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def as_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
+    code, out, err = run(capsys, "-o", "json", *args)
+    assert code == 0, err
+    return json.loads(out)
+
+
+class TestSingleCommands:
+    def test_hello(self, capsys: pytest.CaptureFixture[str], as_alice: LiveServer) -> None:
+        code, out, _ = run(capsys, "hello")
+        assert code == 0
+        assert "Hello, World!" in out
+        assert as_json(capsys, "hello") == {"message": "Hello, World!"}
+
+    def test_process_one_record(
+        self, capsys: pytest.CaptureFixture[str], as_alice: LiveServer
+    ) -> None:
+        answer = as_json(capsys, "process", "--user-id", "1", "--item-id", "2", "--quantity", "3")
+        assert answer["result"] == {"user_id": 1, "item_id": 2, "quantity": 6}
+        record = as_json(capsys, "records", "get", str(answer["record_id"]))
+        assert record["quantity"] == 3
+        listed = as_json(capsys, "records", "list", "--all")
+        assert answer["record_id"] in [r["id"] for r in listed]
+
+    def test_users_from_create_to_delete(
+        self, capsys: pytest.CaptureFixture[str], as_alice: LiveServer
+    ) -> None:
+        user = as_json(capsys, "users", "create", "--name", "Ada", "--email", "ada@cli.test")
+        user_id = str(user["id"])
+        assert as_json(capsys, "users", "get", user_id)["name"] == "Ada"
+        replaced = as_json(
+            capsys, "users", "update", user_id, "--name", "Ada L", "--email", "ada@cli.test",
+            "--age", "36",
+        )  # fmt: skip
+        assert (replaced["name"], replaced["age"]) == ("Ada L", 36)
+        assert as_json(capsys, "users", "patch", user_id, "--clear-age")["age"] is None
+        found = as_json(capsys, "users", "list", "--email", "ada@cli.test", "--all")
+        assert [u["id"] for u in found] == [user["id"]]
+        assert as_json(capsys, "users", "delete", user_id) == {"deleted": int(user_id)}
+        code, out, err = run(capsys, "users", "get", user_id)
+        assert (code, out) == (1, "")
+        assert err.strip() == f"error: 404 Not Found: There is no user {user_id}."
+
+    def test_a_refusal_is_one_line_with_exit_code_1(
+        self, capsys: pytest.CaptureFixture[str], as_alice: LiveServer
+    ) -> None:
+        code, _, err = run(capsys, "process", "--user-id", "1", "--item-id", "2", "--quantity", "0")
+        assert code == 1
+        assert err.strip() == "error: 400 Validation failed: quantity: must be at least 1"
+
+    def test_admin_commands(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+        as_alice: LiveServer,
+        downstream: Downstream,
+    ) -> None:
+        code, _, err = run(capsys, "clients", "list")
+        assert code == 1 and err.startswith("error: 403 Forbidden")
+        monkeypatch.setenv("CONTRACT_API_KEY", ADMIN.secret)
+        created = as_json(
+            capsys, "clients", "create", "--name", "batch", "--scope", "process:write"
+        )
+        assert created["client_secret"].startswith(created["client_id"])
+        assert as_json(capsys, "clients", "get", created["client_id"])["name"] == "batch"
+        assert created["client_id"] in [
+            c["client_id"] for c in as_json(capsys, "clients", "list", "--all")
+        ]
+        assert as_json(capsys, "clients", "revoke", created["client_id"]) == {
+            "revoked": created["client_id"]
+        }
+
+        url = downstream.url_for("/ok")
+        made = as_json(
+            capsys, "destinations", "create", "echo", "--url", url, "--timeout-seconds", "2",
+            "--settings", '{"retry": {"max_attempts": 2}}',
+        )  # fmt: skip
+        assert (made["timeout_seconds"], made["retry"]["max_attempts"]) == (2, 2)
+        assert as_json(capsys, "destinations", "get", "echo")["circuit"]["state"] == "closed"
+        assert [d["name"] for d in as_json(capsys, "destinations", "list")] == ["echo"]
+        report = as_json(capsys, "dispatch", "--payload", '{"order": 7}', "--to", "echo")
+        assert report["summary"] == "complete"
+        assert report["results"][0]["body"]["received"] == {"order": 7}
+        code, out, _ = run(capsys, "dispatch", "--payload", '{"order": 8}')
+        assert code == 0 and "echo" in out and "succeeded" in out
+        changed = as_json(capsys, "destinations", "update", "echo", "--patch", '{"enabled": false}')
+        assert changed["enabled"] is False
+        code, _, err = run(capsys, "dispatch", "--payload", "{}")
+        assert code == 1 and "409 Conflict" in err
+        assert as_json(capsys, "destinations", "delete", "echo") == {"deleted": "echo"}
+
+
+class TestCredentials:
+    def test_client_credentials_get_a_cached_token(
+        self, capsys: pytest.CaptureFixture[str], service: LiveServer, tmp_path: Path
+    ) -> None:
+        flags = ["--base-url", service.url, "--client-id", ALICE.client_id,
+                 "--client-secret", ALICE.secret]  # fmt: skip
+        first = as_json(capsys, *flags, "token")["access_token"]
+        cache = tmp_path / "cache" / "contract-api" / "tokens.json"
+        assert cache.stat().st_mode & 0o777 == 0o600
+        assert as_json(capsys, *flags, "token")["access_token"] == first
+        assert as_json(capsys, *flags, "hello") == {"message": "Hello, World!"}
+        assert as_json(capsys, *flags, "users", "list") == []
+        assert as_json(capsys, *flags, "token", "--fresh")["access_token"] != ""
+
+    def test_a_config_file(
+        self, capsys: pytest.CaptureFixture[str], service: LiveServer, tmp_path: Path
+    ) -> None:
+        folder = tmp_path / "config" / "contract-api"
+        folder.mkdir(parents=True)
+        (folder / "config.toml").write_text(
+            f'base_url = "{service.url}"\napi_key = "{ALICE.secret}"\noutput = "json"\n'
+        )
+        code, out, _ = run(capsys, "users", "list")
+        assert (code, json.loads(out)) == (0, [])
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["-o", "yaml", "hello"], "output must be table or json"),
+            (["--api-key", "k", "--client-id", "c", "--client-secret", "s", "hello"], "not both"),
+            (["--client-id", "c", "hello"], "go together"),
+            (["--base-url", "ftp://x", "hello"], "must start with http"),
+            (["--config", "/nonexistent.toml", "hello"], "does not exist"),
+            (["process", "--user-id", "1"], "needs --user-id, --item-id and --quantity"),
+            (["dispatch", "--payload", "{oops"], "--payload is not valid JSON"),
+        ],
+    )
+    def test_configuration_errors_exit_2(
+        self, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+    ) -> None:
+        code, _, err = run(capsys, *args)
+        assert code == 2
+        assert message in err
+        assert "Traceback" not in err
+
+    def test_usage_errors_exit_2(self, capsys: pytest.CaptureFixture[str]) -> None:
+        code, _, err = run(capsys, "users", "frob")
+        assert code == 2
+        assert "No such command" in err
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """Accepts connections and never answers."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        yield server.getsockname()[1]
+
+
+@pytest.fixture
+def html_port() -> Iterator[int]:
+    """Answers every request with a proxy's HTML error page."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    page = b"<html><body>Bad gateway</body></html>"
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(
+                    b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: "
+                    + str(len(page)).encode() + b"\r\nConnection: close\r\n\r\n" + page
+                )  # fmt: skip
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield server.getsockname()[1]
+    server.close()
+
+
+class TestTransportErrors:
+    def test_connection_refused(self, capsys: pytest.CaptureFixture[str]) -> None:
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))
+            port = unused.getsockname()[1]
+            code, _, err = run(capsys, "--base-url", f"http://127.0.0.1:{port}", "hello")
+        assert code == 1
+        assert err.strip() == (
+            f"error: connection refused by http://127.0.0.1:{port} (is the service running?)"
+        )
+
+    def test_timeout(self, capsys: pytest.CaptureFixture[str], silent_port: int) -> None:
+        url = f"http://127.0.0.1:{silent_port}"
+        code, _, err = run(capsys, "--base-url", url, "--timeout", "0.3", "hello")
+        assert code == 1
+        assert err.strip() == f"error: no answer from {url} in time (ReadTimeout)"
+
+    def test_an_answer_that_is_not_json(
+        self, capsys: pytest.CaptureFixture[str], html_port: int
+    ) -> None:
+        code, _, err = run(capsys, "--base-url", f"http://127.0.0.1:{html_port}", "hello")
+        assert code == 1
+        assert err.strip() == "error: 502: the answer is not JSON (text/html)"
+
+    @pytest.mark.parametrize(
+        ("error", "line"),
+        [
+            (
+                httpx.ConnectError("[Errno -2] Name or service not known"),
+                "cannot resolve the host of U",
+            ),
+            (
+                httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+                "TLS failed with U: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed",
+            ),
+            (httpx.ConnectTimeout("timed out"), "cannot connect to U: timed out"),
+        ],
+    )
+    def test_name_resolution_and_tls_lines(self, error: Exception, line: str) -> None:
+        # Without sending anything off loopback: the exceptions httpx raises for them.
+        assert transport_problem(error, "U") == line
+
+
+class TestBatch:
+    def test_failed_rows_go_to_a_file_and_a_rerun_is_idempotent(
+        self, capsys: pytest.CaptureFixture[str], as_alice: LiveServer, tmp_path: Path
+    ) -> None:
+        data = tmp_path / "rows.csv"
+        data.write_text("user_id,item_id,quantity\n1,10,1\n2,20,0\n3,x,3\n4,40,4\n")
+        code, out, _ = run(capsys, "process", "--file", str(data))
+        assert code == 1
+        assert "succeeded" in out and "rows.failed.jsonl" in out
+        failed = tmp_path / "rows.failed.jsonl"
+        assert [json.loads(line) for line in failed.read_text().splitlines()] == [
+            {"user_id": 2, "item_id": 20, "quantity": 0},
+            {"user_id": 3, "item_id": "x", "quantity": 3},
+        ]
+        before = len(as_json(capsys, "records", "list", "--all"))
+        code, out, _ = run(capsys, "-o", "json", "process", "--file", str(data))
+        summary = json.loads(out)
+        assert (code, summary["succeeded"], summary["failed"]) == (1, 2, 2)
+        assert len(as_json(capsys, "records", "list", "--all")) == before  # replays only
+
+    def test_rows_refused_for_a_while_succeed_when_sent_again(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        server = seeded_server(tmp_path, APP_RATE_LIMIT="6/second")
+        try:
+            monkeypatch.setenv("CONTRACT_API_URL", server.url)
+            monkeypatch.setenv("CONTRACT_API_KEY", ALICE.secret)
+            data = tmp_path / "rows.jsonl"
+            data.write_text(
+                "".join(
+                    json.dumps({"user_id": n, "item_id": 1, "quantity": n}) + "\n"
+                    for n in range(1, 11)
+                )
+            )
+            time.sleep(1.0 - time.time() % 1.0)  # a fresh one-second window
+            code, out, _ = run(capsys, "-o", "json", "process", "--file", str(data))
+            first = json.loads(out)
+            assert (code, first["succeeded"], first["failed"]) == (1, 6, 4)
+            assert {r["status"] for r in first["results"]} == {"200", "429"}
+            failed = Path(first["failed_rows_file"])
+            time.sleep(1.1)
+            code, out, _ = run(capsys, "-o", "json", "process", "--file", str(failed))
+            assert (code, json.loads(out)["succeeded"]) == (0, 4)
+            time.sleep(1.1)
+            records = as_json(capsys, "--api-key", ADMIN.secret, "records", "list", "--all")
+            assert sorted(r["quantity"] for r in records) == list(range(1, 11))
+        finally:
+            server.stop()
+
+    def test_a_file_of_another_kind_is_a_usage_error(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        data = tmp_path / "rows.txt"
+        data.write_text("1 2 3\n")
+        code, _, err = run(capsys, "process", "--file", str(data))
+        assert code == 2 and "give a .csv or .jsonl file" in err
+
+
+class TestSend:
+    def test_one_record_to_several_services(
+        self, capsys: pytest.CaptureFixture[str], as_alice: LiveServer
+    ) -> None:
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))
+            dead = f"http://127.0.0.1:{unused.getsockname()[1]}"
+            code, out, _ = run(
+                capsys, "-o", "json", "send", "--to", as_alice.url, "--to", dead,
+                "--user-id", "1", "--item-id", "2", "--quantity", "3",
+            )  # fmt: skip
+        assert code == 1
+        live, down = json.loads(out)
+        assert (live["service"], live["status"]) == (as_alice.url, 200)
+        assert '"quantity": 6' in live["answer"]
+        assert (down["status"], down["answer"]) == (
+            0,
+            f"connection refused by {dead} (is the service running?)",
+        )
+        assert live["latency_ms"] > 0
