@@ -81,6 +81,12 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     raise ConfigError(f"{path}: give a .csv or .jsonl file")
 
 
+def _status_of(error: CliError) -> str:
+    """The HTTP status an error line starts with, or "-" when there was no answer."""
+    first = str(error).split(" ", 1)[0].rstrip(":")
+    return first if first.isdigit() else "-"
+
+
 def idempotency_key(row: dict[str, Any]) -> str:
     """The same row always gets the same key (so it is processed once)."""
     canonical = json.dumps(row, sort_keys=True, separators=(",", ":"))
@@ -110,8 +116,7 @@ async def _send_rows(
                     )
                     result = RowResult(number, row, True, "200", f"record {answer.record_id}")
                 except CliError as exc:
-                    status = str(exc).split(" ", 1)[0].rstrip(":")
-                    result = RowResult(number, row, False, status, str(exc))
+                    result = RowResult(number, row, False, _status_of(exc), str(exc))
             progress.advance(task)
             return result
 
@@ -171,8 +176,7 @@ async def _send_each(
                 result = json.dumps(answer.result.to_dict())
                 status, detail = 200, f"record {answer.record_id}: {result}"
             except CliError as exc:
-                first = str(exc).split(" ", 1)[0].rstrip(":")
-                status, detail = (int(first) if first.isdigit() else 0), str(exc)
+                status, detail = int(_status_of(exc).replace("-", "0")), str(exc)
         latency = round((time.perf_counter() - started) * 1000, 1)
         return {"service": url, "status": status, "latency_ms": latency, "answer": detail}
 

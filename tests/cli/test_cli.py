@@ -296,6 +296,25 @@ class TestBatch:
         finally:
             server.stop()
 
+    def test_no_service_fails_every_row_and_keeps_them_all(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        data = tmp_path / "rows.jsonl"
+        data.write_text('{"user_id": 1, "item_id": 1, "quantity": 1}\n\n')
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))
+            url = f"http://127.0.0.1:{unused.getsockname()[1]}"
+            code, out, _ = run(
+                capsys, "--base-url", url, "-o", "json", "process", "--file", str(data)
+            )
+        report = json.loads(out)
+        assert (code, report["failed"]) == (1, 1)
+        assert report["results"][0]["status"] == "-"
+        assert "connection refused" in report["results"][0]["result"]
+        assert (tmp_path / "rows.failed.jsonl").read_text() == (
+            '{"user_id": 1, "item_id": 1, "quantity": 1}\n'
+        )
+
     def test_a_file_of_another_kind_is_a_usage_error(
         self, capsys: pytest.CaptureFixture[str], tmp_path: Path
     ) -> None:
