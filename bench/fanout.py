@@ -61,8 +61,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def measure(url: str, workload: Workload, seconds: int, args: argparse.Namespace,
-            cpus: str | None) -> WrkResult:  # fmt: skip
+def measure(
+    url: str, workload: Workload, seconds: int, args: argparse.Namespace, cpus: str | None
+) -> WrkResult:
     command = wrk_command(
         url, workload, threads=1, connections=args.connections, duration_s=seconds, cpus=cpus
     )

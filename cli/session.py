@@ -48,38 +48,33 @@ class Session:
         self._client: Client | None = None
         self._last: tuple[int, str] | None = None
 
-    def _httpx_args(self, transport: Any) -> dict[str, Any]:
+    def _sync_args(self) -> dict[str, Any]:
         args: dict[str, Any] = {"event_hooks": {"response": [self._remember]}}
-        if transport is not None:
-            args["transport"] = transport
+        if self._transport is not None:
+            args["transport"] = self._transport
         return args
 
     def _remember(self, response: httpx.Response) -> None:
         # The status and type of the last answer, for when the generated client cannot
-        # parse it (only the synchronous client calls this hook).
+        # parse it (a synchronous hook: the async client goes without).
         self._last = (response.status_code, response.headers.get("content-type", ""))
 
     def _anonymous(self) -> Client:
-        return Client(
-            base_url=self.config.api_url,
-            timeout=httpx.Timeout(self.config.timeout),
-            httpx_args=self._httpx_args(self._transport),
-        )
+        return self._with_credential(self._sync_args(), credential=False)
 
     def client(self) -> Client:
         """The synchronous client, with the configured credential (if any)."""
         if self._client is None:
-            self._client = self._authenticated(self._httpx_args(self._transport))
+            self._client = self._with_credential(self._sync_args())
         return self._client
 
     def async_client(self) -> Client:
-        args = self._httpx_args(self.async_transport)
-        del args["event_hooks"]  # sync hooks do not work on the async client
-        return self._authenticated(args)
+        transport = self.async_transport
+        return self._with_credential({"transport": transport} if transport else {})
 
-    def _authenticated(self, httpx_args: dict[str, Any]) -> Client:
+    def _with_credential(self, httpx_args: dict[str, Any], *, credential: bool = True) -> Client:
         timeout = httpx.Timeout(self.config.timeout)
-        if self.config.api_key:
+        if credential and self.config.api_key:
             return AuthenticatedClient(
                 base_url=self.config.api_url,
                 token=self.config.api_key,
@@ -88,7 +83,7 @@ class Session:
                 timeout=timeout,
                 httpx_args=httpx_args,
             )
-        if self.config.client_id:
+        if credential and self.config.client_id:
             return AuthenticatedClient(
                 base_url=self.config.api_url,
                 token=self.access_token(),

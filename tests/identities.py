@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,32 +60,31 @@ def _add_all(*, session: Session) -> None:
         )
 
 
-def seed(database_url: str) -> None:
-    """Store the test clients in a migrated database."""
-
+def _write(database_url: str, work: Callable[..., object], **kwargs: object) -> None:
     async def run() -> None:
         db = Database(database_url)
         try:
-            await db.write(_add_all)
+            await db.write(work, **kwargs)
         finally:
             await db.dispose()
 
     asyncio.run(run())
+
+
+def seed(database_url: str) -> None:
+    """Store the test clients in a migrated database."""
+    _write(database_url, _add_all)
 
 
 def seed_destination(database_url: str, name: str, url: str) -> None:
     """Store one enabled destination with default settings."""
-
-    async def run() -> None:
-        db = Database(database_url)
-        try:
-            await db.write(
-                destinations.create_destination, allowed_hosts=HostAllowList([]), name=name, url=url
-            )
-        finally:
-            await db.dispose()
-
-    asyncio.run(run())
+    _write(
+        database_url,
+        destinations.create_destination,
+        allowed_hosts=HostAllowList([]),
+        name=name,
+        url=url,
+    )
 
 
 def write_schemathesis_auth(path: Path, user: Identity, peer: Identity) -> dict[str, object]:

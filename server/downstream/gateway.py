@@ -28,7 +28,7 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
@@ -84,17 +84,20 @@ class Result:
     """How one destination fared."""
 
     destination: str
-    outcome: str  # "succeeded" or "failed"
     status: int | None
     latency_ms: float
     attempts: int
     body: Any = None
-    error_type: str | None = None
+    error_type: str | None = None  # None: it succeeded
     error_detail: str | None = None
 
     @property
     def succeeded(self) -> bool:
-        return self.outcome == "succeeded"
+        return self.error_type is None
+
+    @property
+    def outcome(self) -> str:
+        return "succeeded" if self.succeeded else "failed"
 
     def as_dict(self) -> dict[str, Any]:
         reported = {
@@ -123,7 +126,7 @@ class _Answer:
 @dataclass
 class _Attempts:
     count: int = 0
-    last: _Answer | None = field(default=None)
+    last: _Answer | None = None
 
 
 class _DeadlineStop(stop_base):
@@ -306,7 +309,6 @@ class Gateway:
             )
         return Result(
             destination=target.name,
-            outcome="failed" if error else "succeeded",
             status=last.status if last else None,
             latency_ms=(time.perf_counter() - started) * 1000,
             attempts=attempts.count,

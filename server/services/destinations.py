@@ -21,6 +21,10 @@ RETRY_DEFAULTS = {"max_attempts": 3, "initial_backoff_seconds": 0.1, "max_backof
 BREAKER_DEFAULTS = {"failure_threshold": 5, "cooldown_seconds": 30.0}
 
 
+def _missing(name: str) -> NotFound:
+    return NotFound(f"There is no destination {name[:63]!r}.")
+
+
 def check_url(url: str, allowed_hosts: HostAllowList) -> str:
     """The URL, if the gateway may call it; 400 naming ``url`` otherwise."""
 
@@ -100,7 +104,7 @@ def get_destination(*, session: Session, name: str) -> Row[Any]:
     """The destination, or 404."""
     row = repository.get(session, name)
     if row is None:
-        raise NotFound(f"There is no destination {name[:63]!r}.")
+        raise _missing(name)
     return row
 
 
@@ -136,14 +140,14 @@ def update_destination(
     values.update(patch.get("circuit_breaker") or {})
     row = repository.change(session, name, {**values, "updated_at": datetime.now(UTC)})
     if row is None:  # deleted in between
-        raise NotFound(f"There is no destination {name[:63]!r}.")
+        raise _missing(name)
     return row
 
 
 def delete_destination(*, session: Session, name: str) -> None:
     """Remove the destination; 404 if there is none."""
     if not repository.remove(session, name):
-        raise NotFound(f"There is no destination {name[:63]!r}.")
+        raise _missing(name)
 
 
 def targets_for(*, session: Session, names: Sequence[str] | None) -> list[Target]:

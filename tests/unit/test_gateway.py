@@ -258,8 +258,8 @@ class TestAnswers:
         assert request.content.decode() == '{"name":"Zoë","n":[1,2]}'
 
     def test_a_body_over_the_cap_is_not_read_further(self) -> None:
-        harness = Harness(lambda _: httpx.Response(200, content=b"[" + b"1," * 600 + b"1]"),
-                          max_response_bytes=1000)  # fmt: skip
+        body = b"[" + b"1," * 600 + b"1]"
+        harness = Harness(lambda _: httpx.Response(200, content=body), max_response_bytes=1000)
         [result] = harness.send(target())
         assert (result.error_type, result.body) == ("response_too_large", None)
 
