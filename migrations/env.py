@@ -37,22 +37,27 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async(db: Database) -> None:
-    async with db.async_engine.connect() as connection:
-        await connection.run_sync(_run)
-        await connection.commit()
+    # The pool is disposed on the loop its connections were made on: from a second
+    # asyncio.run() asyncpg could not close them and logged an error for each.
+    try:
+        async with db.async_engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        await db.dispose()
 
 
 def run_migrations_online() -> None:
     db = Database(database_url())
-    try:
-        if db.sqlite:
+    if db.sqlite:
+        try:
             with db.sync_engine.connect() as connection:
                 _run(connection)
                 connection.commit()
-        else:
-            asyncio.run(_run_async(db))
-    finally:
-        asyncio.run(db.dispose())
+        finally:
+            asyncio.run(db.dispose())
+    else:
+        asyncio.run(_run_async(db))
 
 
 if context.is_offline_mode():

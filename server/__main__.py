@@ -23,6 +23,10 @@ from server.errors import ApiProblem
 from server.persistence.database import Database
 from server.services import clients
 from server.settings import ENV_PREFIX, Settings
+from server.telemetry import metrics
+from server.telemetry.logs import configure_logging
+
+logger = logging.getLogger("server")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -82,9 +86,7 @@ def manage_clients(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     if args.command == "migrate":
         migrate.upgrade(settings.database_url)
         return 0
@@ -94,17 +96,30 @@ def main(argv: list[str] | None = None) -> int:
         # Development without a key: one random key for all workers of this run, so a
         # token or cursor one worker issued holds on the others.
         os.environ[f"{ENV_PREFIX}SECRET_KEY"] = settings.secret()
-    uvicorn.run(
-        "server.asgi:app",
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        loop="uvloop",
-        http="httptools",
-        log_level=settings.log_level,
-        access_log=settings.environment != "production",
-        timeout_graceful_shutdown=30,
-    )
+    # Several workers share one set of metrics through files (see server/telemetry/metrics.py).
+    samples = None
+    if settings.workers > 1 or metrics.multiprocess_mode():
+        samples = metrics.prepare_multiprocess_folder()
+        logger.info(
+            "metrics samples folder", extra={"folder": os.environ[metrics.MULTIPROCESS_ENV]}
+        )
+    try:
+        # On SIGTERM uvicorn stops accepting connections, lets the requests in flight
+        # finish (up to the graceful timeout), then runs the lifespan's shutdown.
+        uvicorn.run(
+            "server.asgi:app",
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            loop="uvloop",
+            http="httptools",
+            log_level=settings.log_level,
+            log_config=None,  # server.asgi sets up JSON logging in each worker
+            access_log=False,  # the telemetry middleware logs every request
+            timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+        )
+    finally:
+        metrics.remove_multiprocess_folder(samples)
     return 0
 
 

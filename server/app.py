@@ -37,8 +37,12 @@ from server.middleware import DocsMiddleware, SecurityHeadersMiddleware, body_li
 from server.persistence.database import Database
 from server.ratelimit import RateLimits
 from server.security import AccessControl, Authenticator, Guard, Tokens
+from server.services.dispatching import new_id
 from server.services.idempotency import purge_expired_keys
 from server.settings import Settings
+from server.telemetry import metrics
+from server.telemetry.logs import configure_structlog
+from server.telemetry.middleware import Telemetry, request_id
 from server.validation import RequestValidation
 
 logger = logging.getLogger(__name__)
@@ -84,6 +88,7 @@ CORS_REQUEST_HEADERS = [
     "Idempotency-Key",
     "If-Match",
     "If-None-Match",
+    "X-Request-ID",
 ]
 CORS_RESPONSE_HEADERS = [
     "ETag",
@@ -94,12 +99,20 @@ CORS_RESPONSE_HEADERS = [
     "RateLimit-Policy",
     "Idempotent-Replayed",
     "WWW-Authenticate",
+    "X-Request-ID",
 ]
 
 
 def build_middlewares(settings: Settings, guard: Guard) -> list[Any]:
-    """Connexion's stack, trimmed: no per-request context vars, no Flask-era wrappers."""
+    """Connexion's stack, trimmed (no per-request context vars, no Flask-era wrappers),
+    under our request id and telemetry."""
     stack: list[Any] = [
+        request_id(new_id),
+        partial(
+            Telemetry,
+            metrics_path="/metrics" if settings.metrics else None,
+            access_log=settings.access_log,
+        ),
         partial(SecurityHeadersMiddleware, hsts=settings.environment == "production"),
         ServerErrorMiddleware,
     ]
@@ -144,6 +157,7 @@ def freeze_long_lived_objects() -> None:
 def create_app(settings: Settings | None = None) -> ContractApp:
     """Build the ASGI application for ``settings`` (read from the environment if omitted)."""
     settings = settings or Settings()
+    configure_structlog()
     # The engine connects lazily, so building the app touches no database.
     db = Database(
         settings.database_url,
@@ -175,8 +189,11 @@ def create_app(settings: Settings | None = None) -> ContractApp:
         try:
             yield
         finally:
+            # uvicorn runs this after the in-flight requests finished (or its graceful
+            # timeout ran out), so nothing still needs the pool or the database.
             await gateway.close()
             await db.dispose()
+            metrics.worker_stopped()
         logger.info("service stopped")
 
     app = ContractApp(
@@ -186,6 +203,7 @@ def create_app(settings: Settings | None = None) -> ContractApp:
             "settings": settings,
             "authenticator": authenticator,
             "gateway": gateway,
+            "rate_limits": rate_limits,
         },
         lifespan=lifespan,
         middlewares=build_middlewares(settings, guard),

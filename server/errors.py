@@ -23,7 +23,8 @@ Every failure a client can see is one of these, rendered by the handlers at the 
         ├── IdempotencyKeyReused        422
         ├── TooManyRequests             429, with ``Retry-After`` and ``RateLimit`` fields
         ├── DispatchFailed              502, every destination failed; carries the report
-        └── DatabaseUnavailable         503, with ``Retry-After``
+        ├── DatabaseUnavailable         503, with ``Retry-After``
+        └── NotReady                    503, a readiness check failed; carries the checks
     starlette.HTTPException             router errors (405 with ``Allow``)
     Exception                           anything else: a bare 500, details only in the log
 """
@@ -183,7 +184,6 @@ class DispatchFailed(ApiProblem):
     def __init__(self, *, request_id: str, results: list[dict[str, Any]]) -> None:
         super().__init__(
             f"None of the {len(results)} destinations accepted the payload; see results.",
-            headers={"X-Request-ID": request_id},
             ext={
                 "request_id": request_id,
                 "succeeded": 0,
@@ -234,6 +234,15 @@ class DatabaseUnavailable(ApiProblem):
             "The database cannot be reached right now; retry later.",
             headers={"Retry-After": str(retry_after)},
         )
+
+
+class NotReady(ApiProblem):
+    status_code = 503
+    default_title = "Not ready"
+    problem_type = TYPE_PREFIX + "not-ready"
+
+    def __init__(self, *, failing: list[str], checks: Mapping[str, Any]) -> None:
+        super().__init__(f"Failing checks: {', '.join(failing)}.", ext={"checks": checks})
 
 
 class PayloadTooLarge(ApiProblem):

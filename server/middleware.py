@@ -9,6 +9,7 @@ from connexion.options import SwaggerUIConfig
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import BadRequest, PayloadTooLarge
+from server.telemetry.middleware import request_info
 
 
 class BodyLimitMiddleware:
@@ -90,6 +91,9 @@ class DocsMiddleware(SwaggerUIMiddleware):
         if scope["type"] == "http" and not scope["path"].startswith(self._prefixes):
             await self.app(scope, receive, send)
             return
+        info = request_info(scope)
+        if info is not None:
+            info.operation = "docs"  # Swagger UI and the spec, for the request metrics
         await super().__call__(scope, receive, send)
 
 

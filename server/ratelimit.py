@@ -122,6 +122,10 @@ class RateLimits:
         self._redis_down_until = 0.0
 
     @property
+    def uses_redis(self) -> bool:
+        return self._redis is not None
+
+    @property
     def shared(self) -> bool:
         """True when counters are in Redis and Redis is answering."""
         return self._redis is not None and time.monotonic() >= self._redis_down_until

@@ -46,11 +46,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.errors import ApiProblem, Forbidden, InvalidClient, Unauthorized
+from server.errors import ApiProblem, Forbidden, InvalidClient, TooManyRequests, Unauthorized
 from server.persistence.database import Database
 from server.ratelimit import Policy, RateLimits
 from server.services import clients
 from server.settings import Settings
+from server.telemetry import metrics
+from server.telemetry.middleware import request_info
 
 PRINCIPAL = "contract_api.principal"
 """Scope key under which the authenticated ``Principal`` reaches the dispatcher."""
@@ -330,9 +332,14 @@ class Guard:
             return {}
         if principal is not None:
             policy = self.client_policies.get(principal.client_id, self.client_policy)
-            return await self.rate_limits.enforce(policy, principal.client_id)
-        ip = _client_ip(scope, self.trust_forwarded_for)
-        return await self.rate_limits.enforce(anonymous, "ip:" + ip)
+            key = principal.client_id
+        else:
+            policy, key = anonymous, "ip:" + _client_ip(scope, self.trust_forwarded_for)
+        try:
+            return await self.rate_limits.enforce(policy, key)
+        except TooManyRequests:
+            metrics.RATE_LIMITED.labels(policy.name).inc()
+            raise
 
 
 def _with_headers(send: Send, headers: dict[str, str]) -> Send:
@@ -356,17 +363,20 @@ class AccessControlOperation(SecurityOperation):
         operation: AbstractOperation,
         guard: Guard,
         security_handler_factory: SecurityHandlerFactory,
+        probe: bool = False,
     ) -> None:
         # Every scheme of the operation requires the scopes its OAuth2 requirement names.
         requirements = operation.security or []
         scopes = sorted({s for r in requirements for s in chain.from_iterable(r.values())})
         self.required_scopes = scopes
         self.guard = guard
+        # Connexion's ids are resolved names: "server.handlers.oauth.issue_token".
+        self.operation_name = str(operation.operation_id).rpartition(".")[2]
+        # Health probes (x-probe in the spec) are never rate limited: a load balancer's
+        # checks must not spend a budget, nor be refused when one is spent.
+        self.probe = probe
         self.anonymous_policy = (
-            guard.token_policy
-            # Connexion's ids are resolved names: "server.handlers.oauth.issue_token".
-            if str(operation.operation_id).rpartition(".")[2] == TOKEN_OPERATION
-            else guard.anonymous_policy
+            guard.token_policy if self.operation_name == TOKEN_OPERATION else guard.anonymous_policy
         )
         super().__init__(
             next_app,
@@ -376,6 +386,10 @@ class AccessControlOperation(SecurityOperation):
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        info = request_info(scope)
+        if info is not None:
+            info.operation = self.operation_name
+            info.probe = self.probe
         principal: Principal | None = None
         failure: ProblemException | None = None
         if self.security:
@@ -386,9 +400,13 @@ class AccessControlOperation(SecurityOperation):
                 principal = request.context["token_info"]["principal"]
             except ProblemException as exc:
                 failure = _as_auth_problem(exc, self.required_scopes)
-        headers = await self.guard.limit(
-            scope, principal if failure is None else None, self.anonymous_policy
-        )
+        if principal is not None and info is not None:
+            info.client_id = principal.client_id
+        headers: dict[str, str] = {}
+        if not self.probe:
+            headers = await self.guard.limit(
+                scope, principal if failure is None else None, self.anonymous_policy
+            )
         if failure is not None:
             raise failure
         scope[PRINCIPAL] = principal
@@ -402,11 +420,13 @@ class AccessControlAPI(SecurityAPI):
         super().__init__(*args, **kwargs)
 
     def make_operation(self, operation: Any) -> AccessControlOperation:
+        raw = self.specification.raw["paths"][operation.path][operation.method]
         return AccessControlOperation(
             self.next_app,
             operation=operation,
             guard=self.guard,
             security_handler_factory=self.security_handler_factory,
+            probe=bool(raw.get("x-probe", False)),
         )
 
 

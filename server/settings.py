@@ -29,7 +29,34 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
+    graceful_shutdown_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description=(
+            "On SIGTERM, how long requests in flight may take to finish before the server "
+            "closes them; keep it under your orchestrator's kill timeout."
+        ),
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = Field(
+        default="json",
+        description="json: one JSON object per line (for log collectors); console: for people.",
+    )
+    access_log: bool = Field(
+        default=True,
+        description=(
+            "One log line per request (request id, operationId, client id, status, latency) "
+            "at INFO; health probes at DEBUG."
+        ),
+    )
+    metrics: bool = Field(
+        default=True,
+        description=(
+            "Serve Prometheus metrics at /metrics. It needs no credential: keep it off the "
+            "public side of the load balancer."
+        ),
+    )
 
     max_body_bytes: int = Field(
         default=1024 * 1024,

@@ -65,12 +65,14 @@ class CircuitBreaker:
         failure_threshold: int = 5,
         cooldown: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[BreakerState], None] | None = None,
     ) -> None:
         if failure_threshold < 1 or cooldown <= 0:
             raise ValueError("failure_threshold must be >= 1 and cooldown > 0")
         self.failure_threshold = failure_threshold
         self.cooldown = cooldown
         self._clock = clock
+        self._on_change = on_change  # told of each transition (the metrics)
         self._open = False
         self._opened_at = 0.0
         self._failures = 0
@@ -131,6 +133,7 @@ class CircuitBreaker:
             return self._generation, False
         if state is BreakerState.HALF_OPEN and not self._probing:
             self._probing = True
+            self._changed(BreakerState.HALF_OPEN)
             return self._generation, True
         raise CircuitOpen(max(0.0, self._opened_at + self.cooldown - self._clock()))
 
@@ -156,9 +159,15 @@ class CircuitBreaker:
         self._opened_at = self._clock()
         self._times_opened += 1
         self._generation += 1
+        self._changed(BreakerState.OPEN)
 
     def _close(self) -> None:
         self._open = False
         self._failures = 0
         self._probing = False
         self._generation += 1
+        self._changed(BreakerState.CLOSED)
+
+    def _changed(self, state: BreakerState) -> None:
+        if self._on_change is not None:
+            self._on_change(state)

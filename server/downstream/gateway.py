@@ -47,8 +47,9 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from server.downstream.breaker import BreakerSnapshot, CircuitBreaker, CircuitOpen
+from server.downstream.breaker import BreakerSnapshot, BreakerState, CircuitBreaker, CircuitOpen
 from server.downstream.hosts import HostAllowList
+from server.telemetry import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -237,8 +238,10 @@ class Gateway:
             failure_threshold=target.failure_threshold,
             cooldown=target.cooldown,
             clock=self._clock,
+            on_change=functools.partial(metrics.breaker_changed, target.name),
         )
         self._breakers[target.name] = (target.breaker_settings, breaker)
+        metrics.breaker_changed(target.name, BreakerState.CLOSED)
         return breaker
 
     def circuit(self, target: Target) -> BreakerSnapshot:
@@ -247,6 +250,7 @@ class Gateway:
     def forget(self, name: str) -> None:
         """Drop a deleted destination's breaker."""
         self._breakers.pop(name, None)
+        metrics.destination_removed(name)
 
     async def dispatch(
         self,
@@ -307,10 +311,12 @@ class Gateway:
                 attempts.count,
                 last.status if last else None,
             )
+        seconds = time.perf_counter() - started
+        metrics.observe_dispatch(target.name, error[0] if error else "succeeded", seconds)
         return Result(
             destination=target.name,
             status=last.status if last else None,
-            latency_ms=(time.perf_counter() - started) * 1000,
+            latency_ms=seconds * 1000,
             attempts=attempts.count,
             body=body,
             error_type=error[0] if error else None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from asgi_correlation_id import correlation_id
+
 from server.downstream.gateway import Gateway
 from server.persistence.database import Database
 from server.security import Principal
@@ -16,9 +18,8 @@ async def dispatch(
     gateway: Gateway,
     principal: Principal,
     idempotency_key: str | None = None,
-    x_request_id: str | None = None,
-) -> tuple[dict[str, Any], int, dict[str, str]]:
-    request_id = x_request_id or new_id()
+) -> dict[str, Any]:
+    # The request's X-Request-ID (the telemetry middleware returns it), sent downstream too.
     report = await dispatch_to_destinations(
         db=db,
         gateway=gateway,
@@ -26,7 +27,7 @@ async def dispatch(
         payload=body["payload"],
         names=body.get("destinations"),
         max_timeout=body.get("timeout_seconds"),
-        request_id=request_id,
+        request_id=correlation_id.get() or new_id(),
         idempotency_key=idempotency_key,
     )
-    return report.as_dict(), 200, {"X-Request-ID": request_id}
+    return report.as_dict()

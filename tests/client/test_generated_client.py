@@ -11,8 +11,16 @@ from pathlib import Path
 import pytest
 from contract_api_client import Client
 from contract_api_client.api.greetings import hello
+from contract_api_client.api.health import live, ready
 from contract_api_client.api.processing import process_data
-from contract_api_client.models import Greeting, Problem, ProcessRequest, ProcessResponse
+from contract_api_client.models import (
+    Greeting,
+    Liveness,
+    Problem,
+    ProcessRequest,
+    ProcessResponse,
+    Readiness,
+)
 from starlette.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,6 +93,12 @@ def api(client: TestClient) -> Iterator[Client]:
 class TestGeneratedClientInProcess:
     def test_hello(self, api: Client) -> None:
         assert hello.sync(client=api) == Greeting(message="Hello, World!")
+
+    def test_health(self, api: Client) -> None:
+        assert isinstance(live.sync(client=api), Liveness)
+        readiness = ready.sync(client=api)
+        assert isinstance(readiness, Readiness)
+        assert readiness.checks.database.status == "up"
 
     def test_process_data(self, api: Client) -> None:
         reply = process_data.sync(

@@ -93,6 +93,36 @@ def start_server(database_url: str, log: Path, **env: str) -> LiveServer:
         time.sleep(0.1)
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_module(database_url: str, log: Path, **env: str) -> LiveServer:
+    """Start `python -m server` as an operator would (its supervisor, its workers), with
+    only the ``APP_*`` variables given here; returns once it answers."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
+    environment.update(APP_DATABASE_URL=database_url, APP_PORT=str(port), **env)
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server"], cwd=ROOT, env=environment, stdout=out, stderr=out
+        )
+    server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, log=log)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{server.url}/api/health/live", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            pytest.fail(f"python -m server did not start:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("live")

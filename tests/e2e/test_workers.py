@@ -1,56 +1,35 @@
-"""`python -m server` with several workers and no configured secret (development)."""
+"""`python -m server` with several workers: what one worker issues or counts holds on all."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from server import migrate
 from tests import identities
+from tests.config import TEST_SECRET
 from tests.databases import sqlite_url
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import LiveServer, serve_module
 from tests.identities import ALICE
 
 pytestmark = pytest.mark.e2e
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_tokens_hold_across_workers_without_a_configured_secret(tmp_path: Path) -> None:
+def two_workers(tmp_path: Path, **env: str) -> LiveServer:
     database_url = sqlite_url(tmp_path / "workers.db")
     migrate.upgrade(database_url)
     identities.seed(database_url)
-    port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
-    environment.update(
-        APP_DATABASE_URL=database_url, APP_PORT=str(port), APP_WORKERS="2", APP_LOG_LEVEL="warning"
-    )
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server"], cwd=ROOT, env=environment, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}/api"
+    return serve_module(database_url, tmp_path / "server.log", APP_WORKERS="2", **env)
+
+
+def test_tokens_hold_across_workers_without_a_configured_secret(tmp_path: Path) -> None:
+    server = two_workers(tmp_path, APP_LOG_LEVEL="warning")
+    base = f"{server.url}/api"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/hello", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "did not start"
-            time.sleep(0.1)
         token = httpx.post(
             f"{base}/oauth/token",
             data={"grant_type": "client_credentials"},
@@ -64,6 +43,42 @@ def test_tokens_hold_across_workers_without_a_configured_secret(tmp_path: Path) 
                 statuses.add(reply.status_code)
         assert statuses == {200}
     finally:
-        process.terminate()
-        process.wait(timeout=15)
-        log.close()
+        server.stop()
+
+
+def hello_count(server: LiveServer) -> float:
+    with httpx.Client(timeout=5) as http:  # a new connection: any worker may answer
+        text = http.get(f"{server.url}/metrics").text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "http_requests_total" and sample.labels["operation"] == "hello"
+    )
+
+
+def test_metrics_and_logs_add_up_across_workers(tmp_path: Path) -> None:
+    server = two_workers(tmp_path, APP_ENVIRONMENT="production", APP_SECRET_KEY=TEST_SECRET)
+    try:
+        sent = []
+        for number in range(30):
+            with httpx.Client(timeout=5) as http:
+                reply = http.get(f"{server.url}/api/hello", headers={"X-Request-ID": f"w-{number}"})
+                assert reply.status_code == 200
+                sent.append(reply.headers["x-request-id"])
+        assert sent == [f"w-{number}" for number in range(30)]
+        # Each worker keeps its own samples; whichever one answers the scrape sums them all.
+        assert [hello_count(server) for _ in range(8)] == [30.0] * 8
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
+    lines = [orjson.loads(line) for line in server.log.read_text().splitlines() if line.strip()]
+    requests = [line for line in lines if line.get("logger") == "server.access"]
+    assert sorted(
+        line["request_id"] for line in requests if line["operation"] == "hello"
+    ) == sorted(sent)
+    assert {line["level"] for line in lines} <= {"debug", "info", "warning"}
+    assert any(line["event"] == "service stopped" for line in lines)
+    # The samples folder made for the workers is gone with them.
+    (folder,) = [line["folder"] for line in lines if line["event"] == "metrics samples folder"]
+    assert not Path(folder).exists()

@@ -4,6 +4,8 @@ from .api_client import ApiClient
 from .api_client_created import ApiClientCreated
 from .api_client_input import ApiClientInput
 from .api_client_page import ApiClientPage
+from .check import Check
+from .check_status import CheckStatus
 from .circuit_breaker import CircuitBreaker
 from .circuit_breaker_input import CircuitBreakerInput
 from .circuit_state import CircuitState
@@ -24,11 +26,17 @@ from .dispatch_result_outcome import DispatchResultOutcome
 from .field_error import FieldError
 from .greeting import Greeting
 from .list_users_sort import ListUsersSort
+from .liveness import Liveness
+from .liveness_status import LivenessStatus
+from .not_ready import NotReady
 from .problem import Problem
 from .process_request import ProcessRequest
 from .process_response import ProcessResponse
 from .process_response_status import ProcessResponseStatus
 from .process_result import ProcessResult
+from .readiness import Readiness
+from .readiness_checks import ReadinessChecks
+from .readiness_status import ReadinessStatus
 from .record import Record
 from .record_page import RecordPage
 from .retry_policy import RetryPolicy
@@ -47,6 +55,8 @@ __all__ = (
     "ApiClientCreated",
     "ApiClientInput",
     "ApiClientPage",
+    "Check",
+    "CheckStatus",
     "CircuitBreaker",
     "CircuitBreakerInput",
     "CircuitState",
@@ -67,11 +77,17 @@ __all__ = (
     "FieldError",
     "Greeting",
     "ListUsersSort",
+    "Liveness",
+    "LivenessStatus",
+    "NotReady",
     "Problem",
     "ProcessRequest",
     "ProcessResponse",
     "ProcessResponseStatus",
     "ProcessResult",
+    "Readiness",
+    "ReadinessChecks",
+    "ReadinessStatus",
     "Record",
     "RecordPage",
     "RetryPolicy",

@@ -16,14 +16,10 @@ def _get_kwargs(
     *,
     body: DispatchRequest,
     idempotency_key: str | Unset = UNSET,
-    x_request_id: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
-
-    if not isinstance(x_request_id, Unset):
-        headers["X-Request-ID"] = x_request_id
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -118,7 +114,6 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: DispatchRequest,
     idempotency_key: str | Unset = UNSET,
-    x_request_id: str | Unset = UNSET,
 ) -> Response[DispatchFailed | DispatchReport | Problem]:
     """Send one payload to several destinations at once
 
@@ -131,13 +126,12 @@ def sync_detailed(
     * `200`: at least one destination succeeded; `summary` is `complete` or `partial`.
     * `502`: every destination failed; the problem document carries the same report.
 
-    Downstream requests carry `X-Request-ID` and an `Idempotency-Key`: yours, prefixed
-    with your client id, or one made up per dispatch, so the gateway's own retries are
-    safe for downstreams that honour it.
+    Downstream requests carry this request's `X-Request-ID` and an `Idempotency-Key`:
+    yours prefixed with your client id, or one made up per dispatch, so the gateway's
+    own retries are safe for downstreams that honour it.
 
     Args:
         idempotency_key (str | Unset):
-        x_request_id (str | Unset):  Example: 6f1c2a9e8b7d4c3a9f0e1d2c3b4a5968.
         body (DispatchRequest):
 
     Raises:
@@ -151,7 +145,6 @@ def sync_detailed(
     kwargs = _get_kwargs(
         body=body,
         idempotency_key=idempotency_key,
-        x_request_id=x_request_id,
     )
 
     response = client.get_httpx_client().request(
@@ -166,7 +159,6 @@ def sync(
     client: AuthenticatedClient,
     body: DispatchRequest,
     idempotency_key: str | Unset = UNSET,
-    x_request_id: str | Unset = UNSET,
 ) -> DispatchFailed | DispatchReport | Problem | None:
     """Send one payload to several destinations at once
 
@@ -179,13 +171,12 @@ def sync(
     * `200`: at least one destination succeeded; `summary` is `complete` or `partial`.
     * `502`: every destination failed; the problem document carries the same report.
 
-    Downstream requests carry `X-Request-ID` and an `Idempotency-Key`: yours, prefixed
-    with your client id, or one made up per dispatch, so the gateway's own retries are
-    safe for downstreams that honour it.
+    Downstream requests carry this request's `X-Request-ID` and an `Idempotency-Key`:
+    yours prefixed with your client id, or one made up per dispatch, so the gateway's
+    own retries are safe for downstreams that honour it.
 
     Args:
         idempotency_key (str | Unset):
-        x_request_id (str | Unset):  Example: 6f1c2a9e8b7d4c3a9f0e1d2c3b4a5968.
         body (DispatchRequest):
 
     Raises:
@@ -200,7 +191,6 @@ def sync(
         client=client,
         body=body,
         idempotency_key=idempotency_key,
-        x_request_id=x_request_id,
     ).parsed
 
 
@@ -209,7 +199,6 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: DispatchRequest,
     idempotency_key: str | Unset = UNSET,
-    x_request_id: str | Unset = UNSET,
 ) -> Response[DispatchFailed | DispatchReport | Problem]:
     """Send one payload to several destinations at once
 
@@ -222,13 +211,12 @@ async def asyncio_detailed(
     * `200`: at least one destination succeeded; `summary` is `complete` or `partial`.
     * `502`: every destination failed; the problem document carries the same report.
 
-    Downstream requests carry `X-Request-ID` and an `Idempotency-Key`: yours, prefixed
-    with your client id, or one made up per dispatch, so the gateway's own retries are
-    safe for downstreams that honour it.
+    Downstream requests carry this request's `X-Request-ID` and an `Idempotency-Key`:
+    yours prefixed with your client id, or one made up per dispatch, so the gateway's
+    own retries are safe for downstreams that honour it.
 
     Args:
         idempotency_key (str | Unset):
-        x_request_id (str | Unset):  Example: 6f1c2a9e8b7d4c3a9f0e1d2c3b4a5968.
         body (DispatchRequest):
 
     Raises:
@@ -242,7 +230,6 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         body=body,
         idempotency_key=idempotency_key,
-        x_request_id=x_request_id,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -255,7 +242,6 @@ async def asyncio(
     client: AuthenticatedClient,
     body: DispatchRequest,
     idempotency_key: str | Unset = UNSET,
-    x_request_id: str | Unset = UNSET,
 ) -> DispatchFailed | DispatchReport | Problem | None:
     """Send one payload to several destinations at once
 
@@ -268,13 +254,12 @@ async def asyncio(
     * `200`: at least one destination succeeded; `summary` is `complete` or `partial`.
     * `502`: every destination failed; the problem document carries the same report.
 
-    Downstream requests carry `X-Request-ID` and an `Idempotency-Key`: yours, prefixed
-    with your client id, or one made up per dispatch, so the gateway's own retries are
-    safe for downstreams that honour it.
+    Downstream requests carry this request's `X-Request-ID` and an `Idempotency-Key`:
+    yours prefixed with your client id, or one made up per dispatch, so the gateway's
+    own retries are safe for downstreams that honour it.
 
     Args:
         idempotency_key (str | Unset):
-        x_request_id (str | Unset):  Example: 6f1c2a9e8b7d4c3a9f0e1d2c3b4a5968.
         body (DispatchRequest):
 
     Raises:
@@ -290,6 +275,5 @@ async def asyncio(
             client=client,
             body=body,
             idempotency_key=idempotency_key,
-            x_request_id=x_request_id,
         )
     ).parsed

@@ -1,0 +1,151 @@
+"""Prometheus metrics (prometheus-client), correct with several worker processes.
+
+With more than one worker each process writes its samples to files in
+``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds them up, whichever worker answers the
+scrape (prometheus-client's multiprocess mode). ``python -m server`` sets that folder up
+for its workers; under another process manager, set it yourself, to an empty folder,
+before the workers start. The folder must be set before ``prometheus_client`` is imported.
+
+Labels are bounded: operationIds come from the spec (``unmatched`` for paths it does not
+have), statuses are HTTP codes, destinations are the admins' list. Clients, paths and
+request ids are never labels: they belong in the logs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+REQUESTS = Counter(
+    "http_requests", "HTTP requests answered, by operationId and status.", ["operation", "status"]
+)
+REQUEST_SECONDS = Histogram(
+    "http_request_duration_seconds",
+    "Time from a request's arrival to the end of its answer, by operationId and status.",
+    ["operation", "status"],
+    buckets=SECONDS,
+)
+IN_FLIGHT = Gauge(
+    "http_requests_in_flight", "Requests being served right now.", multiprocess_mode="livesum"
+)
+RATE_LIMITED = Counter(
+    "rate_limit_rejections", "Requests refused with 429, by rate-limit policy.", ["policy"]
+)
+DISPATCH_RESULTS = Counter(
+    "dispatch_results",
+    "Results of POST /dispatch, one per destination, by destination and outcome.",
+    ["destination", "outcome"],
+)
+DISPATCH_SECONDS = Histogram(
+    "dispatch_destination_duration_seconds",
+    "Time to one destination's result (every attempt and backoff), by destination and outcome.",
+    ["destination", "outcome"],
+    buckets=SECONDS,
+)
+BREAKER_STATE = Gauge(
+    "circuit_breaker_state",
+    "A destination's circuit breaker: 0 closed, 1 half-open, 2 open (past its cooldown, it "
+    "stays 2 until a call probes). With several workers, the worst of the live ones.",
+    ["destination"],
+    multiprocess_mode="livemax",
+)
+BREAKER_OPENED = Counter(
+    "circuit_breaker_opened", "Times a destination's circuit breaker opened.", ["destination"]
+)
+BREAKER_LEVELS = {"closed": 0, "half_open": 1, "open": 2}
+
+
+class RequestMetrics:
+    """The per-request series, with their labelled children kept: ``labels()`` takes a
+    lock and builds a key on every call, which the hot path need not pay."""
+
+    def __init__(self) -> None:
+        self._children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
+
+    def observe(self, operation: str, status: int, seconds: float) -> None:
+        children = self._children.get((operation, status))
+        if children is None:
+            labels = (operation, str(status))
+            children = REQUESTS.labels(*labels), REQUEST_SECONDS.labels(*labels)
+            self._children[operation, status] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+
+REQUEST_METRICS = RequestMetrics()
+
+
+def observe_dispatch(destination: str, outcome: str, seconds: float) -> None:
+    DISPATCH_RESULTS.labels(destination, outcome).inc()
+    DISPATCH_SECONDS.labels(destination, outcome).observe(seconds)
+
+
+def breaker_changed(destination: str, state: str) -> None:
+    BREAKER_STATE.labels(destination).set(BREAKER_LEVELS[state])
+    if state == "open":
+        BREAKER_OPENED.labels(destination).inc()
+
+
+def destination_removed(destination: str) -> None:
+    try:
+        BREAKER_STATE.remove(destination)
+    except KeyError:
+        pass  # never dispatched to in this process
+
+
+def multiprocess_mode() -> bool:
+    return bool(os.environ.get(MULTIPROCESS_ENV))
+
+
+def exposition() -> bytes:
+    """Every series in Prometheus' text format: this process's, or all workers' summed."""
+    if multiprocess_mode():
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+def worker_stopped() -> None:
+    """A worker's live gauges (in-flight, breaker states) stop counting when it stops."""
+    if multiprocess_mode():
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
+def prepare_multiprocess_folder() -> Path | None:
+    """For a supervisor about to start workers: an empty samples folder, in the environment
+    the workers inherit. Returns the folder when it made one (to remove at exit)."""
+    configured = os.environ.get(MULTIPROCESS_ENV)
+    if configured:
+        folder = Path(configured)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):  # a previous run's samples would be added in
+            stale.unlink()
+        return None
+    made = Path(tempfile.mkdtemp(prefix="contract-api-metrics-"))
+    os.environ[MULTIPROCESS_ENV] = str(made)
+    return made
+
+
+def remove_multiprocess_folder(folder: Path | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
