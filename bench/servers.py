@@ -95,6 +95,8 @@ CONTENDERS: dict[str, Contender] = {
                 # Counted on every request, never reached.
                 "APP_RATE_LIMIT": "1000000000/minute",
                 "APP_RATE_LIMIT_ANONYMOUS": "1000000000/minute",
+                # The peers run with --no-access-log; metrics stay on, as shipped.
+                "APP_ACCESS_LOG": "false",
             },
             db_env="APP_DATABASE_URL",
             db_value="sqlite+aiosqlite:///{path}",
