@@ -41,8 +41,7 @@ from server.services.dispatching import new_id
 from server.services.idempotency import purge_expired_keys
 from server.settings import Settings
 from server.telemetry import metrics
-from server.telemetry.logs import configure_structlog
-from server.telemetry.middleware import Telemetry, request_id
+from server.telemetry.middleware import Telemetry
 from server.validation import RequestValidation
 
 logger = logging.getLogger(__name__)
@@ -105,11 +104,11 @@ CORS_RESPONSE_HEADERS = [
 
 def build_middlewares(settings: Settings, guard: Guard) -> list[Any]:
     """Connexion's stack, trimmed (no per-request context vars, no Flask-era wrappers),
-    under our request id and telemetry."""
+    under our telemetry (request id, metrics, request log)."""
     stack: list[Any] = [
-        request_id(new_id),
         partial(
             Telemetry,
+            new_id=new_id,
             metrics_path="/metrics" if settings.metrics else None,
             access_log=settings.access_log,
         ),
@@ -157,7 +156,6 @@ def freeze_long_lived_objects() -> None:
 def create_app(settings: Settings | None = None) -> ContractApp:
     """Build the ASGI application for ``settings`` (read from the environment if omitted)."""
     settings = settings or Settings()
-    configure_structlog()
     # The engine connects lazily, so building the app touches no database.
     db = Database(
         settings.database_url,

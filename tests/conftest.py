@@ -6,20 +6,62 @@ both backends parametrizes ``database_url`` indirectly with ``BACKENDS``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import structlog
 from starlette.testclient import TestClient
 
 from server.app import ContractApp, create_app
 from server.settings import Settings
+from server.telemetry.logs import add_request_id
 from tests import databases
 from tests.config import make_settings
 from tests.downstream import Downstream, running
 from tests.identities import ALICE
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# The request log (structlog) is captured in the test process, not written anywhere.
+REQUEST_LOG = structlog.testing.LogCapture()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def captured_request_log() -> None:
+    structlog.configure(
+        processors=[add_request_id, structlog.processors.add_log_level, REQUEST_LOG],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+        cache_logger_on_first_use=False,
+    )
+
+
+@pytest.fixture
+def request_log() -> list[dict[str, Any]]:
+    """The request log's lines of this test (every level; the app decides what to log)."""
+    REQUEST_LOG.entries.clear()
+    return REQUEST_LOG.entries
+
+
+@pytest.fixture
+def process_logging_restored() -> Iterator[None]:
+    """For a test that sets up logging as a server process would (``configure_logging``,
+    ``python -m server``): the test process's logging is put back afterwards."""
+    names = ["", "uvicorn", "uvicorn.error", "uvicorn.asgi", "uvicorn.access", "httpx"]
+    saved = [
+        (logger, logger.handlers[:], logger.level, logger.propagate, logger.disabled)
+        for logger in map(logging.getLogger, names)
+    ]
+    structlog_config = structlog.get_config()
+    yield
+    for logger, handlers, level, propagate, disabled in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate, logger.disabled = propagate, disabled
+    logging.captureWarnings(False)
+    structlog.configure(**structlog_config)
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgi_correlation_id import correlation_id
-
 from server.downstream.gateway import Gateway
 from server.persistence.database import Database
 from server.security import Principal
 from server.services.dispatching import dispatch_to_destinations, new_id
+from server.telemetry.context import current_request_id
 
 
 async def dispatch(
@@ -27,7 +26,7 @@ async def dispatch(
         payload=body["payload"],
         names=body.get("destinations"),
         max_timeout=body.get("timeout_seconds"),
-        request_id=correlation_id.get() or new_id(),
+        request_id=current_request_id() or new_id(),
         idempotency_key=idempotency_key,
     )
     return report.as_dict()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +19,7 @@ from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.settings import Settings
-from server.telemetry.logs import configure_structlog, formatter
+from server.telemetry.logs import configure_logging, formatter
 from tests.api.helpers import PROBLEM
 from tests.config import make_settings
 from tests.downstream import Downstream, refused_url
@@ -50,15 +51,6 @@ def not_ready(response: Any) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert (body["type"], body["title"]) == ("urn:contract-api:problem:not-ready", "Not ready")
     return body
-
-
-def request_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
-    """The request log's events (structlog hands the event dict to the stdlib record)."""
-    return [
-        dict(record.msg)
-        for record in caplog.records
-        if record.name == "server.access" and isinstance(record.msg, dict)
-    ]
 
 
 @pytest.fixture
@@ -117,23 +109,25 @@ class TestRequestId:
         assert "x-request-id" in exposed.headers["access-control-expose-headers"].lower()
 
 
+Lines = list[dict[str, Any]]
+
+
 class TestRequestLog:
     def test_one_line_per_request_with_its_facts(
-        self, client: TestClient, caplog: pytest.LogCaptureFixture
+        self, client: TestClient, request_log: Lines
     ) -> None:
-        caplog.set_level(logging.INFO, logger="server.access")
         response = client.post(
             "/api/process_data",
             json={"user_id": 1, "item_id": 42, "quantity": 3},
             headers={"X-Request-ID": "trace-me-1"},
         )
         assert response.status_code == 200
-        (line,) = request_lines(caplog)
+        (line,) = request_log
         assert line.pop("latency_ms") >= 0
-        assert line.pop("time").endswith("Z")
         assert line == {
             "event": "request",
             "level": "info",
+            "log_level": "info",  # structlog.testing's own copy
             "logger": "server.access",
             "request_id": "trace-me-1",
             "method": "POST",
@@ -142,22 +136,19 @@ class TestRequestLog:
             "client_id": ALICE.client_id,
             "status": 200,
         }
-        record = next(r for r in caplog.records if r.name == "server.access")
-        assert record.levelno == logging.INFO
 
     def test_failures_are_logged_with_what_is_known(
-        self, anonymous: TestClient, caplog: pytest.LogCaptureFixture
+        self, anonymous: TestClient, request_log: Lines
     ) -> None:
-        caplog.set_level(logging.INFO, logger="server.access")
         anonymous.get("/api/records", headers={"X-API-Key": "c_nobody.wrong"})
         anonymous.get("/api/nowhere")
-        unauthorized, missing = request_lines(caplog)
+        unauthorized, missing = request_log
         assert (unauthorized["operation"], unauthorized["status"]) == ("list_records", 401)
         assert unauthorized["client_id"] is None
         assert (missing["operation"], missing["status"]) == ("unmatched", 404)
 
     def test_no_secret_and_no_body_reaches_any_log(
-        self, client: TestClient, caplog: pytest.LogCaptureFixture
+        self, client: TestClient, caplog: pytest.LogCaptureFixture, request_log: Lines
     ) -> None:
         caplog.set_level(logging.DEBUG)
         client.post("/api/process_data", json={"user_id": 1, "item_id": 4242, "quantity": -1})
@@ -170,31 +161,30 @@ class TestRequestLog:
             },
         )
         client.post("/api/users", json={"name": "Zoë Secretname", "email": "zoe@example.com"})
+        assert caplog.records and len(request_log) == 3
         rendered = "\n".join(
-            formatter("json").format(record) for record in caplog.records
-        ) + "\n".join(str(record.__dict__) for record in caplog.records)
-        assert caplog.records
+            [formatter("json").format(record) for record in caplog.records]
+            + [str(record.__dict__) for record in caplog.records]
+            + [str(line) for line in request_log]
+        )
         for secret in (ALICE.secret, ALICE.secret.split(".")[1], "Secretname", "4242"):
             assert secret not in rendered
 
-    def test_probes_are_logged_at_debug(
-        self, anonymous: TestClient, caplog: pytest.LogCaptureFixture
-    ) -> None:
-        caplog.set_level(logging.INFO, logger="server.access")
-        assert anonymous.get("/api/health/live").status_code == 200
-        assert request_lines(caplog) == []
-        caplog.set_level(logging.DEBUG, logger="server.access")
+    def test_probes_are_logged_at_debug(self, anonymous: TestClient, request_log: Lines) -> None:
         anonymous.get("/api/health/live")
-        assert [line["operation"] for line in request_lines(caplog)] == ["live"]
+        anonymous.get("/api/hello")
+        assert [(line["operation"], line["level"]) for line in request_log] == [
+            ("live", "debug"),
+            ("hello", "info"),
+        ]
 
-    def test_can_be_turned_off(self, app_with: Any, caplog: pytest.LogCaptureFixture) -> None:
-        caplog.set_level(logging.DEBUG, logger="server.access")
+    def test_can_be_turned_off(self, app_with: Any, request_log: Lines) -> None:
         assert app_with(access_log=False).get("/api/hello").status_code == 200
-        assert request_lines(caplog) == []
+        assert request_log == []
 
 
 class TestJsonLines:
-    """The formatter ``configure_logging`` installs, on records made here."""
+    """What ``configure_logging`` makes of every line: one JSON object each."""
 
     @staticmethod
     def render(record: logging.LogRecord) -> dict[str, Any]:
@@ -211,24 +201,25 @@ class TestJsonLines:
         assert line.pop("time").endswith("Z")
         assert line == {"event": "x y", "level": "warning", "logger": "uvicorn.error"}
 
-    def test_a_structlog_line_inside_a_request(self, anonymous: TestClient) -> None:
-        configure_structlog()
+    @pytest.mark.usefixtures("process_logging_restored")
+    def test_a_server_process_writes_only_json(self, settings: Settings) -> None:
         stream = io.StringIO()
-        handler = logging.StreamHandler(stream)
-        handler.setFormatter(formatter("json"))
-        access = logging.getLogger("server.access")
-        access.addHandler(handler)
-        previous = access.level
-        access.setLevel(logging.INFO)
-        try:
-            anonymous.get("/api/hello", headers={"X-Request-ID": "abc-123"})
-        finally:
-            access.removeHandler(handler)
-            access.setLevel(previous)
-        line = orjson.loads(stream.getvalue().splitlines()[-1])
-        assert line["request_id"] == "abc-123"
-        assert (line["event"], line["operation"], line["status"]) == ("request", "hello", 200)
-        assert line["level"] == "info" and line["logger"] == "server.access"
+        configure_logging("info", "json", stream)
+        with TestClient(create_app(settings)) as client:
+            client.get("/api/hello", headers={"X-Request-ID": "abc-123"})
+            client.get("/api/health/live")  # at DEBUG: not written at INFO
+        lines = [orjson.loads(line) for line in stream.getvalue().splitlines()]  # all JSON
+        events = [line["event"] for line in lines]
+        assert events[-3:] == ["service starting (environment=test)", "request", "service stopped"]
+        (request,) = [line for line in lines if line.get("logger") == "server.access"]
+        for line in lines:
+            assert line["time"].endswith("Z") and line["level"] == "info"
+        assert request["request_id"] == "abc-123"
+        assert (request["logger"], request["operation"], request["status"]) == (
+            "server.access",
+            "hello",
+            200,
+        )
 
     def test_a_traceback_is_one_string_without_locals(self) -> None:
         api_key = "c_0123.do-not-log-me"  # a local variable where the error happens
@@ -236,7 +227,7 @@ class TestJsonLines:
             raise RuntimeError("boom")
         except RuntimeError:
             record = logging.LogRecord(
-                "server", logging.ERROR, __file__, 1, "failed", (), __import__("sys").exc_info()
+                "server", logging.ERROR, __file__, 1, "failed", (), sys.exc_info()
             )
         line = self.render(record)
         assert "RuntimeError: boom" in line["exception"]
@@ -264,7 +255,7 @@ class TestMetrics:
             - value(before, "http_requests_total", **missing)
             == 1
         )
-        # The scrape itself is not counted; the one in progress is in flight... not at all.
+        # /metrics itself is neither counted nor in flight.
         assert value(after, "http_requests_in_flight") == 0
 
     def test_rate_limit_rejections_by_policy(self, app_with: Any) -> None:

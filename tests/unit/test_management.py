@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterator
 
 import pytest
 from starlette.testclient import TestClient
@@ -15,20 +13,8 @@ from tests.config import make_settings
 
 
 @pytest.fixture(autouse=True)
-def process_logging_restored() -> Iterator[None]:
-    """``main`` sets up the process's logging as a server would (a handler on stderr, here
-    pytest's capture, closed later); put the test process's back afterwards."""
-    names = ["", "uvicorn", "uvicorn.error", "uvicorn.asgi", "uvicorn.access", "httpx"]
-    saved = [
-        (logger, logger.handlers[:], logger.level, logger.propagate, logger.disabled)
-        for logger in map(logging.getLogger, names)
-    ]
-    yield
-    for logger, handlers, level, propagate, disabled in saved:
-        logger.handlers[:] = handlers
-        logger.setLevel(level)
-        logger.propagate, logger.disabled = propagate, disabled
-    logging.captureWarnings(False)
+def _logging_restored(process_logging_restored: None) -> None:
+    """``main`` sets up the process's logging as a server would."""
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
