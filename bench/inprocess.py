@@ -1,0 +1,111 @@
+"""Microseconds per request in-process: the ASGI app called in a loop, no sockets.
+
+Repeatable to a few percent where wrk over loopback on a shared 2-core machine varies by
+10-20%, so it is how a layer's cost is told (see the telemetry figures in the README)::
+
+    python -m bench.inprocess                      # GET /api/hello, as shipped (no request log)
+    python -m bench.inprocess --access-log         # with the JSON request log (to /dev/null)
+    python -m bench.inprocess --without-telemetry  # the stack without the telemetry layer
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import uvloop
+
+from server import app as composition
+from server import migrate
+from server.settings import Settings
+from server.telemetry.logs import configure_logging
+from server.telemetry.middleware import Telemetry
+
+SECRET = "bench-secret-0123456789-0123456789-0123456789"
+UNLIMITED = "1000000000/minute"
+
+
+def build(folder: Path, *, telemetry: bool, access_log: bool) -> Any:
+    database_url = f"sqlite:///{folder / 'inprocess.db'}"
+    migrate.upgrade(database_url)
+    if access_log:
+        configure_logging("info", "json", Path("/dev/null").open("w"))
+    stock = composition.build_middlewares
+
+    def middlewares(settings: Settings, guard: Any) -> list[Any]:
+        stack = stock(settings, guard)
+        return stack if telemetry else [m for m in stack if getattr(m, "func", m) is not Telemetry]
+
+    composition.build_middlewares = middlewares  # type: ignore[assignment]
+    return composition.create_app(
+        Settings(
+            environment="production",
+            secret_key=SECRET,
+            database_url=database_url,
+            rate_limit=UNLIMITED,
+            rate_limit_anonymous=UNLIMITED,
+            access_log=access_log,
+        )
+    )
+
+
+async def measure(app: Any, path: str, requests: int, rounds: int) -> float:
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"bench")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(_message: dict[str, Any]) -> None:
+        pass
+
+    startup: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    await startup.put({"type": "lifespan.startup"})
+    lifespan = asyncio.create_task(app({"type": "lifespan"}, startup.get, events.put))
+    await events.get()
+    for _ in range(2000):  # warm caches
+        await app({**scope}, receive, send)
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(requests):
+            await app({**scope}, receive, send)
+        best = min(best, (time.perf_counter() - started) / requests * 1e6)
+    await startup.put({"type": "lifespan.shutdown"})
+    await lifespan
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__)
+    parser.add_argument("--path", default="/api/hello")
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--access-log", action="store_true")
+    parser.add_argument("--without-telemetry", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        app = build(Path(folder), telemetry=not args.without_telemetry, access_log=args.access_log)
+        best = uvloop.run(measure(app, args.path, args.requests, args.rounds))
+    print(f"GET {args.path}: {best:.1f} µs per request (best of {args.rounds} x {args.requests})")
+
+
+if __name__ == "__main__":
+    main()
