@@ -11,7 +11,7 @@ the same in a layer of its own: that layer cost 4.7 µs per request (Starlette's
 ``MutableHeaders`` on the request and on the answer); this one wraps every request anyway
 and reads and adds the raw header in about 1 µs. Measured in-process on ``hello``: 23.3 µs
 a request without telemetry, 32.3 with asgi-correlation-id and this layer, 28.8 with this
-layer alone; the request log adds about 12 µs when it is on.
+layer alone; the request log adds about 9 µs when it is on.
 """
 
 from __future__ import annotations
