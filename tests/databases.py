@@ -13,6 +13,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from typing import NoReturn
 
 import asyncpg
 import pytest
@@ -29,11 +30,15 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 TABLES = "users, records, idempotency_keys, destinations"  # api_clients keeps the seeded identities
 
 
-def missing_service(what: str, error: BaseException) -> None:
-    message = f"{what} is not reachable ({type(error).__name__}: {error})"
+def unavailable(reason: str) -> NoReturn:
+    """Skip a test whose service or tool is missing, or fail it under REQUIRE_SERVICES=1."""
     if REQUIRE_SERVICES:
-        pytest.fail(f"{message}; REQUIRE_SERVICES=1 forbids skipping", pytrace=False)
-    pytest.skip(message)
+        pytest.fail(f"{reason}; REQUIRE_SERVICES=1 forbids skipping", pytrace=False)
+    pytest.skip(reason)
+
+
+def missing_service(what: str, error: BaseException) -> NoReturn:
+    unavailable(f"{what} is not reachable ({type(error).__name__}: {error})")
 
 
 def sqlite_url(path: Path) -> str:

@@ -19,7 +19,6 @@ import tempfile
 from pathlib import Path
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -120,9 +119,6 @@ def exposition() -> bytes:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
     return generate_latest(REGISTRY)
-
-
-CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
 def worker_stopped() -> None:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.telemetry import metrics
@@ -130,7 +131,7 @@ class Telemetry:
             headers = [(b"allow", b"GET, HEAD"), (b"content-type", b"text/plain")]
         else:
             status, body = 200, metrics.exposition()
-            headers = [(b"content-type", metrics.CONTENT_TYPE.encode())]
+            headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send(

@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 
-from server import migrate
-from tests import identities
-from tests.databases import REQUIRE_SERVICES, sqlite_url
-from tests.e2e.conftest import ROOT, LiveServer, start_server
+from tests.databases import unavailable
+from tests.e2e.conftest import ROOT, LiveServer, seeded_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Playwright, Route
@@ -44,23 +42,10 @@ Screenshot = Callable[["Page | Locator", str], Path]
 RecordProperty = Callable[[str, object], None]
 
 
-def unavailable(reason: str) -> NoReturn:
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{reason}; REQUIRE_SERVICES=1 forbids skipping", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def swagger_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("browser")
-    database_url = sqlite_url(folder / "browser.db")
-    migrate.upgrade(database_url)
-    identities.seed(database_url)
-    server = start_server(database_url, folder / "server.log", APP_SWAGGER_UI="true")
-    try:
+    with seeded_server(tmp_path_factory.mktemp("browser"), APP_SWAGGER_UI="true") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

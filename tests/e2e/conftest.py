@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,16 +81,21 @@ def start_server(database_url: str, log: Path, **env: str) -> LiveServer:
         )
     sock.close()
     server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, log=log)
-    deadline = time.monotonic() + 20
+    return answering(server, "/api/hello", seconds=20)
+
+
+def answering(server: LiveServer, path: str, *, seconds: float) -> LiveServer:
+    """``server`` once ``path`` answers 200; the test fails with its log if it never does."""
+    deadline = time.monotonic() + seconds
     while True:
         try:
-            if httpx.get(f"{server.url}/api/hello", timeout=1).status_code == 200:
+            if httpx.get(f"{server.url}{path}", timeout=1).status_code == 200:
                 return server
         except httpx.TransportError:
             pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"server did not start:\n{log.read_text()}")
+        if server.process.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            pytest.fail(f"the server did not start:\n{server.log.read_text()}")
         time.sleep(0.1)
 
 
@@ -110,30 +116,27 @@ def serve_module(database_url: str, log: Path, **env: str) -> LiveServer:
             [sys.executable, "-m", "server"], cwd=ROOT, env=environment, stdout=out, stderr=out
         )
     server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, log=log)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{server.url}/api/health/live", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            server.stop()
-            pytest.fail(f"python -m server did not start:\n{log.read_text()}")
-        time.sleep(0.1)
+    return answering(server, "/api/health/live", seconds=30)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("live")
-    database_url = sqlite_url(folder / "live.db")
+@contextmanager
+def seeded_server(folder: Path, **env: str) -> Iterator[LiveServer]:
+    """``start_server`` on a migrated SQLite database in ``folder`` with the test
+    identities, stopped at the end."""
+    database_url = sqlite_url(folder / "server.db")
     migrate.upgrade(database_url)
     identities.seed(database_url)
-    server = start_server(database_url, folder / "server.log", APP_MAX_BODY_BYTES="65536")
+    server = start_server(database_url, folder / "server.log", **env)
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with seeded_server(tmp_path_factory.mktemp("live"), APP_MAX_BODY_BYTES="65536") as server:
+        yield server
 
 
 def with_api_key(server: LiveServer, identity: Identity = ALICE) -> AuthenticatedClient:

@@ -57,8 +57,7 @@ class Credential:
 def nginx() -> str:
     path = find_nginx()
     if path is None:
-        databases.missing_service("nginx", FileNotFoundError("no nginx on PATH or in /usr/sbin"))
-    assert path is not None
+        databases.unavailable("nginx is not installed (not on PATH nor in /usr/sbin)")
     return path
 
 

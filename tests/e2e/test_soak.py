@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.databases import missing_service
+from tests.databases import unavailable
 from tests.e2e.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ MIN_PER_KIND = 20  # the rarest kind is 3 % of several thousand requests
 @pytest.fixture(scope="module")
 def soak_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     if shutil.which("wrk") is None:
-        missing_service("wrk", FileNotFoundError("not on PATH; apt-get install wrk"))
+        unavailable("wrk is not installed (not on PATH; apt-get install wrk)")
     results = tmp_path_factory.mktemp("soak")
     command = [sys.executable, "-m", "bench.soak", "--warmup", str(WARMUP_S)]
     command += ["--seconds", str(SECONDS), "--connections", str(CONNECTIONS)]

@@ -11,10 +11,8 @@ from server.__main__ import main
 from server.app import create_app
 from tests.config import make_settings
 
-
-@pytest.fixture(autouse=True)
-def _logging_restored(process_logging_restored: None) -> None:
-    """``main`` sets up the process's logging as a server would."""
+# ``main`` sets up the process's logging as a server would.
+pytestmark = pytest.mark.usefixtures("process_logging_restored")
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
