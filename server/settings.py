@@ -170,6 +170,16 @@ class Settings(BaseSettings):
     dispatch_max_connections: int = Field(
         default=100, ge=1, le=10000, description="Pooled connections to all destinations."
     )
+    dispatch_max_concurrent_per_client: int = Field(
+        default=16,
+        ge=1,
+        le=10000,
+        description=(
+            "Calls one client may have in flight to one destination at once; more wait "
+            "their turn within their deadline, so no client takes a destination's share "
+            "of the pool from the others."
+        ),
+    )
 
     # Browser access.
     cors_allow_origins: list[str] = Field(

@@ -5,6 +5,7 @@ Every route takes a POST and records what it got (``hits``, ``seen``):
     /ok                   200, echoes the payload and the forwarded headers
     /slow/{seconds}       the same, after sleeping
     /status/{code}        that status, with a small JSON body
+    /leak                 500 with internals in its body (a traceback, a password)
     /flaky/{n}/{code}     ``code`` for the first n calls (per path), then 200
     /retry-after/{secs}   429 with ``Retry-After: secs`` once (per path), then 200
     /garbage              200 with an HTML body
@@ -34,6 +35,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+LEAKED = {
+    "error": 'Traceback (most recent call last): File "/srv/app.py", line 12',
+    "db_password": "hunter2-downstream",
+}
 
 
 class Downstream:
@@ -73,6 +79,8 @@ class Downstream:
             return await self._echo(request, body)
         if route == "status":
             return JSONResponse({"code": int(args[0])}, status_code=int(args[0]))
+        if route == "leak":
+            return JSONResponse(LEAKED, status_code=500)
         if route == "flaky":
             if self.hits[path] <= int(args[0]):
                 return JSONResponse({"try": "again"}, status_code=int(args[1]))

@@ -60,7 +60,7 @@ def _add_all(*, session: Session) -> None:
         )
 
 
-def _write(database_url: str, work: Callable[..., object], **kwargs: object) -> None:
+def write_database(database_url: str, work: Callable[..., object], **kwargs: object) -> None:
     async def run() -> None:
         db = Database(database_url)
         try:
@@ -73,12 +73,12 @@ def _write(database_url: str, work: Callable[..., object], **kwargs: object) -> 
 
 def seed(database_url: str) -> None:
     """Store the test clients in a migrated database."""
-    _write(database_url, _add_all)
+    write_database(database_url, _add_all)
 
 
 def seed_destination(database_url: str, name: str, url: str) -> None:
     """Store one enabled destination with default settings."""
-    _write(
+    write_database(
         database_url,
         destinations.create_destination,
         allowed_hosts=HostAllowList([]),

@@ -8,6 +8,7 @@
 
 While open, calls fail fast with ``CircuitOpen`` and never touch the network. Half-open
 lets exactly one probe call through at a time; the others fail fast until it settles.
+The caller says which failures are the destination's: only those count.
 
 Why not a library: the maintained ones each broke a rule this one keeps (checked
 2026-11): pybreaker counts an ``async def`` call as a success before it runs, so it never
@@ -108,21 +109,26 @@ class CircuitBreaker:
         operation: Callable[[], Awaitable[T]],
         *,
         is_failure: Callable[[T], bool] = lambda _: False,
+        counts: Callable[[Exception], bool] = lambda _: True,
     ) -> T:
         """Run ``operation()`` unless the breaker is open.
 
-        An exception from it is a failure, and so is a result for which ``is_failure``
-        says so (a 503, say); either way the result or exception reaches the caller.
+        An exception from it is a failure unless ``counts`` says it tells nothing about
+        the destination (the caller's own deadline ran out, say): such an exception, like
+        a cancellation, is neither outcome. A result is a failure when ``is_failure`` says
+        so (a 503, say). Either way the result or exception reaches the caller.
         """
         generation, probe = self._admit()
         try:
             result = await operation()
         except asyncio.CancelledError:
-            if probe:
-                self._probing = False  # neither outcome: let another call probe
+            self._abstain(probe)
             raise
-        except Exception:
-            self._settle(generation, probe, failed=True)
+        except Exception as exc:
+            if counts(exc):
+                self._settle(generation, probe, failed=True)
+            else:
+                self._abstain(probe)
             raise
         self._settle(generation, probe, failed=is_failure(result))
         return result
@@ -136,6 +142,10 @@ class CircuitBreaker:
             self._changed(BreakerState.HALF_OPEN)
             return self._generation, True
         raise CircuitOpen(max(0.0, self._opened_at + self.cooldown - self._clock()))
+
+    def _abstain(self, probe: bool) -> None:
+        if probe:
+            self._probing = False  # neither outcome: let another call probe
 
     def _settle(self, generation: int, probe: bool, *, failed: bool) -> None:
         if probe:

@@ -8,15 +8,32 @@ slowest destination, and one that hangs cannot hold the others' results back. No
 destination does (refuse, hang, drip, answer garbage or gigabytes) escapes as an
 exception: each ends as one ``Result``.
 
-Attempt by attempt::
+Destination by destination::
 
-    deadline passed?  ──> timeout
-    breaker open?     ──> circuit_open (no request made)
-    POST, read the body up to the cap
-      connect error, 429, 502, 503, 504  ──> retry after backoff or Retry-After,
-                                             if attempts and the deadline allow
-      2xx with an empty or JSON body     ──> succeeded
-      anything else                      ──> failed, with the error type
+    URL not dialable, a header not encodable  ──> not_sent (nothing leaves the process)
+    host off the allow-list                   ──> host_not_allowed
+    then attempt by attempt:
+      deadline passed?  ──> timeout, or cut_short if it was the caller's shorter one
+      wait for a free slot (the pool, and this client's share of the destination)
+      breaker open?     ──> circuit_open (no request made)
+      POST, read the body up to the cap
+        connect error, 429, 502, 503, 504  ──> retry after backoff or Retry-After,
+                                               if attempts and the deadline allow
+        2xx with an empty or JSON body     ──> succeeded
+        anything else                      ──> failed, with the error type
+
+Tenants share destinations, so nothing one caller controls may move a destination's
+breaker: only the destination's own failures within its own deadline count (no
+connection, its timeout, a 5xx). A caller's shorter ``timeout_seconds``, a wait for a
+free connection on this side, or anything that fails before a byte leaves the process
+is reported (``cut_short``, ``not_sent``) and counts as nothing. One client can hold at
+most ``max_concurrent_per_client`` calls to a destination at once, so it cannot take the
+pool, or a slow destination's capacity, from the others.
+
+What a caller may read of a failure depends on who it is: ``Result.as_dict(disclose=…)``
+gives admins the whole story (library text, addresses, a failed answer's body) and every
+other client a fixed sentence per error type; the log always has the whole story, with
+the request id.
 """
 
 from __future__ import annotations
@@ -48,7 +65,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from server.downstream.breaker import BreakerSnapshot, BreakerState, CircuitBreaker, CircuitOpen
-from server.downstream.hosts import HostAllowList
+from server.downstream.hosts import HostAllowList, UndialableURL, dialable_url
 from server.telemetry import metrics
 
 logger = logging.getLogger(__name__)
@@ -58,7 +75,51 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # keep-alive connection it had just timed out, so the request never reached it (and the
 # Idempotency-Key makes the retry safe should it have).
 RETRY_ERRORS = (httpx.ConnectError, httpx.RemoteProtocolError)
+# What failed only counts against a destination when the destination itself failed: it
+# refused or dropped the connection, broke the exchange, or ran out its own deadline.
+DESTINATION_FAILURES = (
+    TimeoutError,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+    httpx.ConnectTimeout,
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+)
+# Failures of this side before a byte reached the destination (never counted).
+LOCAL_FAILURES = (
+    UnicodeError,
+    httpx.LocalProtocolError,
+    httpx.UnsupportedProtocol,
+    httpx.InvalidURL,
+)
 USER_AGENT = "contract-api-gateway/0.1"
+
+# What a client other than an admin reads for each error type: stable, and free of
+# anything about the destination (host, port, resolver, TLS or library text).
+PUBLIC_DETAILS = {
+    "connect_error": "Could not connect to the destination.",
+    "timeout": "The destination gave no complete answer within its deadline.",
+    "cut_short": (
+        "Stopped on this side before the destination answered (your timeout_seconds ran "
+        "out first, or no connection was free in time); not counted against it."
+    ),
+    "http_error": "The destination answered with an error status.",
+    "redirect": "The destination answered with a redirect, which is not followed.",
+    "invalid_response": "The destination answered 2xx with a body that is not JSON.",
+    "response_too_large": "The destination's answer was larger than the gateway accepts.",
+    "circuit_open": "Not tried: the destination has been failing and its breaker is open.",
+    "host_not_allowed": "The destination's host is not on the allow-list.",
+    "transport_error": "The connection to the destination broke, or it spoke bad HTTP.",
+    "not_sent": "Nothing was sent: the request could not be built.",
+}
+
+
+class CutShort(Exception):
+    """This side stopped the call before the destination could be judged."""
+
+
+class NotSent(Exception):
+    """The request could not be built or sent: nothing reached the destination."""
 
 
 @dataclass(frozen=True)
@@ -100,17 +161,20 @@ class Result:
     def outcome(self) -> str:
         return "succeeded" if self.succeeded else "failed"
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, *, disclose: bool) -> dict[str, Any]:
+        """The result as the API reports it; ``disclose`` (admins) keeps a failure's
+        detail and body, otherwise they become a fixed sentence and null."""
         reported = {
             "destination": self.destination,
             "outcome": self.outcome,
             "status": self.status,
             "latency_ms": round(self.latency_ms, 1),
             "attempts": self.attempts,
-            "body": self.body,
+            "body": self.body if disclose or self.error_type is None else None,
         }
         if self.error_type is not None:
-            reported["error"] = {"type": self.error_type, "detail": self.error_detail or ""}
+            detail = self.error_detail if disclose else PUBLIC_DETAILS.get(self.error_type)
+            reported["error"] = {"type": self.error_type, "detail": detail or ""}
         return reported
 
 
@@ -177,6 +241,51 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+class _Slots:
+    """At most ``limit`` holders per key at once; the others wait their turn in order.
+
+    Keys come and go (a client's share of one destination): a key's semaphore lives only
+    while someone holds it or waits for it.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._held: dict[Any, tuple[asyncio.Semaphore, list[int]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def slot(self, key: Any, deadline: float, why: str) -> AsyncIterator[bool]:
+        """Hold one of ``key``'s slots; yields whether it had to wait for it."""
+        entry = self._held.get(key)
+        if entry is None:
+            entry = self._held[key] = (asyncio.Semaphore(self.limit), [0])
+        semaphore, users = entry
+        users[0] += 1
+        try:
+            waited = await _acquire(semaphore, deadline, why)
+            try:
+                yield waited
+            finally:
+                semaphore.release()
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._held[key]
+
+
+async def _acquire(semaphore: asyncio.Semaphore, deadline: float, why: str) -> bool:
+    """Take a slot, waiting no later than ``deadline`` (``CutShort`` saying ``why``
+    then); whether it had to wait."""
+    if not semaphore.locked():
+        await semaphore.acquire()  # free: returns without suspending
+        return False
+    try:
+        async with asyncio.timeout_at(deadline):
+            await semaphore.acquire()
+    except TimeoutError:
+        raise CutShort(why) from None
+    return True
+
+
 class Gateway:
     """The shared downstream client, the breakers, and ``dispatch``."""
 
@@ -185,6 +294,7 @@ class Gateway:
         *,
         max_response_bytes: int = 65536,
         max_connections: int = 100,
+        max_concurrent_per_client: int = 16,
         allowed_hosts: HostAllowList | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -198,9 +308,14 @@ class Gateway:
         self._sleep = sleep
         self._client: httpx.AsyncClient | None = None
         self._breakers: dict[str, tuple[tuple[str, int, float], CircuitBreaker]] = {}
+        # Waiting for a connection happens here, where a wait that outlasts the deadline
+        # is known to be this side's doing, not in the transport's pool.
+        self._pool = asyncio.Semaphore(max_connections)
+        self._shares = _Slots(max_concurrent_per_client)
 
     async def start(self) -> None:
         """Open the pooled client (the app's lifespan calls this once)."""
+        self._pool = asyncio.Semaphore(self.max_connections)  # on the serving loop
         # httpx's API over aiohttp's connection pool: httpx's own pool (httpcore) falls
         # to a fraction of its throughput with a few dozen requests in flight (measured:
         # 160 against 1,100 requests/s at 64 concurrent 50 ms calls; encode/httpx#3215).
@@ -257,16 +372,20 @@ class Gateway:
         targets: Sequence[Target],
         payload: Any,
         *,
+        client_id: str,
         headers: Mapping[str, str],
         max_timeout: float | None = None,
     ) -> list[Result]:
-        """POST ``payload`` to every target at once; one result per target, in order."""
+        """POST ``payload`` to every target at once for ``client_id``; one result per
+        target, in order."""
         content = orjson.dumps(payload)
         sent = {"content-type": "application/json", "accept": "application/json", **headers}
         return list(
             await asyncio.gather(
                 *(
-                    self.send(target, content, headers=sent, max_timeout=max_timeout)
+                    self.send(
+                        target, content, client_id=client_id, headers=sent, max_timeout=max_timeout
+                    )
                     for target in targets
                 )
             )
@@ -277,37 +396,48 @@ class Gateway:
         target: Target,
         content: bytes,
         *,
+        client_id: str,
         headers: Mapping[str, str],
         max_timeout: float | None = None,
     ) -> Result:
         """One destination, start to finish; never raises (but for cancellation)."""
         started = time.perf_counter()
-        budget = min(target.timeout, max_timeout) if max_timeout else target.timeout
+        cut_by_caller = max_timeout is not None and max_timeout < target.timeout
+        budget = max_timeout if max_timeout is not None and cut_by_caller else target.timeout
         attempts = _Attempts()
         body: Any = None
         error: tuple[str, str] | None
         try:
-            if not self.allowed_hosts.allows(_parsed(target.url)):
+            request = self._request(target, content, headers)
+            if not self.allowed_hosts.allows(request.url):
                 error = ("host_not_allowed", "The destination's host is not on the allow-list.")
             else:
-                answer = await self._with_retries(target, content, headers, budget, attempts)
+                answer = await self._with_retries(
+                    target, request, (client_id, target.name), budget, cut_by_caller, attempts
+                )
                 body, error = self._judge(answer)
+        except CutShort as exc:
+            error = ("cut_short", str(exc))
+        except NotSent as exc:
+            error = ("not_sent", str(exc))
         except CircuitOpen as exc:
             error = ("circuit_open", f"Not tried further: {exc}.")
         except (TimeoutError, httpx.TimeoutException):
             error = ("timeout", f"No complete answer within {budget:g} s.")
         except httpx.ConnectError as exc:
             error = ("connect_error", _first_line(exc, "Could not connect."))
+        except LOCAL_FAILURES as exc:
+            error = ("not_sent", f"Nothing was sent: {_first_line(exc, type(exc).__name__)}")
         except httpx.HTTPError as exc:
             error = ("transport_error", _first_line(exc, type(exc).__name__))
-        except UnicodeError:  # a host name httpx or the resolver cannot encode
-            error = ("connect_error", "The destination's host name is not valid.")
         last = attempts.last
         if error:
-            logger.info(
-                "destination %s failed: %s after %d attempt(s), status %s",
+            logger.log(
+                logging.WARNING if error[0] == "not_sent" else logging.INFO,
+                "destination %s failed: %s (%s) after %d attempt(s), status %s",
                 target.name,
                 error[0],
+                error[1],
                 attempts.count,
                 last.status if last else None,
             )
@@ -322,6 +452,20 @@ class Gateway:
             error_type=error[0] if error else None,
             error_detail=error[1] if error else None,
         )
+
+    def _request(self, target: Target, content: bytes, headers: Mapping[str, str]) -> httpx.Request:
+        """The request every attempt sends, built (URL and headers encoded) before any."""
+        if self._client is None:
+            raise RuntimeError("the gateway is not started (the app's lifespan starts it)")
+        try:
+            url = _parsed(target.url)
+        except UndialableURL as exc:
+            # Stored before URLs were checked as they are now: store it again.
+            raise NotSent(f"The stored URL cannot be dialled: it {exc}.") from None
+        try:
+            return self._client.build_request("POST", url, content=content, headers=headers)
+        except LOCAL_FAILURES as exc:
+            raise NotSent(f"Nothing was sent: {_first_line(exc, type(exc).__name__)}") from None
 
     def _judge(self, answer: _Answer) -> tuple[Any, tuple[str, str] | None]:
         """The body to report, and the error if the answer is not a success."""
@@ -341,22 +485,55 @@ class Gateway:
     async def _with_retries(
         self,
         target: Target,
-        content: bytes,
-        headers: Mapping[str, str],
+        request: httpx.Request,
+        share: tuple[str, str],
         budget: float,
+        cut_by_caller: bool,
         attempts: _Attempts,
     ) -> _Answer:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget
         breaker = self.breaker(target)
+        # Every timeout under a deadline that is the caller's, not the destination's, is
+        # this side cutting the call short.
+        ran_out = (
+            f"The request's timeout_seconds ({budget:g} s) ran out before the "
+            f"destination's own deadline ({target.timeout:g} s)."
+            if cut_by_caller
+            else None
+        )
 
         async def attempt() -> _Answer:
             if loop.time() >= deadline:
-                raise TimeoutError
-            answer = await breaker.call(
-                lambda: self._post(target, content, headers, deadline, attempts),
-                is_failure=lambda answer: answer.status >= 500,
-            )
+                raise CutShort(ran_out) if ran_out else TimeoutError
+            async with self._shares.slot(
+                share,
+                deadline,
+                f"Waited for this client's other calls to {target.name} "
+                f"({self._shares.limit} at most at once) until the deadline ({budget:g} s).",
+            ) as waited_for_share:
+                waited_for_pool = await _acquire(
+                    self._pool,
+                    deadline,
+                    f"No free connection in the gateway's pool of {self.max_connections} "
+                    f"before the deadline ({budget:g} s).",
+                )
+                # After a wait on this side the destination did not get its whole
+                # deadline: running out of it then is not the destination's failure.
+                cut = ran_out or (
+                    f"Waited for a free slot on this side, then the deadline ({budget:g} s) "
+                    "ran out before the destination answered."
+                    if waited_for_share or waited_for_pool
+                    else None
+                )
+                try:
+                    answer = await breaker.call(
+                        lambda: self._post(request, deadline, cut, attempts),
+                        is_failure=lambda answer: answer.status >= 500,
+                        counts=lambda exc: isinstance(exc, DESTINATION_FAILURES),
+                    )
+                finally:
+                    self._pool.release()
             attempts.last = answer
             return answer
 
@@ -403,30 +580,29 @@ class Gateway:
         return answer
 
     async def _post(
-        self,
-        target: Target,
-        content: bytes,
-        headers: Mapping[str, str],
-        deadline: float,
-        attempts: _Attempts,
+        self, request: httpx.Request, deadline: float, cut: str | None, attempts: _Attempts
     ) -> _Answer:
-        if self._client is None:
-            raise RuntimeError("the gateway is not started (the app's lifespan starts it)")
+        """One attempt; a timeout is ``CutShort`` saying ``cut`` when that is given."""
+        assert self._client is not None  # _request checked
         attempts.count += 1
         loop = asyncio.get_running_loop()
         # The deadline covers the whole exchange, a body that drips in included; httpx's
         # own timeouts only bound each single read.
-        async with asyncio.timeout_at(deadline), _true_connection_errors():
-            remaining = max(0.001, deadline - loop.time())
-            async with self._client.stream(
-                "POST",
-                _parsed(target.url),
-                content=content,
-                headers=headers,
-                timeout=httpx.Timeout(remaining),
-            ) as response:
-                body, too_large = await self._read_capped(response)
+        try:
+            async with asyncio.timeout_at(deadline), _true_connection_errors():
+                request.extensions["timeout"] = httpx.Timeout(
+                    max(0.001, deadline - loop.time())
+                ).as_dict()
+                response = await self._client.send(request, stream=True)
+                try:
+                    body, too_large = await self._read_capped(response)
+                finally:
+                    await response.aclose()
                 return _Answer(response.status_code, response.headers, body, too_large)
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            if cut is not None:
+                raise CutShort(cut) from exc
+            raise
 
     async def _read_capped(self, response: httpx.Response) -> tuple[bytes, bool]:
         chunks: list[bytes] = []
@@ -441,8 +617,9 @@ class Gateway:
 
 @functools.lru_cache(maxsize=1024)
 def _parsed(url: str) -> httpx.URL:
-    """Parsed once per destination URL, not once per call (httpx's parser is slow)."""
-    return httpx.URL(url)
+    """The URL as the gateway dials it, parsed once per destination URL, not once per
+    call (httpx's parser is slow); ``UndialableURL`` for one that cannot be."""
+    return httpx.URL(dialable_url(url))
 
 
 @contextlib.asynccontextmanager

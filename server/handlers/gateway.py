@@ -23,6 +23,7 @@ async def dispatch(
         db=db,
         gateway=gateway,
         client_id=principal.client_id,
+        disclose=principal.is_admin,
         payload=body["payload"],
         names=body.get("destinations"),
         max_timeout=body.get("timeout_seconds"),

@@ -11,7 +11,7 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from server.downstream.gateway import Target
-from server.downstream.hosts import HostAllowList
+from server.downstream.hosts import HostAllowList, UndialableURL, dialable_url
 from server.errors import Conflict, InvalidCursor, NotFound, ValidationFailed
 from server.persistence import destinations as repository
 from server.services.pagination import CursorCodec
@@ -26,35 +26,17 @@ def _missing(name: str) -> NotFound:
 
 
 def check_url(url: str, allowed_hosts: HostAllowList) -> str:
-    """The URL, if the gateway may call it; 400 naming ``url`` otherwise."""
-
-    def refuse(message: str) -> ValidationFailed:
-        return ValidationFailed([{"field": "url", "message": message}])
-
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
-        raise refuse("must not contain spaces or control characters")
+    """The URL in the form it is stored and dialled, if the gateway may call it; 400
+    naming ``url`` otherwise."""
     try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError, TypeError):
-        raise refuse("is not a valid URL") from None
-    if parsed.scheme not in ("http", "https"):
-        raise refuse("must be an http or https URL")
-    try:  # httpx and the resolver both decode and encode the name (IP literals pass)
-        host = parsed.host
-        host.encode("idna").decode("idna")
-    except UnicodeError:
-        raise refuse("has a host name that is not valid") from None
-    if not host:
-        raise refuse("must name a host")
-    if parsed.port is not None and not 0 < parsed.port < 65536:
-        raise refuse("has a port outside 1-65535")
-    if parsed.userinfo:
-        raise refuse("must not carry credentials (user:password@)")
-    if parsed.fragment:
-        raise refuse("must not have a #fragment")
+        canonical = dialable_url(url)
+    except UndialableURL as exc:
+        raise ValidationFailed([{"field": "url", "message": str(exc)}]) from None
+    parsed = httpx.URL(canonical)
     if not allowed_hosts.allows(parsed):
-        raise refuse(f"the host {host[:100]!r} is not on the allow-list")
-    return url
+        message = f"the host {parsed.host[:100]!r} is not on the allow-list"
+        raise ValidationFailed([{"field": "url", "message": message}])
+    return canonical
 
 
 def target(row: Row[Any]) -> Target:
@@ -83,7 +65,7 @@ def create_destination(
     enabled: bool = True,
 ) -> Row[Any]:
     """Store a destination; 400 on an unsafe URL, 409 if the name is taken."""
-    check_url(url, allowed_hosts)
+    url = check_url(url, allowed_hosts)
     values = {**RETRY_DEFAULTS, **(retry or {}), **BREAKER_DEFAULTS, **(circuit_breaker or {})}
     now = datetime.now(UTC)
     return repository.add(

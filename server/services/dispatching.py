@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from server.downstream.gateway import Gateway, Result
-from server.errors import DispatchFailed
+from server.errors import DispatchFailed, ValidationFailed
 from server.persistence.database import Database
 from server.services.destinations import targets_for
 
@@ -17,6 +18,7 @@ from server.services.destinations import targets_for
 class Report:
     request_id: str
     results: list[Result]
+    disclose: bool  # the caller may read failures' details and bodies (an admin)
 
     def as_dict(self) -> dict[str, Any]:
         succeeded = sum(result.succeeded for result in self.results)
@@ -25,8 +27,22 @@ class Report:
             "summary": "complete" if succeeded == len(self.results) else "partial",
             "succeeded": succeeded,
             "failed": len(self.results) - succeeded,
-            "results": [result.as_dict() for result in self.results],
+            "results": [result.as_dict(disclose=self.disclose) for result in self.results],
         }
+
+
+# A value a downstream header can carry as it is: printable ASCII, no spaces (the spec's
+# pattern for Idempotency-Key and X-Request-ID, checked again here, before any attempt).
+_PRINTABLE = re.compile(r"[!-~]+")
+_MAX_LENGTH = {"Idempotency-Key": 255, "X-Request-ID": 200}
+
+
+def _checked_header(field: str, value: str) -> str:
+    limit = _MAX_LENGTH[field]
+    if len(value) > limit or not _PRINTABLE.fullmatch(value):
+        message = f"must be 1 to {limit} printable ASCII characters, no spaces"
+        raise ValidationFailed([{"field": field, "message": message}])
+    return value
 
 
 _ids = random.Random()  # seeded from os.urandom once per process
@@ -53,25 +69,28 @@ async def dispatch_to_destinations(
     db: Database,
     gateway: Gateway,
     client_id: str,
+    disclose: bool,
     payload: Any,
     names: Sequence[str] | None,
     max_timeout: float | None,
     request_id: str,
     idempotency_key: str | None,
 ) -> Report:
-    """Send ``payload`` to the chosen destinations at once; 502 if every one failed."""
+    """Send ``payload`` to the chosen destinations at once; 502 if every one failed.
+
+    ``disclose`` says whether the report may carry failures' details and bodies.
+    """
+    if idempotency_key is not None:
+        _checked_header("Idempotency-Key", idempotency_key)
+    headers = {
+        "x-request-id": _checked_header("X-Request-ID", request_id),
+        "idempotency-key": downstream_idempotency_key(client_id, idempotency_key),
+    }
     targets = await db.read(targets_for, names=names)
     results = await gateway.dispatch(
-        targets,
-        payload,
-        headers={
-            "x-request-id": request_id,
-            "idempotency-key": downstream_idempotency_key(client_id, idempotency_key),
-        },
-        max_timeout=max_timeout,
+        targets, payload, client_id=client_id, headers=headers, max_timeout=max_timeout
     )
+    report = Report(request_id, results, disclose)
     if not any(result.succeeded for result in results):
-        raise DispatchFailed(
-            request_id=request_id, results=[result.as_dict() for result in results]
-        )
-    return Report(request_id, results)
+        raise DispatchFailed(request_id=request_id, results=report.as_dict()["results"])
+    return report

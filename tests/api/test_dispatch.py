@@ -6,18 +6,27 @@ and "bounded" from "hanging", not milliseconds.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from server.app import create_app
+from server.persistence.destinations import destinations
+from server.settings import Settings
+from server.telemetry.logs import formatter
 from tests.api.helpers import VALIDATION, assert_problem
 from tests.conftest import BACKENDS
-from tests.downstream import Downstream, refused_url
-from tests.identities import ADMIN, ALICE, BOB, READER
+from tests.downstream import LEAKED, Downstream, refused_url
+from tests.identities import ADMIN, ALICE, BOB, READER, Identity, write_database
 
 PAYLOAD = {"order_id": 1042, "lines": [{"sku": "A-1", "qty": 2}], "note": "naïve ☕"}
 NO_RETRY = {"max_attempts": 1, "initial_backoff_seconds": 0, "max_backoff_seconds": 0}
@@ -30,13 +39,13 @@ def add(client: TestClient, name: str, url: str, **settings: Any) -> None:
     assert response.status_code == 201, response.text
 
 
-def dispatch(client: TestClient, **body: Any) -> httpx.Response:
-    return client.post("/api/dispatch", json={"payload": PAYLOAD, **body})
+def dispatch(client: TestClient, as_: Identity = ALICE, **body: Any) -> httpx.Response:
+    return client.post("/api/dispatch", json={"payload": PAYLOAD, **body}, headers=as_.headers)
 
 
-def timed(client: TestClient, **body: Any) -> tuple[httpx.Response, float]:
+def timed(client: TestClient, as_: Identity = ALICE, **body: Any) -> tuple[httpx.Response, float]:
     started = time.perf_counter()
-    response = dispatch(client, **body)
+    response = dispatch(client, as_, **body)
     return response, time.perf_counter() - started
 
 
@@ -86,12 +95,14 @@ class TestDispatchReport:
         assert dead["attempts"] == 3  # connection errors are retried
         assert dead["error"]["type"] == "connect_error"
 
+    @pytest.mark.parametrize("caller", [ALICE, ADMIN], ids=["tenant", "admin"])
     def test_response_502_when_every_destination_failed(
-        self, client: TestClient, downstream: Downstream
+        self, client: TestClient, downstream: Downstream, caller: Identity
     ) -> None:
         add(client, "broken", downstream.url_for("/status/500"))
         add(client, "lost", downstream.url_for("/status/404"))
-        response = dispatch(client, **{"destinations": ["lost", "broken"]})
+        response = dispatch(client, caller, destinations=["lost", "broken"])
+        disclosed = caller is ADMIN
         assert response.status_code == 502
         assert response.headers["content-type"] == "application/problem+json"
         problem = response.json()
@@ -114,8 +125,14 @@ class TestDispatchReport:
                     "status": status,
                     "latency_ms": 0,
                     "attempts": 1,  # neither 500 nor 404 is retried
-                    "body": {"code": status},
-                    "error": {"type": "http_error", "detail": f"HTTP {status}."},
+                    # A failed answer's own words are for admins only.
+                    "body": {"code": status} if disclosed else None,
+                    "error": {
+                        "type": "http_error",
+                        "detail": f"HTTP {status}."
+                        if disclosed
+                        else "The destination answered with an error status.",
+                    },
                 }
                 for name, status in (("lost", 404), ("broken", 500))
             ],
@@ -140,7 +157,7 @@ class TestConcurrency:
         add(client, "slow", downstream.url_for("/slow/30"), timeout_seconds=0.5)
         with refused_url() as url:
             add(client, "dead", url, timeout_seconds=0.5)
-            response, elapsed = timed(client)
+            response, elapsed = timed(client, ADMIN)
         assert response.status_code == 200
         assert elapsed < 1.5, elapsed  # the deadline (0.5 s) plus slack, not 10 s or 30 s
         by_name = results(response)
@@ -160,9 +177,13 @@ class TestConcurrency:
     ) -> None:
         add(client, "fast", downstream.url_for("/ok"))
         add(client, "slow", downstream.url_for("/slow/5"), timeout_seconds=10)
-        response, elapsed = timed(client, timeout_seconds=0.3)
+        response, elapsed = timed(client, ADMIN, timeout_seconds=0.3)
         assert elapsed < 1.5
-        assert results(response)["slow"]["error"]["detail"] == "No complete answer within 0.3 s."
+        assert results(response)["slow"]["error"] == {
+            "type": "cut_short",  # the caller's deadline, not the destination's
+            "detail": "The request's timeout_seconds (0.3 s) ran out before the destination's "
+            "own deadline (10 s).",
+        }
 
 
 class TestRetries:
@@ -228,7 +249,7 @@ class TestRetries:
         self, client: TestClient, downstream: Downstream
     ) -> None:
         add(client, "throttled", downstream.url_for("/retry-after/30"), timeout_seconds=2)
-        response, elapsed = timed(client)
+        response, elapsed = timed(client, ADMIN)
         assert response.status_code == 502
         result = response.json()["results"][0]
         assert (result["status"], result["attempts"]) == (429, 1)
@@ -250,7 +271,7 @@ class TestMisbehavingDownstreams:
 
     def test_a_non_json_body_is_a_failure(self, client: TestClient, downstream: Downstream) -> None:
         add(client, "garbage", downstream.url_for("/garbage"))
-        result = dispatch(client).json()["results"][0]
+        result = dispatch(client, ADMIN).json()["results"][0]
         assert result["status"] == 200
         assert result["body"] is None
         assert result["error"] == {
@@ -262,7 +283,7 @@ class TestMisbehavingDownstreams:
         self, client: TestClient, downstream: Downstream
     ) -> None:
         add(client, "huge", downstream.url_for("/huge"))
-        result = dispatch(client).json()["results"][0]
+        result = dispatch(client, ADMIN).json()["results"][0]
         assert result["status"] == 200
         assert result["error"] == {
             "type": "response_too_large",
@@ -399,3 +420,214 @@ class TestDispatchRefused:
         response = client.post("/api/dispatch", json={"payload": {}}, headers=READER.headers)
         assert response.status_code == 403
         assert 'scope="dispatch:write"' in response.headers["www-authenticate"]
+
+
+class Lines(logging.Handler):
+    """Log records rendered as the service writes them, at emit time (the request id is
+    in the context then)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.rendered: list[dict[str, Any]] = []
+        self.setFormatter(formatter("json"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.rendered.append(orjson.loads(self.format(record)))
+
+
+@pytest.fixture
+def gateway_log() -> Iterator[Lines]:
+    lines = Lines()
+    logger = logging.getLogger("server.downstream.gateway")
+    logger.addHandler(lines)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(lines)
+        logger.setLevel(level)
+
+
+def circuit(client: TestClient, name: str) -> dict[str, Any]:
+    circuit: dict[str, Any] = client.get(f"/api/destinations/{name}", headers=ADMIN.headers).json()[
+        "circuit"
+    ]
+    return circuit
+
+
+class TestNoTenantShutsADestinationForOthers:
+    """What an attacker with an ordinary dispatch:write client tried (issue 14)."""
+
+    def test_a_callers_short_deadline_never_opens_the_breaker(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        add(client, "victim-slow", downstream.url_for("/slow/0.5"), timeout_seconds=5)
+        for _ in range(6):  # the breaker's threshold is 5
+            response = dispatch(client, BOB, destinations=["victim-slow"], timeout_seconds=0.05)
+            assert response.status_code == 502
+            [result] = response.json()["results"]
+            assert result["error"]["type"] == "cut_short"
+        assert (
+            circuit(client, "victim-slow")["state"],
+            circuit(client, "victim-slow")["consecutive_failures"],
+        ) == ("closed", 0)
+        result = results(dispatch(client, ALICE))["victim-slow"]
+        assert (result["outcome"], result["attempts"]) == ("succeeded", 1)
+
+    @pytest.mark.parametrize(
+        "key",
+        [
+            pytest.param(b"\xe9", id="latin-1-byte"),
+            pytest.param(b"order 1042", id="space"),
+            pytest.param(b"k" * 256, id="too-long"),
+        ],
+    )
+    def test_a_header_that_cannot_be_sent_is_a_400_before_any_call(
+        self, client: TestClient, downstream: Downstream, key: bytes
+    ) -> None:
+        add(client, "healthy", downstream.url_for("/ok"))
+        for _ in range(6):
+            response = client.post(
+                "/api/dispatch",
+                json={"payload": PAYLOAD},
+                headers={**BOB.headers, "Idempotency-Key": key},  # type: ignore[dict-item]
+            )
+            assert response.status_code == 400
+            assert response.headers["content-type"] == "application/problem+json"
+            assert [error["field"] for error in response.json()["errors"]] == ["Idempotency-Key"]
+        assert downstream.hits["/ok"] == 0
+        assert circuit(client, "healthy")["consecutive_failures"] == 0
+        assert dispatch(client, ALICE).json()["summary"] == "complete"
+
+    def test_an_unsendable_request_id_is_replaced_not_forwarded(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        add(client, "healthy", downstream.url_for("/ok"))
+        response = client.post(
+            "/api/dispatch",
+            json={"payload": PAYLOAD},
+            headers={"X-Request-ID": b"\xe9"},  # type: ignore[dict-item]
+        )
+        assert response.status_code == 200
+        request_id = response.headers["x-request-id"]
+        assert request_id != "\xe9" and request_id.isascii()
+        assert downstream.seen[0]["headers"]["x-request-id"] == request_id
+
+
+class TestTenantsReadNoDownstreamInternals:
+    INTERNALS = ("hunter2", "Traceback", "/srv/app.py", "127.0.0.1", "SSL", "Connect call")
+
+    @contextmanager
+    def failures(self, client: TestClient, downstream: Downstream) -> Iterator[str]:
+        """Three failing destinations; yields the refused one's port."""
+        add(client, "leaky", downstream.url_for("/leak"))
+        # TLS spoken to a plain-HTTP port: the resolver/TLS text names host and port.
+        add(client, "tls", downstream.url_for("/ok").replace("http:", "https:"), retry=NO_RETRY)
+        with refused_url() as url:
+            add(client, "dead", url, retry=NO_RETRY)
+            port = url.split(":")[2].split("/")[0]
+            yield port
+
+    def test_a_tenant_reads_types_and_fixed_sentences(
+        self, client: TestClient, downstream: Downstream, gateway_log: Lines
+    ) -> None:
+        with self.failures(client, downstream) as port:
+            response = dispatch(client, BOB)
+        assert response.status_code == 502
+        text = response.text
+        for internal in (*self.INTERNALS, port, str(downstream.url.split(":")[2])):
+            assert internal not in text, internal
+        by_name = results(response)
+        assert {name: result["error"]["type"] for name, result in by_name.items()} == {
+            "dead": "connect_error",
+            "leaky": "http_error",
+            "tls": "connect_error",
+        }
+        assert by_name["leaky"]["status"] == 500
+        assert all(result["body"] is None for result in by_name.values())
+        # The log keeps the whole story, with the request's id.
+        logged = {line["event"].split()[1]: line for line in gateway_log.rendered}
+        assert set(logged) == {"dead", "leaky", "tls"}
+        for line in logged.values():
+            assert line["request_id"] == response.headers["x-request-id"]
+        assert port in logged["dead"]["event"]
+
+    def test_an_admin_reads_the_whole_story(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        with self.failures(client, downstream) as port:
+            response = dispatch(client, ADMIN)
+        by_name = results(response)
+        assert by_name["leaky"]["body"] == LEAKED
+        assert by_name["leaky"]["error"]["detail"] == "HTTP 500."
+        assert port in by_name["dead"]["error"]["detail"]
+        assert "SSL" in by_name["tls"]["error"]["detail"]
+
+    def test_a_successful_body_stays_in_every_report(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        add(client, "billing", downstream.url_for("/ok"))
+        assert results(dispatch(client, BOB))["billing"]["body"]["received"] == PAYLOAD
+
+
+class TestDestinationUrlsAreStoredAsDialled:
+    @pytest.mark.parametrize(
+        "spelling",
+        [
+            pytest.param("2130706433", id="decimal"),
+            pytest.param("127.1", id="short"),
+            pytest.param("0x7f.0.0.1", id="hex"),
+            pytest.param("127.0.0.1.", id="trailing-dot"),
+        ],
+    )
+    def test_a_legacy_ipv4_form_is_stored_canonical_and_dials(
+        self, client: TestClient, downstream: Downstream, spelling: str
+    ) -> None:
+        port = downstream.url.rsplit(":", 1)[1]
+        response = client.post(
+            "/api/destinations",
+            json={"name": "legacy", "url": f"http://{spelling}:{port}/ok"},
+            headers=ADMIN.headers,
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["url"] == f"http://127.0.0.1:{port}/ok"
+        assert dispatch(client).json()["summary"] == "complete"
+
+    def test_a_url_stored_before_the_check_is_dialled_canonical(
+        self, database_url: str, client: TestClient, downstream: Downstream
+    ) -> None:
+        port = downstream.url.rsplit(":", 1)[1]
+        add(client, "legacy", downstream.url_for("/ok"))
+        # As an older version stored it: straight into the table, unchecked.
+        write_database(
+            database_url, store_url_unchecked, name="legacy", url=f"http://2130706433:{port}/ok"
+        )
+        assert dispatch(client).json()["summary"] == "complete"
+
+    def test_the_allow_list_sees_the_canonical_host(
+        self, settings: Settings, downstream: Downstream
+    ) -> None:
+        port = downstream.url.rsplit(":", 1)[1]
+        settings = settings.model_copy(update={"dispatch_allowed_hosts": [f"127.0.0.1:{port}"]})
+        with TestClient(create_app(settings), headers=ADMIN.headers) as admin:
+            for spelling in ("127.1", "2130706433", "127.0.0.1."):
+                response = admin.post(
+                    "/api/destinations",
+                    json={
+                        "name": "d" + spelling.replace(".", ""),
+                        "url": f"http://{spelling}:{port}/",
+                    },
+                )
+                assert response.status_code == 201, response.text
+            response = admin.post(
+                "/api/destinations", json={"name": "other", "url": f"http://127.0.0.2:{port}/"}
+            )
+            assert response.status_code == 400
+            assert response.json()["errors"] == [
+                {"field": "url", "message": "the host '127.0.0.2' is not on the allow-list"}
+            ]
+
+
+def store_url_unchecked(*, session: Session, name: str, url: str) -> None:
+    session.execute(update(destinations).where(destinations.c.name == name).values(url=url))

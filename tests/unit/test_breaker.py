@@ -218,3 +218,35 @@ def test_reset_closes_it(breaker: CircuitBreaker) -> None:
 def test_refuses_nonsense_settings(threshold: int, cooldown: float) -> None:
     with pytest.raises(ValueError):
         CircuitBreaker(failure_threshold=threshold, cooldown=cooldown)
+
+
+def test_an_exception_that_does_not_count_is_neither_outcome(
+    breaker: CircuitBreaker, clock: Clock
+) -> None:
+    # The gateway says which failures are the destination's; the others never move it.
+    downstream = Downstream()
+
+    async def not_counted() -> str:
+        try:
+            return await breaker.call(downstream, counts=lambda exc: False)
+        except Boom:
+            return "failed"
+
+    async def scenario() -> list[str]:
+        results = [await not_counted() for _ in range(5)]
+        results += [await attempt(breaker, downstream) for _ in range(2)]
+        results.append(await not_counted())  # does not reset the count either
+        results.append(await attempt(breaker, downstream))
+        return results
+
+    assert run(scenario()) == ["failed"] * 9
+    assert breaker.state is BreakerState.OPEN
+    clock.now += 30
+
+    async def probes() -> list[str]:
+        first = await not_counted()  # the probe tells nothing: the next call may probe
+        downstream.failing = False
+        return [first, await attempt(breaker, downstream)]
+
+    assert run(probes()) == ["failed", "ok"]
+    assert breaker.state is BreakerState.CLOSED

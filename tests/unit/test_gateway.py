@@ -7,13 +7,21 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import aiohttp
 import httpx
 import pytest
+import yaml
 
-from server.downstream.gateway import Gateway, Result, Target, retry_after_seconds
-from server.downstream.hosts import HostAllowList, check_entry
+from server.downstream.gateway import (
+    PUBLIC_DETAILS,
+    Gateway,
+    Result,
+    Target,
+    retry_after_seconds,
+)
+from server.downstream.hosts import HostAllowList, check_entry, dialable_url
 from server.errors import ValidationFailed
 from server.services.destinations import check_url
 
@@ -50,12 +58,22 @@ class Harness:
             **gateway,  # type: ignore[arg-type]
         )
 
-    def send(self, *targets: Target, payload: object = None) -> list[Result]:
+    def send(
+        self,
+        *targets: Target,
+        payload: object = None,
+        headers: dict[str, str] | None = None,
+        max_timeout: float | None = None,
+    ) -> list[Result]:
         async def run() -> list[Result]:
             await self.gateway.start()
             try:
                 return await self.gateway.dispatch(
-                    targets, payload if payload is not None else {"a": 1}, headers={}
+                    targets,
+                    payload if payload is not None else {"a": 1},
+                    client_id="c_tenant",
+                    headers=headers or {},
+                    max_timeout=max_timeout,
                 )
             finally:
                 await self.gateway.close()
@@ -167,18 +185,25 @@ class TestRetries:
         [result] = Harness(failing).send(target())
         assert (result.error_type, result.attempts) == (error_type, attempts)
 
-    def test_a_host_name_the_resolver_refuses_is_a_connect_error(self) -> None:
-        # Stored before the URL check knew better: reported, never a 500.
+    def test_a_host_name_the_resolver_refuses_is_not_sent_and_not_counted(self) -> None:
+        # This side failed before a byte left: reported, never a 500, never the breaker's.
         def unresolvable(request: httpx.Request) -> httpx.Response:
             raise UnicodeError("encoding with 'idna' codec failed")
 
-        [result] = Harness(unresolvable).send(target())
-        assert (result.error_type, result.attempts) == ("connect_error", 1)
+        harness = Harness(unresolvable)
+        shaky = target(failure_threshold=1)
+        [result] = harness.send(shaky)
+        assert (result.error_type, result.attempts) == ("not_sent", 1)
+        assert harness.gateway.circuit(shaky).state == "closed"
 
-    def test_a_stored_url_with_a_malformed_host_is_a_connect_error(self) -> None:
+    def test_a_stored_url_with_a_malformed_host_is_not_sent(self) -> None:
         harness = Harness(statuses(200), allowed_hosts=HostAllowList(["a.test"]))
         [result] = harness.send(Target(name="odd", url="http://xn--/hook", timeout=1))
-        assert (result.error_type, result.attempts) == ("connect_error", 0)
+        assert (result.error_type, result.attempts) == ("not_sent", 0)
+        assert result.error_detail == (
+            "The stored URL cannot be dialled: it has a host name that is not valid."
+        )
+        assert harness.calls.total() == 0
 
 
 class TestCircuitBreaker:
@@ -333,3 +358,207 @@ class TestHostAllowList:
         with pytest.raises(ValidationFailed) as caught:
             check_url("gopher://a.test/", HostAllowList([]))
         assert caught.value.errors == [{"field": "url", "message": "must be an http or https URL"}]
+
+
+def slow(seconds: float) -> Callable[[httpx.Request], object]:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(seconds)
+        return httpx.Response(200, json={"slow": seconds})
+
+    return handler
+
+
+class TestNothingACallerControlsMovesTheBreaker:
+    """Destinations are shared by every tenant: only the destination's own failures count."""
+
+    def test_a_callers_shorter_deadline_is_cut_short_not_a_timeout(self) -> None:
+        harness = Harness(slow(0.3))  # type: ignore[arg-type]
+        victim = target(timeout=5.0, max_attempts=1, failure_threshold=2)
+        for _ in range(5):
+            [result] = harness.send(victim, max_timeout=0.05)
+            assert (result.error_type, result.attempts) == ("cut_short", 1)
+        assert result.error_detail == (
+            "The request's timeout_seconds (0.05 s) ran out before the destination's own "
+            "deadline (5 s)."
+        )
+        circuit = harness.gateway.circuit(victim)
+        assert (circuit.state, circuit.consecutive_failures) == ("closed", 0)
+        [result] = harness.send(victim)
+        assert result.outcome == "succeeded"
+
+    def test_the_destinations_own_deadline_still_counts(self) -> None:
+        harness = Harness(slow(0.3))  # type: ignore[arg-type]
+        slowpoke = target(timeout=0.05, max_attempts=1, failure_threshold=2)
+        # A caller's timeout_seconds at or above the destination's changes nothing.
+        results = [harness.send(slowpoke, max_timeout=1.0)[0] for _ in range(3)]
+        assert [r.error_type for r in results] == ["timeout", "timeout", "circuit_open"]
+
+    def test_a_header_that_cannot_be_encoded_is_not_sent(self) -> None:
+        harness = Harness(statuses(200))
+        shaky = target(failure_threshold=1)
+        for _ in range(3):
+            [result] = harness.send(shaky, headers={"idempotency-key": "\xe9"})
+            assert (result.error_type, result.attempts) == ("not_sent", 0)
+        assert harness.calls.total() == 0
+        assert harness.gateway.circuit(shaky).state == "closed"
+
+    def test_waiting_for_the_pool_is_this_sides_doing(self) -> None:
+        # A slow destination holding the only connection must not open a fast one's breaker.
+        def handler(request: httpx.Request) -> object:
+            return slow(0.4 if request.url.path == "/slow" else 0)(request)
+
+        harness = Harness(handler, max_connections=1)  # type: ignore[arg-type]
+        hog = target("/slow", timeout=1.0)
+        fast = target("/fast", timeout=0.1, max_attempts=1, failure_threshold=1)
+        for _ in range(2):
+            hogged, waited = harness.send(hog, fast)
+            assert hogged.outcome == "succeeded"
+            assert (waited.error_type, waited.attempts) == ("cut_short", 0)
+        assert waited.error_detail == (
+            "No free connection in the gateway's pool of 1 before the deadline (0.1 s)."
+        )
+        assert harness.gateway.circuit(fast).state == "closed"
+
+    def test_one_client_cannot_take_a_destinations_share_from_the_others(self) -> None:
+        calls: Counter[str] = Counter()
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            calls[request.headers["x-client"]] += 1
+            await asyncio.sleep(0.3)
+            return httpx.Response(200, json={})
+
+        gateway = Gateway(transport=httpx.MockTransport(handler), max_concurrent_per_client=2)
+        shared = target(timeout=1.0, max_attempts=1, failure_threshold=1)
+
+        async def run() -> list[Result]:
+            await gateway.start()
+            try:
+                sends = [
+                    gateway.dispatch(
+                        [shared], {}, client_id=who, headers={"x-client": who}, max_timeout=limit
+                    )
+                    for who, limit in [
+                        ("greedy", None),
+                        ("greedy", None),
+                        ("greedy", 0.1),
+                        ("greedy", 0.1),
+                        ("other", None),
+                    ]
+                ]
+                return [result for results in await asyncio.gather(*sends) for result in results]
+            finally:
+                await gateway.close()
+
+        results = asyncio.run(run())
+        # The greedy client's first two calls hold its whole share; its next two wait for
+        # it and are cut short, never reaching the destination; the other client's call
+        # goes out at once (0.3 s, not 0.6 s after waiting its turn).
+        assert [r.error_type for r in results] == [None, None, "cut_short", "cut_short", None]
+        assert results[2].error_detail == (
+            "Waited for this client's other calls to hook (2 at most at once) until the "
+            "deadline (0.1 s)."
+        )
+        assert results[4].latency_ms < 500
+        assert calls == {"greedy": 2, "other": 1}
+        assert gateway.circuit(shared).state == "closed"
+        assert gateway._shares._held == {}  # nothing kept once nobody waits
+
+
+class TestWhatCallersRead:
+    FAILED = Result(
+        destination="billing",
+        status=500,
+        latency_ms=12.3,
+        attempts=1,
+        body={"error": "Traceback (most recent call last): /srv/app.py", "db_password": "x"},
+        error_type="http_error",
+        error_detail="HTTP 500.",
+    )
+
+    def test_a_tenant_reads_a_fixed_sentence_and_no_failed_body(self) -> None:
+        assert self.FAILED.as_dict(disclose=False) == {
+            "destination": "billing",
+            "outcome": "failed",
+            "status": 500,
+            "latency_ms": 12.3,
+            "attempts": 1,
+            "body": None,
+            "error": {
+                "type": "http_error",
+                "detail": "The destination answered with an error status.",
+            },
+        }
+
+    def test_an_admin_reads_everything(self) -> None:
+        disclosed = self.FAILED.as_dict(disclose=True)
+        assert disclosed["body"] == self.FAILED.body
+        assert disclosed["error"] == {"type": "http_error", "detail": "HTTP 500."}
+
+    def test_a_success_keeps_its_body_for_everyone(self) -> None:
+        ok = Result(destination="a", status=200, latency_ms=1, attempts=1, body={"id": 7})
+        assert ok.as_dict(disclose=False)["body"] == {"id": 7}
+
+    def test_every_error_type_of_the_spec_has_a_public_sentence(self) -> None:
+        spec = yaml.safe_load(Path("spec/openapi.yaml").read_text())
+        types = spec["components"]["schemas"]["DispatchError"]["properties"]["type"]["enum"]
+        assert sorted(types) == sorted(PUBLIC_DETAILS)
+        for sentence in PUBLIC_DETAILS.values():  # nothing about one destination in them
+            assert not any(word in sentence for word in ("http:", "127.", "HTTP ", "SSL"))
+
+
+class TestDialableUrls:
+    @pytest.mark.parametrize(
+        ("url", "stored"),
+        [
+            ("http://2130706433/hook", "http://127.0.0.1/hook"),
+            ("http://127.1/hook", "http://127.0.0.1/hook"),
+            ("http://0x7f.0.0.1:8080/", "http://127.0.0.1:8080/"),
+            ("http://127.0.0.1./hook", "http://127.0.0.1/hook"),
+            (
+                "https://Billing.Example.COM./a/../hooks?x=1",
+                "https://billing.example.com/hooks?x=1",
+            ),
+            ("http://bücher.test:80/", "http://xn--bcher-kva.test/"),
+            ("http://[::1]:9000/x", "http://[::1]:9000/x"),
+        ],
+    )
+    def test_stored_in_the_form_the_transport_dials(self, url: str, stored: str) -> None:
+        assert dialable_url(url) == stored
+        assert check_url(url, HostAllowList([])) == stored
+
+    @pytest.mark.parametrize(
+        ("url", "message"),
+        [
+            ("http://999.0.0.1/", "is not a valid URL"),
+            ("http://a..b/", "has a host name that is not valid"),
+            ("http://xn--/", "has a host name that is not valid"),
+            ("http://./", "must name a host"),
+            ("http://a.test:0/", "has a port outside 1-65535"),
+            ("http://u:p@a.test/", "must not carry credentials (user:password@)"),
+            ("http://a.test/#top", "must not have a #fragment"),
+            ("http://a.test/ x", "must not contain spaces or control characters"),
+            ("http:///hooks", "must name a host"),
+            ("http:a.test", "must name a host"),
+            ("http://[::1]:99999/", "has a port outside 1-65535"),
+        ],
+    )
+    def test_undialable_urls_are_refused(self, url: str, message: str) -> None:
+        with pytest.raises(ValidationFailed) as caught:
+            check_url(url, HostAllowList([]))
+        assert caught.value.errors == [{"field": "url", "message": message}]
+
+    @pytest.mark.parametrize(
+        ("entry", "url"),
+        [
+            ("127.0.0.1", "http://2130706433/"),
+            ("127.1:8080", "http://127.0.0.1:8080/"),
+            ("*.Example.com.", "http://api.example.com./"),
+            ("[::ffff:127.0.0.1]", "http://[::ffff:7f00:1]/"),
+        ],
+    )
+    def test_the_allow_list_compares_canonical_forms(self, entry: str, url: str) -> None:
+        assert check_url(url, HostAllowList([entry]))
+
+    def test_another_spelling_does_not_slip_past_the_allow_list(self) -> None:
+        with pytest.raises(ValidationFailed):
+            check_url("http://2130706433/", HostAllowList(["localhost"]))

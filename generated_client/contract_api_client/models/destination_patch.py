@@ -20,7 +20,10 @@ class DestinationPatch:
     """
     Attributes:
         url (str | Unset): Where the payload is POSTed: `http` or `https`, no `user:password@`, no fragment.
-            Redirects from it are not followed.
+            Redirects from it are not followed. It is stored, answered and dialled in its
+            canonical form, as browsers read it: `http://2130706433/` and `http://127.1/` are
+            `http://127.0.0.1/`, a trailing dot on the host is dropped, the host is lower case
+            (IDNA for non-ASCII names), a default port and `..` segments go.
              Example: https://billing.example.com/hooks/orders.
         timeout_seconds (float | Unset): The deadline for this destination, every attempt and backoff included. Example:
             5.

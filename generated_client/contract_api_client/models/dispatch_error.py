@@ -16,7 +16,11 @@ class DispatchError:
 
     Attributes:
         type_ (DispatchErrorType): * `connect_error`: no connection could be made (refused, unreachable, DNS, TLS).
-            * `timeout`: no complete answer before the deadline.
+            * `timeout`: no complete answer before the destination's own deadline.
+            * `cut_short`: stopped on the gateway's side before the destination answered:
+              the request's `timeout_seconds` ran out first, or no connection (or none of
+              your share of the destination) was free in time. Not counted against the
+              destination's breaker.
             * `http_error`: the destination answered with a status other than 2xx.
             * `redirect`: it answered with a redirect, which is not followed.
             * `invalid_response`: a 2xx whose body is not JSON.
@@ -24,7 +28,10 @@ class DispatchError:
             * `circuit_open`: not tried; the destination's circuit breaker is open.
             * `host_not_allowed`: the destination's host is no longer on the allow-list.
             * `transport_error`: the connection broke mid-way or spoke bad HTTP.
-        detail (str):
+            * `not_sent`: nothing was sent: the request could not be built (a stored URL
+              the gateway cannot dial, say). Not counted against the destination.
+        detail (str): For admins, what happened in full (library text, addresses included); for
+            every other client, a fixed sentence per `type`.
     """
 
     type_: DispatchErrorType

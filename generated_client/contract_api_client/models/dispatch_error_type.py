@@ -3,9 +3,11 @@ from typing import Literal
 DispatchErrorType = Literal[
     "circuit_open",
     "connect_error",
+    "cut_short",
     "host_not_allowed",
     "http_error",
     "invalid_response",
+    "not_sent",
     "redirect",
     "response_too_large",
     "timeout",
@@ -15,9 +17,11 @@ DispatchErrorType = Literal[
 DISPATCH_ERROR_TYPE_VALUES: set[DispatchErrorType] = {
     "circuit_open",
     "connect_error",
+    "cut_short",
     "host_not_allowed",
     "http_error",
     "invalid_response",
+    "not_sent",
     "redirect",
     "response_too_large",
     "timeout",

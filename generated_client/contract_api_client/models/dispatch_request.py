@@ -20,7 +20,9 @@ class DispatchRequest:
     Attributes:
         payload (DispatchRequestPayload): Any JSON object; sent as is to every destination.
         destinations (list[str] | Unset): Names of enabled destinations; every enabled one when omitted.
-        timeout_seconds (float | Unset): No destination may take longer than this, whatever its own timeout.
+        timeout_seconds (float | Unset): No destination may take longer than this, whatever its own timeout. A call
+            this cuts short before the destination's own deadline is `cut_short` and is
+            not counted against the destination.
     """
 
     payload: DispatchRequestPayload

@@ -130,8 +130,12 @@ def sync_detailed(
     yours prefixed with your client id, or one made up per dispatch, so the gateway's
     own retries are safe for downstreams that honour it.
 
+    A failed result's `error.detail` and `body` are the destination's own words only
+    for admins; other clients read a fixed sentence per error type and a null `body`
+    (see the API description, Gateway).
+
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset):  Example: order-1042.
         body (DispatchRequest):
 
     Raises:
@@ -175,8 +179,12 @@ def sync(
     yours prefixed with your client id, or one made up per dispatch, so the gateway's
     own retries are safe for downstreams that honour it.
 
+    A failed result's `error.detail` and `body` are the destination's own words only
+    for admins; other clients read a fixed sentence per error type and a null `body`
+    (see the API description, Gateway).
+
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset):  Example: order-1042.
         body (DispatchRequest):
 
     Raises:
@@ -215,8 +223,12 @@ async def asyncio_detailed(
     yours prefixed with your client id, or one made up per dispatch, so the gateway's
     own retries are safe for downstreams that honour it.
 
+    A failed result's `error.detail` and `body` are the destination's own words only
+    for admins; other clients read a fixed sentence per error type and a null `body`
+    (see the API description, Gateway).
+
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset):  Example: order-1042.
         body (DispatchRequest):
 
     Raises:
@@ -258,8 +270,12 @@ async def asyncio(
     yours prefixed with your client id, or one made up per dispatch, so the gateway's
     own retries are safe for downstreams that honour it.
 
+    A failed result's `error.detail` and `body` are the destination's own words only
+    for admins; other clients read a fixed sentence per error type and a null `body`
+    (see the API description, Gateway).
+
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset):  Example: order-1042.
         body (DispatchRequest):
 
     Raises:

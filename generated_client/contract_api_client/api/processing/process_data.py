@@ -121,7 +121,7 @@ def sync_detailed(
     field. The stored record is at the `Location` given in the answer.
 
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset):  Example: order-1042.
         body (ProcessRequest): One record to process. No other properties are accepted.
 
     Raises:
@@ -157,7 +157,7 @@ def sync(
     field. The stored record is at the `Location` given in the answer.
 
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset):  Example: order-1042.
         body (ProcessRequest): One record to process. No other properties are accepted.
 
     Raises:
@@ -188,7 +188,7 @@ async def asyncio_detailed(
     field. The stored record is at the `Location` given in the answer.
 
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset):  Example: order-1042.
         body (ProcessRequest): One record to process. No other properties are accepted.
 
     Raises:
@@ -222,7 +222,7 @@ async def asyncio(
     field. The stored record is at the `Location` given in the answer.
 
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset):  Example: order-1042.
         body (ProcessRequest): One record to process. No other properties are accepted.
 
     Raises:

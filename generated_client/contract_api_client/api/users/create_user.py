@@ -116,7 +116,7 @@ def sync_detailed(
     `created_at` and `updated_at` are assigned by the server; sending them is a `400`.
 
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset):  Example: order-1042.
         body (UserInput): A user as a client writes it. Server-assigned fields are not accepted.
 
     Raises:
@@ -151,7 +151,7 @@ def sync(
     `created_at` and `updated_at` are assigned by the server; sending them is a `400`.
 
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset):  Example: order-1042.
         body (UserInput): A user as a client writes it. Server-assigned fields are not accepted.
 
     Raises:
@@ -181,7 +181,7 @@ async def asyncio_detailed(
     `created_at` and `updated_at` are assigned by the server; sending them is a `400`.
 
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset):  Example: order-1042.
         body (UserInput): A user as a client writes it. Server-assigned fields are not accepted.
 
     Raises:
@@ -214,7 +214,7 @@ async def asyncio(
     `created_at` and `updated_at` are assigned by the server; sending them is a `400`.
 
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset):  Example: order-1042.
         body (UserInput): A user as a client writes it. Server-assigned fields are not accepted.
 
     Raises:
