@@ -116,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
             log_level=settings.log_level,
             log_config=None,  # server.asgi sets up JSON logging in each worker
             access_log=False,  # the telemetry middleware logs every request
+            # uvicorn would believe X-Forwarded-For from loopback whatever our settings
+            # say; the service decides whom to believe (APP_TRUST_FORWARDED_FOR).
+            proxy_headers=False,
             timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
         )
     finally:

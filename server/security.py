@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -236,11 +237,19 @@ class Authenticator:
     def authorize(principal: Principal, required_scopes: list[str] | None) -> dict[str, Any]:
         required = required_scopes or []
         if not principal.allows(required):
-            raise Forbidden(
-                f"This operation needs the scope {' '.join(required)!r}.",
-                required_scopes=required,
-            )
+            raise ScopeMissing(principal, required)
         return principal.token_info()
+
+
+class ScopeMissing(Forbidden):
+    """A 403 for a client we did authenticate: the call counts to its own budget."""
+
+    def __init__(self, principal: Principal, required_scopes: list[str]) -> None:
+        super().__init__(
+            f"This operation needs the scope {' '.join(required_scopes)!r}.",
+            required_scopes=required_scopes,
+        )
+        self.principal = principal
 
 
 # --- The functions the spec names (x-apikeyInfoFunc, x-tokenInfoFunc) -----------------------
@@ -278,14 +287,39 @@ class _OAuthHandler(OAuthSecurityHandler):
     _accepts_kwarg = staticmethod(_accepts)  # type: ignore[assignment]
 
 
-def _client_ip(scope: Scope, trust_forwarded_for: bool) -> str:
-    if trust_forwarded_for:
-        for name, value in scope["headers"]:
-            if name == b"x-forwarded-for":
-                # The proxy in front of us appends the address it saw: trust only that one.
-                return value.decode("latin-1").rsplit(",", 1)[-1].strip()[:64]
-    client = scope.get("client")
-    return client[0] if client else "unknown"
+class ClientAddress:
+    """Who is calling, by IP: the connection's peer, or, when that peer is a proxy we
+    trust, the address it says it forwarded for (``X-Forwarded-For``, read from the right:
+    the first hop that is not a trusted proxy). uvicorn's own proxy handling is off
+    (``python -m server``), so this is the only place that believes the header."""
+
+    def __init__(self, trusted_proxies: Sequence[str] | None) -> None:
+        self.trusted = [
+            ipaddress.ip_network(entry, strict=False) for entry in trusted_proxies or ()
+        ]
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted)
+
+    def __call__(self, scope: Scope) -> str:
+        client = scope.get("client")
+        peer = client[0] if client else "unknown"
+        if not self.trusted or not self._is_trusted(peer):
+            return peer
+        hops = [
+            hop.strip()
+            for name, value in scope["headers"]
+            if name == b"x-forwarded-for"
+            for hop in value.decode("latin-1").split(",")
+        ]
+        for hop in reversed(hops):
+            if hop and not self._is_trusted(hop):
+                return hop[:64]
+        return (hops[0].strip() if hops and hops[0].strip() else peer)[:64]
 
 
 def _as_auth_problem(exc: ProblemException, required_scopes: list[str]) -> ProblemException:
@@ -315,7 +349,9 @@ class Guard:
     ) -> None:
         self.authenticator = authenticator
         self.rate_limits = rate_limits
-        self.trust_forwarded_for = settings.trust_forwarded_for
+        self.client_address = ClientAddress(
+            settings.trusted_proxies if settings.trust_forwarded_for else None
+        )
         self.client_policy = Policy.parse("client", settings.rate_limit)
         self.anonymous_policy = Policy.parse("anonymous", settings.rate_limit_anonymous)
         self.token_policy = Policy.parse("token", settings.rate_limit_token)
@@ -334,7 +370,7 @@ class Guard:
             policy = self.client_policies.get(principal.client_id, self.client_policy)
             key = principal.client_id
         else:
-            policy, key = anonymous, "ip:" + _client_ip(scope, self.trust_forwarded_for)
+            policy, key = anonymous, "ip:" + self.client_address(scope)
         try:
             return await self.rate_limits.enforce(policy, key)
         except TooManyRequests:
@@ -398,15 +434,15 @@ class AccessControlOperation(SecurityOperation):
             try:
                 await self.verification_fn(request)
                 principal = request.context["token_info"]["principal"]
+            except ScopeMissing as exc:
+                failure, principal = exc, exc.principal  # known, only not allowed
             except ProblemException as exc:
                 failure = _as_auth_problem(exc, self.required_scopes)
         if principal is not None and info is not None:
             info.client_id = principal.client_id
         headers: dict[str, str] = {}
         if not self.probe:
-            headers = await self.guard.limit(
-                scope, principal if failure is None else None, self.anonymous_policy
-            )
+            headers = await self.guard.limit(scope, principal, self.anonymous_policy)
         if failure is not None:
             raise failure
         scope[PRINCIPAL] = principal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -150,7 +151,17 @@ class Settings(BaseSettings):
     )
     trust_forwarded_for: bool = Field(
         default=False,
-        description="Take the client IP from X-Forwarded-For (only behind a trusted proxy).",
+        description=(
+            "Take the client IP from X-Forwarded-For, when the connection comes from one of "
+            "APP_TRUSTED_PROXIES (only behind your own proxy)."
+        ),
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description=(
+            'Addresses or networks (JSON list: ["10.0.0.0/8"]) whose X-Forwarded-For is '
+            "believed when APP_TRUST_FORWARDED_FOR is on."
+        ),
     )
 
     # The gateway (see server/downstream/).
@@ -191,6 +202,16 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_limit(cls, value: str) -> str:
         _parse_limits(value)
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
         return value
 
     @field_validator("dispatch_allowed_hosts")

@@ -144,3 +144,16 @@ class TestRedisDown:
         warnings = [r.getMessage() for r in caplog.records if r.name == "server.ratelimit"]
         assert len(warnings) == 1
         assert warnings[0].startswith("rate-limit storage unreachable")
+
+
+class TestForbidden:
+    def test_a_403_counts_to_the_client_not_its_address(self, client: TestClient) -> None:
+        # READER has no dispatch:write. Charged to the address (2/minute), the third
+        # call would be a 429; charged to READER's own budget (3/minute), it is a 403.
+        forbidden = [
+            client.post("/api/dispatch", json={"payload": {}}, headers=READER.headers)
+            for _ in range(QUOTA)
+        ]
+        assert [r.status_code for r in forbidden] == [403] * QUOTA
+        assert_limited(client.get("/api/users", headers=READER.headers), "client")
+        assert [client.get("/api/hello").status_code for _ in range(2)] == [200, 200]

@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from server.errors import InvalidEncoding, MalformedJson, ValidationFailed, problem_response
+from server.security import ClientAddress
 from server.services.processing import process_record
 from server.settings import PLACEHOLDER_SECRET, Settings
 from server.validation import JsonBodySchema, parse_json, split_media_type
@@ -137,3 +138,57 @@ class TestSettings:
     def test_rejects_nonsense(self) -> None:
         with pytest.raises(ValidationError):
             Settings(max_body_bytes=0)
+
+
+class TestClientAddress:
+    @staticmethod
+    def scope(peer: str, *forwarded: str) -> dict[str, Any]:
+        headers = [(b"x-forwarded-for", value.encode()) for value in forwarded]
+        return {"client": (peer, 40000), "headers": headers}
+
+    @pytest.mark.parametrize(
+        ("trusted", "peer", "forwarded", "address"),
+        [
+            pytest.param(None, "127.0.0.1", ["203.0.113.9"], "127.0.0.1", id="off"),
+            pytest.param(
+                ["127.0.0.1"],
+                "198.51.100.7",
+                ["203.0.113.9"],
+                "198.51.100.7",
+                id="peer-not-a-proxy",
+            ),
+            pytest.param(["127.0.0.1"], "127.0.0.1", ["203.0.113.9"], "203.0.113.9", id="one-hop"),
+            pytest.param(["127.0.0.1"], "127.0.0.1", [], "127.0.0.1", id="no-header"),
+            # A client's own X-Forwarded-For comes first; only the proxy's last entry counts.
+            pytest.param(
+                ["127.0.0.1"],
+                "127.0.0.1",
+                ["1.1.1.1, 203.0.113.9"],
+                "203.0.113.9",
+                id="forged-prefix",
+            ),
+            pytest.param(
+                ["127.0.0.1", "10.0.0.0/8"],
+                "127.0.0.1",
+                ["203.0.113.9, 10.1.2.3"],
+                "203.0.113.9",
+                id="two-proxies",
+            ),
+            pytest.param(
+                ["127.0.0.1"],
+                "127.0.0.1",
+                ["203.0.113.9", "10.1.2.3"],
+                "10.1.2.3",
+                id="two-headers",
+            ),
+            pytest.param(["::1"], "::1", ["2001:db8::1"], "2001:db8::1", id="ipv6"),
+        ],
+    )
+    def test_believes_only_trusted_proxies(
+        self, trusted: list[str] | None, peer: str, forwarded: list[str], address: str
+    ) -> None:
+        assert ClientAddress(trusted)(self.scope(peer, *forwarded)) == address
+
+    def test_bad_networks_are_refused_at_start(self) -> None:
+        with pytest.raises(ValueError, match="not an IP address or network"):
+            Settings(trusted_proxies=["10.0.0.0/33"])
