@@ -19,6 +19,7 @@ from typing import Any
 import uvicorn
 
 from server import migrate
+from server.app import StartupError, create_app
 from server.errors import ApiProblem
 from server.persistence.database import Database
 from server.services import clients
@@ -104,10 +105,17 @@ def main(argv: list[str] | None = None) -> int:
             "metrics samples folder", extra={"folder": os.environ[metrics.MULTIPROCESS_ENV]}
         )
     try:
+        # Built here first, so that a spec and handlers that disagree stop the service
+        # with one line before it listens; one worker serves this very app.
+        app = create_app(settings)
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         # On SIGTERM uvicorn stops accepting connections, lets the requests in flight
         # finish (up to the graceful timeout), then runs the lifespan's shutdown.
         uvicorn.run(
-            "server.asgi:app",
+            app if settings.workers == 1 else "server.asgi:app",
             host=settings.host,
             port=settings.port,
             workers=settings.workers,

@@ -19,21 +19,27 @@ from typing import Any
 
 from connexion import AsyncApp
 from connexion.apps.abstract import AbstractApp
+from connexion.exceptions import ResolverError
 from connexion.http_facts import METHODS
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
-from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.spec import Specification
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 
-from server.dispatch import Dispatcher
+from server import compat
+from server.dispatch import Dispatcher, HandlerMismatch
 from server.downstream.gateway import Gateway
 from server.downstream.hosts import HostAllowList
 from server.errors import exception_handlers
-from server.middleware import DocsMiddleware, SecurityHeadersMiddleware, body_limit
+from server.middleware import (
+    DocsMiddleware,
+    SecurityHeadersMiddleware,
+    StrictRouting,
+    body_limit,
+)
 from server.persistence.database import Database
 from server.ratelimit import RateLimits
 from server.security import AccessControl, Authenticator, Guard, Tokens
@@ -48,6 +54,10 @@ logger = logging.getLogger(__name__)
 
 SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 SPEC_FILE = "openapi.yaml"
+
+
+class StartupError(Exception):
+    """The spec and the handlers disagree: the service cannot start (one line, for people)."""
 
 
 class ContractApp(AsyncApp):
@@ -102,7 +112,7 @@ CORS_RESPONSE_HEADERS = [
 ]
 
 
-def build_middlewares(settings: Settings, guard: Guard) -> list[Any]:
+def build_middlewares(settings: Settings, guard: Guard, spec_file: Path) -> list[Any]:
     """Connexion's stack, trimmed (no per-request context vars, no Flask-era wrappers),
     under our telemetry (request id, metrics, request log)."""
     stack: list[Any] = [
@@ -129,11 +139,11 @@ def build_middlewares(settings: Settings, guard: Guard) -> list[Any]:
     stack += [
         partial(
             ExceptionMiddleware,
-            handlers=exception_handlers(AllowedMethods(SPEC_DIR / SPEC_FILE)),
+            handlers=exception_handlers(AllowedMethods(spec_file)),
         ),
         body_limit(settings.max_body_bytes),
         DocsMiddleware,
-        RoutingMiddleware,
+        StrictRouting,
         partial(AccessControl, guard=guard),
         RequestValidation,
     ]
@@ -153,9 +163,14 @@ def freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
-def create_app(settings: Settings | None = None) -> ContractApp:
-    """Build the ASGI application for ``settings`` (read from the environment if omitted)."""
+def create_app(settings: Settings | None = None, *, spec_file: Path | None = None) -> ContractApp:
+    """Build the ASGI application for ``settings`` (read from the environment if omitted).
+
+    ``StartupError`` when an operation of the spec has no handler, a handler is not
+    ``async def``, or takes a parameter that neither the spec nor the app can fill.
+    """
     settings = settings or Settings()
+    spec_file = spec_file or SPEC_DIR / SPEC_FILE
     # The engine connects lazily, so building the app touches no database.
     db = Database(
         settings.database_url,
@@ -205,11 +220,17 @@ def create_app(settings: Settings | None = None) -> ContractApp:
             "rate_limits": rate_limits,
         },
         lifespan=lifespan,
-        middlewares=build_middlewares(settings, guard),
-        specification_dir=SPEC_DIR,
+        middlewares=build_middlewares(settings, guard, spec_file),
+        specification_dir=spec_file.parent,
         strict_validation=True,
         validate_responses=settings.response_validation,
         swagger_ui_options=SwaggerUIOptions(swagger_ui=settings.swagger_ui),
     )
-    app.add_api(SPEC_FILE)
+    app.add_api(spec_file.name)
+    try:
+        compat.build_middleware_stack(app)
+    except ResolverError as exc:  # its text names the module and the missing function
+        raise StartupError(f"an operation has no handler: {exc}") from None
+    except HandlerMismatch as exc:
+        raise StartupError(str(exc)) from None
     return app

@@ -50,19 +50,26 @@ def _names(
     )
 
 
+class HandlerMismatch(TypeError):
+    """A handler that cannot serve its operation as the spec describes it."""
+
+
 class Endpoint:
     """One operation: argument plan made at start-up, applied per request."""
 
     def __init__(self, operation: AbstractOperation, resources: Mapping[str, Any]) -> None:
         self.operation_id = operation.operation_id
         self.handler: Handler = operation.function
+        name = str(self.operation_id).rpartition(".")[2]
         if not inspect.iscoroutinefunction(self.handler):
-            raise TypeError(f"handler for {self.operation_id} must be `async def`")
+            raise HandlerMismatch(f"operation {name}: its handler must be `async def`")
         accepted = inspect.signature(self.handler).parameters
         spec_names = {p["name"] for p in operation.parameters}
         clash = spec_names & {*resources, "request", "principal"}
         if clash:
-            raise TypeError(f"{self.operation_id}: parameters {clash} shadow app resources")
+            raise HandlerMismatch(
+                f"operation {name}: parameters {sorted(clash)} shadow app resources"
+            )
         # Shared app resources (the database, the settings) the handler asks for by name.
         self._resources = {name: value for name, value in resources.items() if name in accepted}
         self._query_defaults = {
@@ -86,6 +93,27 @@ class Endpoint:
         self._uri_parser = operation.uri_parser_class(
             operation.parameters, operation.body_definition()
         )
+        fillable = {
+            *self._resources,
+            *self._path_names,
+            *self._query_names,
+            *self._header_names.values(),
+            *([self._body_name] if self._body_name else []),
+            "request",
+            "principal",
+        }
+        unfilled = [
+            parameter
+            for parameter, spec in accepted.items()
+            if parameter not in fillable
+            and spec.default is inspect.Parameter.empty
+            and spec.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        ]
+        if unfilled:
+            raise HandlerMismatch(
+                f"operation {name}: the handler's parameter(s) {', '.join(unfilled)} are "
+                "neither in the spec nor resources of the app"
+            )
 
     async def _arguments(self, scope: Scope, receive: Receive) -> dict[str, Any]:
         kwargs: dict[str, Any] = dict(self._resources)

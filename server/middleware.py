@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import partial
 
+from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIConfig
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import BadRequest, PayloadTooLarge
@@ -61,6 +63,22 @@ class BodyLimitMiddleware:
 
 def body_limit(max_bytes: int) -> partial:
     return partial(BodyLimitMiddleware, max_bytes=max_bytes)
+
+
+class StrictRouting(RoutingMiddleware):
+    """Connexion's routing, without Starlette's slash redirects: ``/api/users/`` is not
+    an operation of the spec, so it is a 404 problem like any unknown path, never a 307
+    whose ``Location`` is built from the request's ``Host`` header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        super().__init__(app)
+        self.router.redirect_slashes = False
+
+    def add_api(self, *args: object, **kwargs: object) -> None:
+        super().add_api(*args, **kwargs)  # type: ignore[arg-type]
+        for route in self.router.routes:  # each API is a Router mounted at its base path
+            if isinstance(route, Mount):
+                route.app.redirect_slashes = False  # type: ignore[attr-defined]
 
 
 class DocsMiddleware(SwaggerUIMiddleware):

@@ -7,6 +7,7 @@ from starlette.testclient import TestClient
 
 from server.services import processing
 from tests.api.helpers import assert_problem
+from tests.identities import ADMIN, ALICE, Identity
 
 
 class TestUnknownPath:
@@ -14,6 +15,37 @@ class TestUnknownPath:
     def test_response_404(self, client: TestClient, path: str) -> None:
         response = client.get(path)
         assert response.status_code == 404
+        assert_problem(
+            response,
+            {
+                "type": "about:blank",
+                "title": "Not Found",
+                "status": 404,
+                "detail": f"No resource at {path}.",
+                "instance": path,
+            },
+        )
+
+    @pytest.mark.parametrize(
+        ("method", "path", "identity"),
+        [
+            pytest.param("GET", "/api/clients/", ADMIN, id="get-clients"),
+            pytest.param("POST", "/api/users/", ALICE, id="post-users"),
+            pytest.param("GET", "/api/hello/", None, id="get-hello"),
+        ],
+    )
+    def test_a_trailing_slash_is_a_404_not_a_redirect(
+        self, client: TestClient, method: str, path: str, identity: Identity | None
+    ) -> None:
+        # Starlette redirected these with a 307 whose Location came from the Host header.
+        response = client.request(
+            method,
+            path,
+            json={"name": "Ali"} if method == "POST" else None,
+            headers={"Host": "evil.example", **(identity.headers if identity else {})},
+            follow_redirects=False,
+        )
+        assert "location" not in response.headers
         assert_problem(
             response,
             {
