@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:contract-api:problem:"
 MAX_DETAIL_CHARS = 300
+MAX_INSTANCE_CHARS = 200  # the request path, as a problem's ``instance``
 
 
 class ApiProblem(ProblemException):
@@ -281,7 +282,7 @@ def problem_response(
     if detail:
         body["detail"] = _short(detail)
     if instance:
-        body["instance"] = instance
+        body["instance"] = instance[:MAX_INSTANCE_CHARS]
     if ext:
         body.update(ext)
     return Response(

@@ -38,6 +38,7 @@ PARSED_BODY = "contract_api.body"
 """Scope key under which a validated JSON body is handed to the dispatcher."""
 
 MAX_REPORTED_ERRORS = 20
+MAX_FIELD_CHARS = 100  # a field name in an answer (an unknown property's may be any size)
 
 
 async def read_body(receive: Receive) -> bytes:
@@ -78,7 +79,29 @@ def parse_json(body: bytes) -> Any:
 
 
 def _field(path: Iterable[Any]) -> str:
-    return ".".join(str(part) for part in path) or "body"
+    """The field's name as answers show it: derived from input, so cut to a fixed cap."""
+    name = ".".join(str(part) for part in path) or "body"
+    return name if len(name) <= MAX_FIELD_CHARS else name[: MAX_FIELD_CHARS - 1] + "…"
+
+
+NUL_MESSAGE = "must not contain NUL characters (U+0000)"
+
+
+def _nul_errors(value: Any, path: list[Any]) -> list[dict[str, str]]:
+    """Where ``value`` holds a NUL character, which no database column stores (PostgreSQL
+    refuses it in text): every such string, and every object with such a property name."""
+    if isinstance(value, str):
+        return [{"field": _field(path), "message": NUL_MESSAGE}] if "\x00" in value else []
+    found: list[dict[str, str]] = []
+    if isinstance(value, dict):
+        if any("\x00" in key for key in value):
+            found.append({"field": _field(path), "message": "has a property name with a NUL"})
+        for key, item in value.items():
+            found += _nul_errors(item, [*path, key.replace("\x00", "")])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _nul_errors(item, [*path, index])
+    return found[:MAX_REPORTED_ERRORS]
 
 
 def _at(node: Any, path: Iterable[Any]) -> Any:
@@ -172,7 +195,12 @@ class JsonBodySchema:
             if self.required:
                 raise ValidationFailed([{"field": "body", "message": "a JSON body is required"}])
             return None
-        return self.validate(parse_json(body))
+        value = parse_json(body)
+        if b"\\u0000" in body:  # JSON carries NUL only escaped: the scan is all most bodies pay
+            errors = _nul_errors(value, [])
+            if errors:
+                raise ValidationFailed(errors)
+        return self.validate(value)
 
     def validate(self, value: Any) -> Any:
         if (value is None and self.nullable) or self._validator.is_valid(value):
@@ -197,8 +225,13 @@ class FormBodySchema(JsonBodySchema):
         fields: dict[str, str] = {}
         for name, value in parse_qsl(text, keep_blank_values=True):
             if name in fields:  # RFC 6749 §3.1: parameters must not be repeated
-                raise ValidationFailed([{"field": name[:100], "message": "must not be repeated"}])
+                raise ValidationFailed(
+                    [{"field": _field([name]), "message": "must not be repeated"}]
+                )
             fields[name] = value
+        errors = _nul_errors(fields, [])
+        if errors:
+            raise ValidationFailed(errors)
         # An empty form is a form without fields: the schema says which ones are required.
         return self.validate(fields)
 
@@ -247,6 +280,9 @@ class ParameterChecks(ParameterValidator):
             return
         if is_nullable(param) and is_null(value):
             return
+        errors = _nul_errors(value, [name])
+        if errors:
+            raise ValidationFailed(errors)
         validator = self._compiled.get(id(param))
         if validator is None:
             validator = Draft4Validator(
@@ -286,7 +322,7 @@ class ParameterChecks(ParameterValidator):
             if unknown:
                 raise ValidationFailed(
                     [
-                        {"field": name[:100], "message": "is not a known query parameter"}
+                        {"field": _field([name]), "message": "is not a known query parameter"}
                         for name in sorted(unknown)[:MAX_REPORTED_ERRORS]
                     ]
                 )

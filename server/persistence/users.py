@@ -35,7 +35,8 @@ class UserFilters:
 
 def _duplicate_email(email: str) -> Conflict:
     # Unique per owner: another client's users never make this fire.
-    return Conflict(f"A user with the email {email[:254]!r} already exists.")
+    # Not quoted back: the caller knows what it sent, and an answer echoes no input.
+    return Conflict("You already have a user with this email.")
 
 
 def add(

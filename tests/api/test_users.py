@@ -69,7 +69,7 @@ class TestCreateUser:
                 "type": "urn:contract-api:problem:conflict",
                 "title": "Conflict",
                 "status": 409,
-                "detail": "A user with the email 'ada@example.com' already exists.",
+                "detail": "You already have a user with this email.",
                 "instance": "/api/users",
             },
         )
