@@ -187,6 +187,7 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
         max_response_bytes=settings.dispatch_max_response_bytes,
         max_connections=settings.dispatch_max_connections,
         max_concurrent_per_client=settings.dispatch_max_concurrent_per_client,
+        max_connections_per_client=settings.dispatch_max_connections_per_client,
         allowed_hosts=HostAllowList(settings.dispatch_allowed_hosts),
     )
 

@@ -181,6 +181,15 @@ class Settings(BaseSettings):
     dispatch_max_connections: int = Field(
         default=100, ge=1, le=10000, description="Pooled connections to all destinations."
     )
+    dispatch_max_connections_per_client: int = Field(
+        default=32,
+        ge=1,
+        le=10000,
+        description=(
+            "Connections one client may hold at once, to all destinations together; more "
+            "wait their turn within their deadline, so no client takes the whole pool."
+        ),
+    )
     dispatch_max_concurrent_per_client: int = Field(
         default=16,
         ge=1,

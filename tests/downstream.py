@@ -6,6 +6,7 @@ Every route takes a POST and records what it got (``hits``, ``seen``):
     /slow/{seconds}       the same, after sleeping
     /status/{code}        that status, with a small JSON body
     /leak                 500 with internals in its body (a traceback, a password)
+    /deep/{n}             200 with JSON nested n levels deep
     /flaky/{n}/{code}     ``code`` for the first n calls (per path), then 200
     /retry-after/{secs}   429 with ``Retry-After: secs`` once (per path), then 200
     /garbage              200 with an HTML body
@@ -81,6 +82,9 @@ class Downstream:
             return JSONResponse({"code": int(args[0])}, status_code=int(args[0]))
         if route == "leak":
             return JSONResponse(LEAKED, status_code=500)
+        if route == "deep":
+            depth = int(args[0])
+            return Response(b"[" * depth + b"]" * depth, media_type="application/json")
         if route == "flaky":
             if self.hits[path] <= int(args[0]):
                 return JSONResponse({"try": "again"}, status_code=int(args[1]))
@@ -126,6 +130,39 @@ def refused_url() -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
     finally:
+        sock.close()
+
+
+@contextmanager
+def raw_answer(answer: bytes) -> Iterator[str]:
+    """A loopback port that answers every connection with ``answer`` as it is (malformed
+    HTTP, say), then closes it; yields its URL."""
+    sock = bound_socket()
+    sock.listen(8)
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = sock.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.settimeout(2)
+                try:
+                    connection.recv(65536)
+                    connection.sendall(answer)
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/raw"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
         sock.close()
 
 

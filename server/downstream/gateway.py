@@ -27,8 +27,9 @@ breaker: only the destination's own failures within its own deadline count (no
 connection, its timeout, a 5xx). A caller's shorter ``timeout_seconds``, a wait for a
 free connection on this side, or anything that fails before a byte leaves the process
 is reported (``cut_short``, ``not_sent``) and counts as nothing. One client can hold at
-most ``max_concurrent_per_client`` calls to a destination at once, so it cannot take the
-pool, or a slow destination's capacity, from the others.
+most ``max_concurrent_per_client`` calls to one destination and
+``max_connections_per_client`` connections in all at once, so it cannot take the pool,
+or a slow destination's capacity, from the others.
 
 What a caller may read of a failure depends on who it is: ``Result.as_dict(disclose=…)``
 gives admins the whole story (library text, addresses, a failed answer's body) and every
@@ -101,7 +102,7 @@ PUBLIC_DETAILS = {
     "timeout": "The destination gave no complete answer within its deadline.",
     "cut_short": (
         "Stopped on this side before the destination answered (your timeout_seconds ran "
-        "out first, or no connection was free in time); not counted against it."
+        "out first, or no connection was free in time); the cut is not counted against it."
     ),
     "http_error": "The destination answered with an error status.",
     "redirect": "The destination answered with a redirect, which is not followed.",
@@ -295,6 +296,7 @@ class Gateway:
         max_response_bytes: int = 65536,
         max_connections: int = 100,
         max_concurrent_per_client: int = 16,
+        max_connections_per_client: int = 32,
         allowed_hosts: HostAllowList | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -311,7 +313,8 @@ class Gateway:
         # Waiting for a connection happens here, where a wait that outlasts the deadline
         # is known to be this side's doing, not in the transport's pool.
         self._pool = asyncio.Semaphore(max_connections)
-        self._shares = _Slots(max_concurrent_per_client)
+        self._shares = _Slots(max_concurrent_per_client)  # a client's share of a destination
+        self._clients = _Slots(max_connections_per_client)  # a client's share of the pool
 
     async def start(self) -> None:
         """Open the pooled client (the app's lifespan calls this once)."""
@@ -370,15 +373,14 @@ class Gateway:
     async def dispatch(
         self,
         targets: Sequence[Target],
-        payload: Any,
+        content: bytes,
         *,
         client_id: str,
         headers: Mapping[str, str],
         max_timeout: float | None = None,
     ) -> list[Result]:
-        """POST ``payload`` to every target at once for ``client_id``; one result per
-        target, in order."""
-        content = orjson.dumps(payload)
+        """POST ``content`` (JSON) to every target at once for ``client_id``; one result
+        per target, in order."""
         sent = {"content-type": "application/json", "accept": "application/json", **headers}
         return list(
             await asyncio.gather(
@@ -413,7 +415,7 @@ class Gateway:
                 error = ("host_not_allowed", "The destination's host is not on the allow-list.")
             else:
                 answer = await self._with_retries(
-                    target, request, (client_id, target.name), budget, cut_by_caller, attempts
+                    target, request, client_id, budget, cut_by_caller, attempts
                 )
                 body, error = self._judge(answer)
         except CutShort as exc:
@@ -430,6 +432,9 @@ class Gateway:
             error = ("not_sent", f"Nothing was sent: {_first_line(exc, type(exc).__name__)}")
         except httpx.HTTPError as exc:
             error = ("transport_error", _first_line(exc, type(exc).__name__))
+        except Exception as exc:  # never the whole dispatch's 500: the others' results stand
+            logger.exception("destination %s: unexpected %s", target.name, type(exc).__name__)
+            error = ("transport_error", f"Unexpected {type(exc).__name__}.")
         last = attempts.last
         if error:
             logger.log(
@@ -473,10 +478,10 @@ class Gateway:
         if answer.too_large:
             cap = self.max_response_bytes
             return None, ("response_too_large", f"HTTP {status} with a body over {cap} bytes.")
-        body, parsed = _json_or_none(answer.content)
+        body, unfit = _json_or_none(answer.content)
         if 200 <= status < 300:
-            if not parsed:
-                return None, ("invalid_response", f"HTTP {status} with a body that is not JSON.")
+            if unfit:
+                return None, ("invalid_response", f"HTTP {status} with {unfit}.")
             return body, None
         if 300 <= status < 400:
             return None, ("redirect", f"HTTP {status}; redirects are not followed.")
@@ -486,7 +491,7 @@ class Gateway:
         self,
         target: Target,
         request: httpx.Request,
-        share: tuple[str, str],
+        client_id: str,
         budget: float,
         cut_by_caller: bool,
         attempts: _Attempts,
@@ -503,27 +508,39 @@ class Gateway:
             else None
         )
 
+        waited = False  # on this side, in any attempt: the destination lost that time
+
         async def attempt() -> _Answer:
+            nonlocal waited
             if loop.time() >= deadline:
                 raise CutShort(ran_out) if ran_out else TimeoutError
-            async with self._shares.slot(
-                share,
-                deadline,
-                f"Waited for this client's other calls to {target.name} "
-                f"({self._shares.limit} at most at once) until the deadline ({budget:g} s).",
-            ) as waited_for_share:
+            async with (
+                self._clients.slot(
+                    client_id,
+                    deadline,
+                    f"Waited for this client's other calls ({self._clients.limit} connections "
+                    f"at most at once) until the deadline ({budget:g} s).",
+                ) as waited_for_client,
+                self._shares.slot(
+                    (client_id, target.name),
+                    deadline,
+                    f"Waited for this client's other calls to {target.name} "
+                    f"({self._shares.limit} at most at once) until the deadline ({budget:g} s).",
+                ) as waited_for_share,
+            ):
                 waited_for_pool = await _acquire(
                     self._pool,
                     deadline,
                     f"No free connection in the gateway's pool of {self.max_connections} "
                     f"before the deadline ({budget:g} s).",
                 )
+                waited = waited or waited_for_client or waited_for_share or waited_for_pool
                 # After a wait on this side the destination did not get its whole
                 # deadline: running out of it then is not the destination's failure.
                 cut = ran_out or (
                     f"Waited for a free slot on this side, then the deadline ({budget:g} s) "
                     "ran out before the destination answered."
-                    if waited_for_share or waited_for_pool
+                    if waited
                     else None
                 )
                 try:
@@ -625,8 +642,9 @@ def _parsed(url: str) -> httpx.URL:
 @contextlib.asynccontextmanager
 async def _true_connection_errors() -> AsyncIterator[None]:
     """httpx_aiohttp 0.2.0 maps every aiohttp connection error, a refused connection
-    included, to ``httpx.ConnectTimeout``; say what happened instead: a refused connection
-    is a ``connect_error``, a closed or broken one a ``transport_error``."""
+    included, to ``httpx.ConnectTimeout``, and lets a malformed answer's error through
+    unmapped; say what happened instead: a refused connection is a ``connect_error``, a
+    closed or broken one or an answer that is not HTTP a ``transport_error``."""
     try:
         yield
     except httpx.ConnectTimeout as exc:
@@ -640,16 +658,46 @@ async def _true_connection_errors() -> AsyncIterator[None]:
         ):
             raise httpx.ReadError(_first_line(cause, "The connection broke.")) from cause
         raise
+    except aiohttp.ClientError as exc:  # not mapped by httpx_aiohttp: a malformed answer
+        # (no status line, a bad header or chunk, two Content-Lengths): the destination's
+        # fault, reported as a transport error, never retried (it may have acted).
+        detail = _first_line(exc, type(exc).__name__)
+        raise httpx.ReadError(f"The answer is not valid HTTP: {detail}") from exc
 
 
-def _json_or_none(content: bytes) -> tuple[Any, bool]:
-    """(body, True) for an empty or JSON body, (None, False) for anything else."""
+def _json_or_none(content: bytes) -> tuple[Any, str | None]:
+    """(body, None) for an empty or JSON body that can be reported; (None, what is wrong
+    with it) for anything else."""
     if not content.strip():
-        return None, True
+        return None, None
     try:
-        return orjson.loads(content), True
+        body = orjson.loads(content)
     except orjson.JSONDecodeError:
-        return None, False
+        return None, "a body that is not JSON"
+    if not reportable(body, content):
+        return None, f"a JSON body nested deeper than {MAX_JSON_DEPTH} levels"
+    return body, None
+
+
+# orjson writes at most 254 levels of nesting and reads 1024: anything deeper than it
+# writes could never be answered (or sent) and would end the request in a 500.
+MAX_JSON_DEPTH = 128
+
+
+def reportable(value: Any, encoded: bytes) -> bool:
+    """Whether ``value`` (decoded from ``encoded``) nests at most ``MAX_JSON_DEPTH`` deep."""
+    if encoded.count(b"[") + encoded.count(b"{") <= MAX_JSON_DEPTH:
+        return True  # the common case: too few brackets to nest that deep
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return False
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return True
 
 
 def _first_line(exc: BaseException, fallback: str) -> str:

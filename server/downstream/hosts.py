@@ -28,6 +28,7 @@ _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 _AUTHORITY = re.compile(r"[a-z][a-z0-9+.-]*://(?P<authority>[^/?#]+)", re.IGNORECASE)
 _PORT = re.compile(r":(?P<port>[0-9]+)$")
 _HOST_TYPE_DOMAIN = 0  # ada's host_type: 0 domain, 1 IPv4, 2 IPv6
+MAX_URL_LENGTH = 2000  # the spec's maxLength and the column's size
 
 
 class UndialableURL(ValueError):
@@ -59,6 +60,8 @@ def dialable_url(url: str) -> str:
     if parsed.host_type == _HOST_TYPE_DOMAIN:
         parsed.hostname = _domain(parsed.hostname)
     canonical = parsed.href
+    if len(canonical) > MAX_URL_LENGTH:  # percent-encoding makes it longer than it came
+        raise UndialableURL(f"is longer than {MAX_URL_LENGTH} characters once normalised")
     try:  # httpx builds the request; it must read the host exactly as ada wrote it
         if httpx.URL(canonical).host.encode("idna").decode("idna") == "":
             raise UndialableURL("must name a host")

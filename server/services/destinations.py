@@ -34,7 +34,9 @@ def check_url(url: str, allowed_hosts: HostAllowList) -> str:
         raise ValidationFailed([{"field": "url", "message": str(exc)}]) from None
     parsed = httpx.URL(canonical)
     if not allowed_hosts.allows(parsed):
-        message = f"the host {parsed.host[:100]!r} is not on the allow-list"
+        host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        message = f"{host[:100]}:{port} is not on the allow-list"
         raise ValidationFailed([{"field": "url", "message": message}])
     return canonical
 

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from server.downstream.gateway import Gateway, Result
+import orjson
+
+from server.downstream.gateway import MAX_JSON_DEPTH, Gateway, Result, reportable
 from server.errors import DispatchFailed, ValidationFailed
 from server.persistence.database import Database
 from server.services.destinations import targets_for
@@ -55,6 +57,18 @@ def new_id() -> str:
     return f"{_ids.getrandbits(128):032x}"
 
 
+def _encoded(payload: Any) -> bytes:
+    """The payload as sent; one nested deeper than can be reported is a 400."""
+    try:
+        content = orjson.dumps(payload)
+    except TypeError:  # orjson writes no more than 254 levels
+        content = b""
+    if not content or not reportable(payload, content):
+        message = f"must not nest deeper than {MAX_JSON_DEPTH} levels"
+        raise ValidationFailed([{"field": "payload", "message": message}])
+    return content
+
+
 def downstream_idempotency_key(client_id: str, key: str | None) -> str:
     """The key downstreams see: the caller's, made unique per client, or a fresh one.
 
@@ -86,9 +100,10 @@ async def dispatch_to_destinations(
         "x-request-id": _checked_header("X-Request-ID", request_id),
         "idempotency-key": downstream_idempotency_key(client_id, idempotency_key),
     }
+    content = _encoded(payload)
     targets = await db.read(targets_for, names=names)
     results = await gateway.dispatch(
-        targets, payload, client_id=client_id, headers=headers, max_timeout=max_timeout
+        targets, content, client_id=client_id, headers=headers, max_timeout=max_timeout
     )
     report = Report(request_id, results, disclose)
     if not any(result.succeeded for result in results):

@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import reduce
 from typing import Any
 
 import httpx
@@ -25,7 +26,7 @@ from server.settings import Settings
 from server.telemetry.logs import formatter
 from tests.api.helpers import VALIDATION, assert_problem
 from tests.conftest import BACKENDS
-from tests.downstream import LEAKED, Downstream, refused_url
+from tests.downstream import LEAKED, Downstream, raw_answer, refused_url
 from tests.identities import ADMIN, ALICE, BOB, READER, Identity, write_database
 
 PAYLOAD = {"order_id": 1042, "lines": [{"sku": "A-1", "qty": 2}], "note": "naïve ☕"}
@@ -40,7 +41,11 @@ def add(client: TestClient, name: str, url: str, **settings: Any) -> None:
 
 
 def dispatch(client: TestClient, as_: Identity = ALICE, **body: Any) -> httpx.Response:
-    return client.post("/api/dispatch", json={"payload": PAYLOAD, **body}, headers=as_.headers)
+    return client.post(
+        "/api/dispatch",
+        content=orjson.dumps({"payload": PAYLOAD, **body}),
+        headers={**as_.headers, "content-type": "application/json"},
+    )
 
 
 def timed(client: TestClient, as_: Identity = ALICE, **body: Any) -> tuple[httpx.Response, float]:
@@ -625,9 +630,79 @@ class TestDestinationUrlsAreStoredAsDialled:
             )
             assert response.status_code == 400
             assert response.json()["errors"] == [
-                {"field": "url", "message": "the host '127.0.0.2' is not on the allow-list"}
+                {"field": "url", "message": f"127.0.0.2:{port} is not on the allow-list"}
             ]
 
 
 def store_url_unchecked(*, session: Session, name: str, url: str) -> None:
     session.execute(update(destinations).where(destinations.c.name == name).values(url=url))
+
+
+class TestNoDestinationEndsTheDispatchIn500:
+    """What the attacker's trial of issue 14 found still open: one misbehaving destination
+    or one odd payload took every other result down with a 500."""
+
+    @pytest.mark.parametrize(
+        "answer",
+        [
+            pytest.param(b"HTTX/1.1 200 OK\r\n\r\n", id="bad-status-line"),
+            pytest.param(b"{}", id="no-status-line"),
+            pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n", id="bad-length"),
+            pytest.param(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+                id="two-lengths",
+            ),
+            pytest.param(b"HTTP/1.1 200 OK\r\nX: " + b"y" * 9000 + b"\r\n\r\n", id="long-header"),
+        ],
+    )
+    def test_an_answer_that_is_not_http_is_a_transport_error(
+        self, client: TestClient, downstream: Downstream, answer: bytes
+    ) -> None:
+        add(client, "ok", downstream.url_for("/ok"))
+        with raw_answer(answer) as url:
+            add(client, "raw", url, circuit_breaker={"failure_threshold": 1})
+            response = dispatch(client, BOB)
+        assert response.status_code == 200, response.text
+        by_name = results(response)
+        assert by_name["ok"]["outcome"] == "succeeded"
+        assert by_name["raw"]["error"]["type"] == "transport_error"
+        assert by_name["raw"]["attempts"] == 1  # not retried: it may have acted
+        assert circuit(client, "raw")["state"] == "open"  # the destination's own failure
+
+    @pytest.mark.parametrize("depth", [129, 300, 1000])
+    def test_a_payload_nested_too_deep_is_a_400(
+        self, client: TestClient, downstream: Downstream, depth: int
+    ) -> None:
+        add(client, "ok", downstream.url_for("/ok"))
+        payload = '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)  # depth levels of objects
+        response = client.post(
+            "/api/dispatch",
+            content=f'{{"payload":{payload}}}',
+            headers={"content-type": "application/json"},
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"] == [
+            {"field": "payload", "message": "must not nest deeper than 128 levels"}
+        ]
+        assert downstream.hits["/ok"] == 0
+
+    def test_a_payload_128_deep_is_sent(self, client: TestClient, downstream: Downstream) -> None:
+        add(client, "empty", downstream.url_for("/empty"))
+        payload = reduce(lambda inner, _: {"a": inner}, range(127), {})  # 128 levels
+        assert dispatch(client, payload=payload).status_code == 200
+        assert orjson.loads(downstream.seen[0]["body"]) == payload
+
+    def test_an_answer_nested_too_deep_is_an_invalid_response(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        add(client, "ok", downstream.url_for("/ok"))
+        add(client, "deep", downstream.url_for("/deep/300"))
+        add(client, "fine", downstream.url_for("/deep/100"))
+        response = dispatch(client, ADMIN)
+        assert response.status_code == 200, response.text
+        by_name = results(response)
+        assert by_name["ok"]["outcome"] == by_name["fine"]["outcome"] == "succeeded"
+        assert by_name["deep"]["error"] == {
+            "type": "invalid_response",
+            "detail": "HTTP 200 with a JSON body nested deeper than 128 levels.",
+        }

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiohttp
 import httpx
+import orjson
 import pytest
 import yaml
 
@@ -70,7 +71,7 @@ class Harness:
             try:
                 return await self.gateway.dispatch(
                     targets,
-                    payload if payload is not None else {"a": 1},
+                    orjson.dumps(payload if payload is not None else {"a": 1}),
                     client_id="c_tenant",
                     headers=headers or {},
                     max_timeout=max_timeout,
@@ -435,7 +436,7 @@ class TestNothingACallerControlsMovesTheBreaker:
             try:
                 sends = [
                     gateway.dispatch(
-                        [shared], {}, client_id=who, headers={"x-client": who}, max_timeout=limit
+                        [shared], b"{}", client_id=who, headers={"x-client": who}, max_timeout=limit
                     )
                     for who, limit in [
                         ("greedy", None),
@@ -462,6 +463,85 @@ class TestNothingACallerControlsMovesTheBreaker:
         assert calls == {"greedy": 2, "other": 1}
         assert gateway.circuit(shared).state == "closed"
         assert gateway._shares._held == {}  # nothing kept once nobody waits
+
+    def test_one_client_cannot_take_the_pool_from_the_others(self) -> None:
+        in_flight: Counter[str] = Counter()
+        most: Counter[str] = Counter()
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            who = request.headers["x-client"]
+            in_flight[who] += 1
+            most[who] = max(most[who], in_flight[who])
+            await asyncio.sleep(0.2)
+            in_flight[who] -= 1
+            return httpx.Response(200, json={})
+
+        gateway = Gateway(
+            transport=httpx.MockTransport(handler),
+            max_connections=4,
+            max_connections_per_client=2,
+            max_concurrent_per_client=2,
+        )
+        many = [target(f"/d{n}", timeout=2.0) for n in range(6)]
+
+        async def run() -> tuple[list[Result], list[Result]]:
+            await gateway.start()
+            try:
+                greedy = gateway.dispatch(many, b"{}", client_id="g", headers={"x-client": "g"})
+                other = gateway.dispatch(many[:2], b"{}", client_id="o", headers={"x-client": "o"})
+                return await asyncio.gather(greedy, other)
+            finally:
+                await gateway.close()
+
+        greedy, other = asyncio.run(run())
+        assert all(r.succeeded for r in greedy + other)
+        assert most == {"g": 2, "o": 2}  # the greedy client's six calls went two at a time
+        assert max(r.latency_ms for r in other) < 400  # not queued behind them
+
+    def test_a_wait_in_an_earlier_attempt_still_excuses_a_later_timeout(self) -> None:
+        answers = iter(["hold", "503", "hang"])
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            answer = next(answers)
+            if answer == "hold":
+                await asyncio.sleep(0.3)
+                return httpx.Response(200, json={})
+            if answer == "503":
+                return httpx.Response(503, json={})
+            await asyncio.sleep(2)
+            return httpx.Response(200, json={})
+
+        gateway = Gateway(transport=httpx.MockTransport(handler), max_concurrent_per_client=1)
+        mixed = target(timeout=0.6, max_attempts=2, initial_backoff=0.0, max_backoff=0.0)
+
+        async def run() -> list[Result]:
+            await gateway.start()
+            try:
+                first = gateway.dispatch([mixed], b"{}", client_id="c", headers={})
+                second = gateway.dispatch([mixed], b"{}", client_id="c", headers={})
+                return [r for results in await asyncio.gather(first, second) for r in results]
+            finally:
+                await gateway.close()
+
+        held, waited = asyncio.run(run())
+        assert held.succeeded
+        # It waited 0.3 s for its share, met a real 503 (counted), then ran out of the time
+        # the wait took: cut short, not the destination's timeout.
+        assert (waited.error_type, waited.attempts, waited.status) == ("cut_short", 2, 503)
+        assert gateway.circuit(mixed).consecutive_failures == 1
+
+    def test_an_unexpected_error_is_one_failed_result(self) -> None:
+        def handler(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/odd":
+                raise RuntimeError("a library bug")
+            return httpx.Response(200, json={})
+
+        harness = Harness(handler)
+        odd, fine = target("/odd", failure_threshold=1), target("/fine")
+        results = harness.send(odd, fine)
+        assert [r.error_type for r in results] == ["transport_error", None]
+        assert results[0].error_detail == "Unexpected RuntimeError."
+        assert harness.gateway.circuit(odd).state == "closed"  # nothing says it was the destination
 
 
 class TestWhatCallersRead:
@@ -540,6 +620,7 @@ class TestDialableUrls:
             ("http:///hooks", "must name a host"),
             ("http:a.test", "must name a host"),
             ("http://[::1]:99999/", "has a port outside 1-65535"),
+            ("http://a.test/" + "é" * 1900, "is longer than 2000 characters once normalised"),
         ],
     )
     def test_undialable_urls_are_refused(self, url: str, message: str) -> None:

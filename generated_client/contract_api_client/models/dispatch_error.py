@@ -23,7 +23,7 @@ class DispatchError:
               destination's breaker.
             * `http_error`: the destination answered with a status other than 2xx.
             * `redirect`: it answered with a redirect, which is not followed.
-            * `invalid_response`: a 2xx whose body is not JSON.
+            * `invalid_response`: a 2xx whose body is not JSON, or nests deeper than 128 levels.
             * `response_too_large`: a body over the service's size cap (not read further).
             * `circuit_open`: not tried; the destination's circuit breaker is open.
             * `host_not_allowed`: the destination's host is no longer on the allow-list.
