@@ -84,24 +84,15 @@ def _field(path: Iterable[Any]) -> str:
     return name if len(name) <= MAX_FIELD_CHARS else name[: MAX_FIELD_CHARS - 1] + "…"
 
 
+# The spec refuses NUL in every string that is stored or queried (PostgreSQL stores none):
+# a pattern failure on a value holding one says so in plain words.
 NUL_MESSAGE = "must not contain NUL characters (U+0000)"
 
 
-def _nul_errors(value: Any, path: list[Any]) -> list[dict[str, str]]:
-    """Where ``value`` holds a NUL character, which no database column stores (PostgreSQL
-    refuses it in text): every such string, and every object with such a property name."""
-    if isinstance(value, str):
-        return [{"field": _field(path), "message": NUL_MESSAGE}] if "\x00" in value else []
-    found: list[dict[str, str]] = []
-    if isinstance(value, dict):
-        if any("\x00" in key for key in value):
-            found.append({"field": _field(path), "message": "has a property name with a NUL"})
-        for key, item in value.items():
-            found += _nul_errors(item, [*path, key.replace("\x00", "")])
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _nul_errors(item, [*path, index])
-    return found[:MAX_REPORTED_ERRORS]
+def _pattern_message(value: Any, pattern: str) -> str:
+    if isinstance(value, str) and "\x00" in value:
+        return NUL_MESSAGE
+    return f"must match the pattern {pattern}"
 
 
 def _at(node: Any, path: Iterable[Any]) -> Any:
@@ -119,7 +110,6 @@ _MESSAGES: dict[str, Callable[[Any], str]] = {
     "multipleOf": lambda expected: f"must be a multiple of {expected}",
     "minLength": lambda expected: f"must be at least {expected} characters long",
     "maxLength": lambda expected: f"must be at most {expected} characters long",
-    "pattern": lambda expected: f"must match the pattern {expected}",
     "format": lambda expected: f"must be a valid {expected}",
     "enum": lambda expected: "must be one of " + ", ".join(map(str, expected)),
     "minItems": lambda expected: f"must have at least {expected} items",
@@ -154,7 +144,9 @@ def _describe(error: jsonschema_rs.ValidationError, schema: dict[str, Any]) -> l
             if name not in known
         ][:MAX_REPORTED_ERRORS]
     describe = _MESSAGES.get(keyword)
-    if describe is not None:
+    if keyword == "pattern":
+        message = _pattern_message(instance, _at(schema, error.schema_path))
+    elif describe is not None:
         message = describe(_at(schema, error.schema_path))
     else:  # anyOf, oneOf, not, ...: the library's wording, cut short (it may quote the value)
         message = error.message if len(error.message) <= 120 else error.message[:119] + "…"
@@ -195,12 +187,7 @@ class JsonBodySchema:
             if self.required:
                 raise ValidationFailed([{"field": "body", "message": "a JSON body is required"}])
             return None
-        value = parse_json(body)
-        if b"\\u0000" in body:  # JSON carries NUL only escaped: the scan is all most bodies pay
-            errors = _nul_errors(value, [])
-            if errors:
-                raise ValidationFailed(errors)
-        return self.validate(value)
+        return self.validate(parse_json(body))
 
     def validate(self, value: Any) -> Any:
         if (value is None and self.nullable) or self._validator.is_valid(value):
@@ -229,9 +216,6 @@ class FormBodySchema(JsonBodySchema):
                     [{"field": _field([name]), "message": "must not be repeated"}]
                 )
             fields[name] = value
-        errors = _nul_errors(fields, [])
-        if errors:
-            raise ValidationFailed(errors)
         # An empty form is a form without fields: the schema says which ones are required.
         return self.validate(fields)
 
@@ -280,9 +264,6 @@ class ParameterChecks(ParameterValidator):
             return
         if is_nullable(param) and is_null(value):
             return
-        errors = _nul_errors(value, [name])
-        if errors:
-            raise ValidationFailed(errors)
         validator = self._compiled.get(id(param))
         if validator is None:
             validator = Draft4Validator(
@@ -293,8 +274,11 @@ class ParameterChecks(ParameterValidator):
             return
         error = best_match(validator.iter_errors(value))
         if error is not None:
-            describe = _MESSAGES.get(str(error.validator))
-            message = describe(error.validator_value) if describe else "is not valid"
+            if error.validator == "pattern":
+                message = _pattern_message(error.instance, str(error.validator_value))
+            else:
+                describe = _MESSAGES.get(str(error.validator))
+                message = describe(error.validator_value) if describe else "is not valid"
             raise ValidationFailed(
                 [{"field": _field([name, *error.absolute_path]), "message": message}]
             )

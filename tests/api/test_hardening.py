@@ -15,8 +15,10 @@ from server.settings import Settings
 from tests.api.helpers import VALIDATION
 from tests.config import make_settings
 from tests.conftest import BACKENDS
+from tests.identities import ADMIN
 
 ORIGIN = "https://app.example"
+NUL = "must not contain NUL characters (U+0000)"
 
 
 class TestSecurityHeaders:
@@ -114,42 +116,50 @@ class TestUnstorableText:
     backend, before any query (it was a 500 with a traceback on PostgreSQL)."""
 
     @pytest.mark.parametrize(
-        ("method", "path", "body", "field"),
+        ("path", "body", "field"),
         [
             pytest.param(
-                "POST", "/api/users", {"name": "A\u0000B", "email": "a@b.test"}, "name", id="value"
+                "/api/users", {"name": "A\u0000B", "email": "a@b.test"}, "name", id="name"
             ),
             pytest.param(
-                "POST",
-                "/api/users",
-                {"name": "A", "em\u0000ail": "a@b.test"},
-                "body",
-                id="property-name",
+                "/api/users", {"name": "A", "email": "a\u0000@b.test"}, "email", id="email"
             ),
             pytest.param(
-                "POST", "/api/users", {"name": "A", "email": "a\u0000@b.test"}, "email", id="email"
+                "/api/users", {"name": "A", "em\u0000ail": "a@b.test"}, None, id="property-name"
             ),
             pytest.param(
-                "POST", "/api/dispatch", {"payload": {"n": ["\u0000"]}}, "payload.n.0", id="nested"
+                "/api/clients", {"name": "\u0000", "scopes": ["admin"]}, "name", id="client"
             ),
         ],
     )
     def test_in_a_body(
-        self, client: TestClient, method: str, path: str, body: dict[str, Any], field: str
+        self, client: TestClient, path: str, body: dict[str, Any], field: str | None
     ) -> None:
-        response = client.request(method, path, json=body)
+        response = client.post(path, json=body, headers=ADMIN.headers)
         assert response.status_code == 400, response.text
         assert response.json()["type"] == VALIDATION
-        assert field in [error["field"] for error in response.json()["errors"]]
-        assert client.get("/api/users").json()["items"] == []
+        if field is not None:
+            assert {"field": field, "message": NUL} in response.json()["errors"]
+        assert client.get("/api/users", headers=ADMIN.headers).json()["items"] == []
+
+    def test_a_dispatch_payload_is_sent_as_it_is(self, client: TestClient, downstream: Any) -> None:
+        # Not stored: a NUL in it is JSON like any other character, escaped on the wire.
+        url = downstream.url_for("/ok")
+        client.post("/api/destinations", json={"name": "ok", "url": url}, headers=ADMIN.headers)
+        response = client.post("/api/dispatch", json={"payload": {"note": "a\u0000b"}})
+        assert response.status_code == 200, response.text
+        assert response.json()["results"][0]["body"]["received"] == {"note": "a\u0000b"}
+
+    def test_in_a_path(self, client: TestClient) -> None:
+        response = client.get("/api/clients/c_%00", headers=ADMIN.headers)
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"][0]["field"] == "client_id"
 
     @pytest.mark.parametrize("query", ["name_contains=%00", "email=a%00%40b.test"])
     def test_in_a_query(self, client: TestClient, query: str) -> None:
         response = client.get(f"/api/users?{query}")
         assert response.status_code == 400, response.text
-        assert response.json()["errors"] == [
-            {"field": query.split("=")[0], "message": "must not contain NUL characters (U+0000)"}
-        ]
+        assert response.json()["errors"] == [{"field": query.split("=")[0], "message": NUL}]
 
     def test_in_a_form_field(self, anonymous: TestClient) -> None:
         response = anonymous.post(

@@ -71,3 +71,48 @@ def test_errors_are_problem_json(path: str, method: str, operation: dict[str, An
 def test_bodies_document_400_413_415(path: str, method: str, operation: dict[str, Any]) -> None:
     if "requestBody" in operation:
         assert {"400", "413", "415"} <= set(map(str, operation["responses"]))
+
+
+# Strings a request carries that never reach a query or a column as text: a signed cursor,
+# entity tags, header values with their own patterns, the free-form dispatch payload,
+# and destination URLs (the service refuses control characters in those itself).
+UNSTORED_STRINGS = {"cursor", "If-Match", "If-None-Match", "payload", "url"}
+
+
+def _strings(spec: dict[str, Any], node: Any, name: str) -> list[tuple[str, dict[str, Any]]]:
+    node = resolve(spec, node) if isinstance(node, dict) else node
+    if not isinstance(node, dict) or name in UNSTORED_STRINGS:
+        return []
+    found = []
+    if node.get("type") == "string" and "enum" not in node:
+        found.append((name, node))
+    for child, value in node.get("properties", {}).items():
+        found += _strings(spec, value, child)
+    for key in ("items", "schema"):
+        if key in node:
+            found += _strings(spec, node[key], name)
+    for key in ("allOf", "anyOf", "oneOf"):
+        for value in node.get(key, []):
+            found += _strings(spec, value, name)
+    return found
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), operations())
+def test_every_stored_or_queried_string_refuses_nul(
+    path: str, method: str, operation: dict[str, Any]
+) -> None:
+    # PostgreSQL stores no NUL in text: the spec says so, so clients and fuzzers know, and
+    # the service's 400 for one agrees with the contract.
+    spec = load()
+    strings = [
+        found
+        for parameter in operation.get("parameters", [])
+        for found in _strings(spec, resolve(spec, parameter), resolve(spec, parameter)["name"])
+    ]
+    for media in resolve(spec, operation.get("requestBody", {})).get("content", {}).values():
+        strings += _strings(spec, media.get("schema", {}), "body")
+    for name, schema in strings:
+        pattern = schema.get("pattern", "")
+        assert "\\u0000" in pattern or "[!-~]" in pattern or "[a-z0-9]" in pattern, (
+            f"{method.upper()} {path}: {name} may carry NUL"
+        )

@@ -15,7 +15,7 @@ class UserInput:
     """A user as a client writes it. Server-assigned fields are not accepted.
 
     Attributes:
-        name (str): Not blank.
+        name (str): Not blank; no NUL character (U+0000).
         email (str):
         age (int | None | Unset):
     """

@@ -89,7 +89,7 @@ def sync_detailed(
     """Get one API client
 
     Args:
-        client_id (str):
+        client_id (str):  Example: c_5f2b9c0e7a1d4e33.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -118,7 +118,7 @@ def sync(
     """Get one API client
 
     Args:
-        client_id (str):
+        client_id (str):  Example: c_5f2b9c0e7a1d4e33.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -142,7 +142,7 @@ async def asyncio_detailed(
     """Get one API client
 
     Args:
-        client_id (str):
+        client_id (str):  Example: c_5f2b9c0e7a1d4e33.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -169,7 +169,7 @@ async def asyncio(
     """Get one API client
 
     Args:
-        client_id (str):
+        client_id (str):  Example: c_5f2b9c0e7a1d4e33.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

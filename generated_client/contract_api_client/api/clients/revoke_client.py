@@ -91,7 +91,7 @@ def sync_detailed(
     stays listed, with `revoked_at`. Revoking twice is harmless.
 
     Args:
-        client_id (str):
+        client_id (str):  Example: c_5f2b9c0e7a1d4e33.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -124,7 +124,7 @@ def sync(
     stays listed, with `revoked_at`. Revoking twice is harmless.
 
     Args:
-        client_id (str):
+        client_id (str):  Example: c_5f2b9c0e7a1d4e33.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -152,7 +152,7 @@ async def asyncio_detailed(
     stays listed, with `revoked_at`. Revoking twice is harmless.
 
     Args:
-        client_id (str):
+        client_id (str):  Example: c_5f2b9c0e7a1d4e33.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -183,7 +183,7 @@ async def asyncio(
     stays listed, with `revoked_at`. Revoking twice is harmless.
 
     Args:
-        client_id (str):
+        client_id (str):  Example: c_5f2b9c0e7a1d4e33.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
