@@ -72,7 +72,7 @@ client: setup ## Regenerate generated_client/ from the spec
 fuzz: setup ## Start a server and fuzz it with the Schemathesis CLI
 	PATH=$(CURDIR)/$(BIN):$$PATH scripts/fuzz.sh
 
-bench: setup system-deps ## Benchmark against raw Starlette, FastAPI and Flask, then the fan-out
+bench: setup system-deps ## Benchmark against raw Starlette, FastAPI (tutorial, async) and Flask, then the fan-out
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.fanout $(FANOUT_ARGS)

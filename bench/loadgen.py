@@ -144,9 +144,14 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def status_problems(workload: Workload, probe_result: Probe, result: WrkResult | None) -> list[str]:
-    """Why this contender's numbers are not a fair measure of ``workload``; empty if they are."""
-    expected = workload.expected_status
+def status_problems(
+    workload: Workload, probe_result: Probe, result: WrkResult | None, expected: int | None = None
+) -> list[str]:
+    """Why this contender's numbers are not a fair measure of ``workload``; empty if they are.
+    ``expected`` overrides the workload's status for a contender that answers another by
+    design (``Contender.expected_status``)."""
+    if expected is None:
+        expected = workload.expected_status
     if probe_result.status is None:
         return [f"probe failed: {probe_result.error}"]
     problems = []

@@ -41,10 +41,20 @@ class Measurement:
     attempts: int = 1
     # Reasons the numbers do not measure the intended response (wrong status...).
     problems: list[str] = field(default_factory=list)
+    # The server's own CPU time (its process group: every thread and child, from /proc) over
+    # the measured wrk run, divided by the requests wrk completed; None: not known.
+    cpu_us_per_request: float | None = None
 
     @property
     def status_ok(self) -> bool:
         return not self.problems
+
+
+def cpu_per_request(usage: Usage | None, wrk: WrkResult | None) -> float | None:
+    """Server CPU microseconds per completed request, from one measurement."""
+    if usage is None or usage.server_cpu_s is None or wrk is None or wrk.requests <= 0:
+        return None
+    return usage.server_cpu_s * 1e6 / wrk.requests
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,9 @@ class Cell:
     rps_min: float | None
     rps_max: float | None
     socket_errors: int
+    # Server CPU microseconds per request (median over rounds): req/s depend on how busy the
+    # machine is, this much less.
+    cpu_us_per_request: float | None
     cpu_others: float | None  # CPUs, median over rounds; see bench/cpu.py
     cpu_steal: float | None
     problems: list[str]
@@ -113,6 +126,13 @@ def _cell(contender: str, workload: str, runs: list[Measurement]) -> Cell:
         rps_min=min(rps, default=None),
         rps_max=max(rps, default=None),
         socket_errors=sum(r.socket_error_count for r in measured),
+        cpu_us_per_request=_median(
+            [
+                m.cpu_us_per_request
+                for m in runs
+                if m.wrk is not None and m.cpu_us_per_request is not None
+            ]
+        ),
         cpu_others=_median([m.cpu.others for m in runs if m.cpu is not None]),
         cpu_steal=_median([m.cpu.steal for m in runs if m.cpu is not None]),
         problems=problems,
@@ -229,7 +249,7 @@ def machine_info() -> dict[str, Any]:
     versions: dict[str, str | None] = {}
     for package in ("connexion", "starlette", "uvicorn", "uvloop", "httptools", "orjson",
                     "fastapi", "pydantic", "flask", "gunicorn",
-                    "sqlalchemy", "aiosqlite"):  # fmt: skip
+                    "sqlalchemy", "aiosqlite", "sqlmodel", "anyio"):  # fmt: skip
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -262,17 +282,23 @@ def _num(value: float | None, spec: str) -> str:
 
 
 def render_table(
-    cells: dict[tuple[str, str], Cell], contenders: list[str], workloads: list[str]
+    cells: dict[tuple[str, str], Cell],
+    contenders: list[str],
+    workloads: list[str],
+    labels: dict[str, str] | None = None,
 ) -> str:
     """One row per (workload, contender), with every ratio taken against REFERENCE."""
+    width = max([10, *(len(c) for c in contenders)])
     header = (
-        f"{'workload':<16} {'contender':<10} {'req/s':>9} {'ratio':>6} {'spread':>7} "
+        f"{'workload':<16} {'contender':<{width}} {'req/s':>9} {'ratio':>6} {'spread':>7} "
+        f"{'cpu µs/req':>10} {'ratio':>6} "
         f"{'p50 ms':>7} {'ratio':>6} {'p99 ms':>7} {'ratio':>6}  note"
     )
     lines = [header, "-" * len(header)]
     for workload in workloads:
         reference = cells.get((REFERENCE, workload))
         ref_rps = reference.rps if reference else None
+        ref_cpu = reference.cpu_us_per_request if reference else None
         ref_p50 = reference.p50_ms if reference else None
         ref_p99 = reference.p99_ms if reference else None
         for contender in contenders:
@@ -301,9 +327,11 @@ def render_table(
                 spread = f"{(cell.rps_max - cell.rps_min) / cell.rps:.0%}"
             flag = "!" if not cell.status_ok else " "
             lines.append(
-                f"{workload:<16} {contender:<10}{flag}{_num(cell.rps, ',.0f'):>9} "
+                f"{workload:<16} {contender:<{width}}{flag}{_num(cell.rps, ',.0f'):>9} "
                 f"{_num(ratio(cell.rps, ref_rps), '.2f'):>6} "
                 f"{spread:>7} "
+                f"{_num(cell.cpu_us_per_request, ',.0f'):>10} "
+                f"{_num(ratio(cell.cpu_us_per_request, ref_cpu), '.2f'):>6} "
                 f"{_num(cell.p50_ms, '.2f'):>7} "
                 f"{_num(ratio(cell.p50_ms, ref_p50), '.2f'):>6} "
                 f"{_num(cell.p99_ms, '.2f'):>7} "
@@ -313,9 +341,14 @@ def render_table(
         "-" * len(header),
         f"ratio = contender / {REFERENCE} on the same workload in this run (req/s: higher is "
         "better;",
-        "latency: lower is better). spread = (max - min) / median req/s over the rounds. "
-        "! = flagged.",
+        "cpu and latency: lower is better). spread = (max - min) / median req/s over the "
+        "rounds. ! = flagged.",
+        "cpu µs/req = the server's own CPU time (utime + stime of its process group, all "
+        "threads and",
+        "children, from /proc) over the measured run / requests completed; median over rounds.",
     ]
+    if labels:
+        lines.append("contenders: " + "; ".join(f"{c} = {labels[c]}" for c in contenders))
     return "\n".join(lines)
 
 
@@ -323,14 +356,14 @@ def render_targets(targets: list[TargetResult], scaling: ScalingResult | None) -
     lines = []
     for t in targets:
         lines.append(
-            f"{t.verdict:<7}  {t.workload:<16} {SUBJECT + '/' + t.baseline:<18} "
+            f"{t.verdict:<7}  {t.workload:<16} {SUBJECT + '/' + t.baseline:<26} "
             f"{_num(t.ratio, '.3f'):>6}x  (target >= {t.minimum:.2f})"
             + (f"  [{t.note}]" if t.note else "")
         )
     if scaling is not None:
         lines.append(
             f"{scaling.verdict:<7}  {scaling.workload:<16} "
-            f"{f'{scaling.workers} vs 1 worker':<18} {_num(scaling.ratio, '.3f'):>6}x  "
+            f"{f'{scaling.workers} vs 1 worker':<26} {_num(scaling.ratio, '.3f'):>6}x  "
             f"(target >= {scaling.minimum:.2f})  {SUBJECT} unpinned, "
             f"{_num(scaling.rps_many, ',.0f')} vs {_num(scaling.rps_one, ',.0f')} req/s"
             + (f"  [{scaling.note}]" if scaling.note else "")
@@ -369,54 +402,62 @@ def write_png(
     workloads: list[str],
     title: str,
 ) -> None:
-    """Grouped bars: one group per workload, one bar per contender, labelled xStarlette."""
+    """Two panels of grouped bars, one group per workload and one bar per contender: req/s
+    (labelled with the ratio to REFERENCE) above, server CPU microseconds per request below."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no display on a server or in CI
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(11, 6), layout="constrained")
+    figure, (rps_axes, cpu_axes) = plt.subplots(
+        2, 1, figsize=(12, 10), layout="constrained", sharex=True
+    )
     width = 0.8 / max(len(contenders), 1)
     for index, contender in enumerate(contenders):
         offset = (index - (len(contenders) - 1) / 2) * width
-        heights, texts, hatches = [], [], []
+        positions = [i + offset for i in range(len(workloads))]
+        rps_heights, rps_texts, cpu_heights, cpu_texts, hatches = [], [], [], [], []
         for workload in workloads:
             cell = cells.get((contender, workload))
             reference = cells.get((REFERENCE, workload))
             rps = cell.rps if cell else None
-            heights.append(rps or 0.0)
+            rps_heights.append(rps or 0.0)
             if rps is None:
-                texts.append("n/a")
+                rps_texts.append("n/a")
             else:
                 share = ratio(rps, reference.rps if reference else None)
-                texts.append(f"{rps:,.0f}" + (f"\n{share:.2f}x" if share is not None else ""))
+                rps_texts.append(f"{rps:,.0f}" + (f"\n{share:.2f}x" if share is not None else ""))
+            cpu = cell.cpu_us_per_request if cell else None
+            cpu_heights.append(cpu or 0.0)
+            cpu_texts.append("n/a" if cpu is None else f"{cpu:,.0f}")
             hatches.append("//" if cell and not cell.status_ok else "")
-        bars = axes.bar(
-            [i + offset for i in range(len(workloads))],
-            heights,
-            width,
-            label=labels[contender],
-            color=colors[contender],
-        )
-        for bar, hatch, text in zip(bars, hatches, texts, strict=True):
-            bar.set_hatch(hatch)
-            if hatch:
-                text += "\nFLAGGED"
-            axes.annotate(
-                text,
-                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=8,
-            )
-    axes.set_xticks(range(len(workloads)), workloads)
-    axes.set_ylabel("requests per second (median over rounds)")
-    axes.yaxis.set_major_formatter("{x:,.0f}")
-    axes.set_title(title, fontsize=10)
-    axes.margins(y=0.2)
-    axes.legend(title=f"labels: req/s and ratio to {REFERENCE}", fontsize=9)
-    axes.grid(axis="y", alpha=0.3)
+        for axes, heights, texts, label in (
+            (rps_axes, rps_heights, rps_texts, labels[contender]),
+            (cpu_axes, cpu_heights, cpu_texts, None),
+        ):
+            bars = axes.bar(positions, heights, width, label=label, color=colors[contender])
+            for bar, hatch, text in zip(bars, hatches, texts, strict=True):
+                bar.set_hatch(hatch)
+                if hatch:
+                    text += "\nFLAGGED"
+                axes.annotate(
+                    text,
+                    (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    xytext=(0, 3),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                )
+    cpu_axes.set_xticks(range(len(workloads)), workloads)
+    rps_axes.set_ylabel("requests per second (median over rounds)")
+    rps_axes.yaxis.set_major_formatter("{x:,.0f}")
+    rps_axes.set_title(title, fontsize=10)
+    rps_axes.legend(title=f"labels: req/s and ratio to {REFERENCE}", fontsize=9)
+    cpu_axes.set_ylabel("server CPU µs per request (median; lower is better)")
+    cpu_axes.yaxis.set_major_formatter("{x:,.0f}")
+    for axes in (rps_axes, cpu_axes):
+        axes.margins(y=0.2)
+        axes.grid(axis="y", alpha=0.3)
     figure.savefig(path, dpi=110)
     plt.close(figure)

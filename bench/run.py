@@ -1,10 +1,11 @@
 """Benchmark entry point: the service against its peers, on this machine, in one run.
 
-    .venv/bin/python -m bench.run [--quick] [--contenders service,fastapi] [--rounds N] ...
+    .venv/bin/python -m bench.run [--quick] [--contenders service,fastapi-tutorial] ...
 
 Each round starts every contender in turn (one worker, pinned to one CPU, wrk pinned to
 another) on a fresh SQLite file of its own, checks it answers each workload with the expected
-status, warms it up, measures it with wrk, and stops it (and deletes the file). Rounds
+status, warms it up, measures it with wrk (and the CPU time the server process spent
+meanwhile), and stops it (and deletes the file). Rounds
 interleave the contenders so that a slow minute of a shared machine hits all of them rather
 than one, and the medians over rounds are compared. A last phase measures the service with
 several workers against one. The run prints a table and the targets' verdicts and writes
@@ -64,7 +65,8 @@ def _names(value: str, known: dict[str, Any], what: str) -> list[str]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.run",
-        description="Benchmark the service against raw Starlette, FastAPI and Flask with wrk.",
+        description="Benchmark the service against raw Starlette, FastAPI (as its SQL tutorial "
+        "teaches it, and on async SQLAlchemy) and Flask with wrk.",
     )
     parser.add_argument(
         "--contenders",
@@ -270,7 +272,9 @@ class Runner:
                 f"server exited with code {server.exit_code} during the load{measured}: not counted"
             )
             result = None
-        problems = status_problems(workload, probe_result, result) + problems
+        expected = server.contender.expects(workload.name, workload.expected_status)
+        problems = status_problems(workload, probe_result, result, expected) + problems
+        cpu_us = report.cpu_per_request(usage, result)
         measurement = Measurement(
             phase=phase,
             round=round_no,
@@ -283,10 +287,13 @@ class Runner:
             cpu=usage,
             attempts=attempts,
             problems=problems,
+            cpu_us_per_request=cpu_us,
         )
         self.measurements.append(measurement)
+        cpu_text = f"{cpu_us:7,.0f}" if cpu_us is not None else f"{'-':>7}"
         numbers = (
-            f"{result.rps:>9,.0f} req/s  p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
+            f"{result.rps:>9,.0f} req/s  cpu {cpu_text} µs/req  "
+            f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
             if result
             else f"{'-':>9} req/s"
         )
@@ -294,7 +301,7 @@ class Runner:
         if usage is not None and usage.noisy:
             flag += f"  (noisy: {usage.others:.2f} CPU used by others, {usage.steal:.2f} stolen)"
         print(
-            f"  {label:<14} {workload.name:<16} {numbers}  [status {probe_result.status}]{flag}",
+            f"  {label:<18} {workload.name:<16} {numbers}  [status {probe_result.status}]{flag}",
             flush=True,
         )
 
@@ -317,7 +324,7 @@ class Runner:
             if usage is None or not usage.noisy or attempt > self.args.retries:
                 break
             print(
-                f"  {label:<14} {workload.name:<16} {result.rps:>9,.0f} req/s  noisy "
+                f"  {label:<18} {workload.name:<16} {result.rps:>9,.0f} req/s  noisy "
                 f"({usage.others:.2f} CPU used by others, {usage.steal:.2f} stolen): again",
                 flush=True,
             )
@@ -412,7 +419,8 @@ def main(argv: list[str] | None = None) -> int:
         measurements, SCALING_WORKLOAD, args.scaling_workers, SCALING_MINIMUM
     )
 
-    print("\n" + report.render_table(cells, args.contenders, args.workloads))
+    labels = {name: CONTENDERS[name].label for name in args.contenders}
+    print("\n" + report.render_table(cells, args.contenders, args.workloads, labels))
     if SUBJECT in contenders:
         print(f"\ntargets for the {SUBJECT} (req/s ratios, median over rounds):")
         print(report.render_targets(targets, scaling))
@@ -435,6 +443,9 @@ def main(argv: list[str] | None = None) -> int:
             "server_cpus": server_cpus,
             "wrk_cpus": wrk_cpus,
             "noisy_retries": args.retries,
+            "cpu_us_per_request": "utime + stime of the server's process group (every thread "
+            "and child, /proc/<pid>/stat) over the measured wrk run, divided by the requests "
+            f"wrk completed; clock tick {1e6 / cpu.TICKS_PER_S:,.0f} µs",
             "scaling_workers": args.scaling_workers if args.scaling else None,
             "database": {
                 "engine": "SQLite, WAL, synchronous=NORMAL, fresh file per server start",
@@ -455,6 +466,9 @@ def main(argv: list[str] | None = None) -> int:
                 ),
                 "p99_ratio_to_reference": report.ratio(
                     cell.p99_ms, _reference(cells, cell, "p99_ms")
+                ),
+                "cpu_us_per_request_ratio_to_reference": report.ratio(
+                    cell.cpu_us_per_request, _reference(cells, cell, "cpu_us_per_request")
                 ),
             }
             for cell in cells.values()

@@ -1,8 +1,10 @@
-"""FastAPI contender: the benchmarked endpoints as a FastAPI user would write them.
+"""FastAPI contender ``fastapi-async``: the endpoints on async SQLAlchemy over aiosqlite.
 
-This is the peer people would pick instead of the service, so it is written the idiomatic
-way and nothing more: a strict pydantic v2 model for the body, response models, ``async def``
-handlers, and storage the way FastAPI's docs and most projects do it with SQLAlchemy 2 async:
+FastAPI written ``async def`` end to end (the way its tutorial teaches, sync
+SQLModel sessions in the thread pool, is the ``fastapi-tutorial`` contender,
+bench/contenders/fastapi_tutorial_app.py). It is written the idiomatic way and nothing more:
+a strict pydantic v2 model for the body, response models, ``async def`` handlers, and
+storage the way SQLAlchemy 2's asyncio documentation shows it:
 ``create_async_engine``, ``async_sessionmaker``, a ``Depends(get_session)`` dependency that
 yields an ``AsyncSession`` per request, ORM models, ``session.add`` + ``commit``,
 ``session.get`` by primary key. The deviations from FastAPI's defaults are the error
