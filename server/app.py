@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from connexion import AsyncApp
-from connexion.apps.abstract import AbstractApp
 from connexion.exceptions import ResolverError
 from connexion.http_facts import METHODS
 from connexion.middleware.lifespan import LifespanMiddleware
@@ -65,8 +64,7 @@ class ContractApp(AsyncApp):
 
     def __init__(self, import_name: str, *, resources: dict[str, Any], **kwargs: Any) -> None:
         self.resources = resources
-        self._middleware_app = Dispatcher(resources)  # type: ignore[assignment]
-        AbstractApp.__init__(self, import_name, **kwargs)
+        compat.init_with_inner_app(self, Dispatcher(resources), import_name, **kwargs)
 
 
 class AllowedMethods:

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage, Storage
 from limits.errors import StorageError
 
+from server.compat import MemoryCounters
 from server.errors import TooManyRequests
 
 logger = logging.getLogger(__name__)
@@ -70,28 +71,6 @@ class Policy:
 @lru_cache(maxsize=4096)
 def _storage_key(item: RateLimitItem, namespace: str, key: str) -> str:
     return item.key_for(namespace, key)  # limits' own key layout, memoised per caller
-
-
-class MemoryCounters(MemoryStorage):
-    """limits' asyncio memory storage, sweeping out idle counters once a second.
-
-    The stock storage schedules a sweep task on every hit, which cost about 20 µs per
-    request here (its threaded twin starts a timer thread every 10 ms, worse on a busy
-    core). Counts are unaffected: an expired counter is dropped whenever it is read; the
-    sweep only frees the memory of keys nobody uses any more.
-    """
-
-    SWEEP_SECONDS = 1.0
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._next_sweep = 0.0
-
-    async def _MemoryStorage__schedule_expiry(self) -> None:  # limits' private hook
-        now = time.monotonic()
-        if now >= self._next_sweep:
-            self._next_sweep = now + self.SWEEP_SECONDS
-            await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
 
 
 @dataclass(frozen=True)

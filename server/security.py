@@ -27,7 +27,6 @@ import secrets
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import chain
 from typing import Any
 
@@ -37,16 +36,12 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest
 from connexion.middleware.security import SecurityAPI, SecurityMiddleware, SecurityOperation
 from connexion.operations import AbstractOperation
-from connexion.security import (
-    ApiKeySecurityHandler,
-    OAuthSecurityHandler,
-    SecurityHandlerFactory,
-)
-from connexion.utils import inspect_function_arguments
+from connexion.security import SecurityHandlerFactory
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.compat import ApiKeyHandler, OAuthHandler
 from server.errors import ApiProblem, Forbidden, InvalidClient, TooManyRequests, Unauthorized
 from server.persistence.database import Database
 from server.ratelimit import Policy, RateLimits
@@ -272,21 +267,6 @@ async def token_info(
 # --- Connexion wiring ------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=64)
-def _accepts(function: Any, keyword: str) -> bool:
-    arguments, has_kwargs = inspect_function_arguments(function)
-    return has_kwargs or keyword in arguments
-
-
-class _ApiKeyHandler(ApiKeySecurityHandler):
-    # Connexion inspects the verifier's signature on every request; once is enough.
-    _accepts_kwarg = staticmethod(_accepts)  # type: ignore[assignment]
-
-
-class _OAuthHandler(OAuthSecurityHandler):
-    _accepts_kwarg = staticmethod(_accepts)  # type: ignore[assignment]
-
-
 class ClientAddress:
     """Who is calling, by IP: the connection's peer, or, when that peer is a proxy we
     trust, the address it says it forwarded for (``X-Forwarded-For``, read from the right:
@@ -322,7 +302,16 @@ class ClientAddress:
         return (hops[0].strip() if hops and hops[0].strip() else peer)[:64]
 
 
-def _as_auth_problem(exc: ProblemException, required_scopes: list[str]) -> ProblemException:
+def _presents_credential(scope: Scope) -> bool:
+    return any(
+        name in (b"authorization", b"x-api-key") and value.strip()
+        for name, value in scope["headers"]
+    )
+
+
+def _as_auth_problem(
+    exc: ProblemException, required_scopes: list[str], scope: Scope
+) -> ProblemException:
     """Connexion's own security errors (no credential, bad header) in our problem format;
     ours (401, 403, or 503 when the client table cannot be read) pass through."""
     if isinstance(exc, ApiProblem):
@@ -332,7 +321,8 @@ def _as_auth_problem(exc: ProblemException, required_scopes: list[str]) -> Probl
             f"This operation needs the scope {' '.join(required_scopes)!r}.",
             required_scopes=required_scopes,
         )
-    if exc.detail == "No authorization token provided":
+    # Told apart by the request, not by Connexion's wording of its error.
+    if not _presents_credential(scope):
         return Unauthorized("This operation needs an API key (X-API-Key) or a bearer token.")
     return Unauthorized("The Authorization header is malformed.", error="invalid_request")
 
@@ -437,7 +427,7 @@ class AccessControlOperation(SecurityOperation):
             except ScopeMissing as exc:
                 failure, principal = exc, exc.principal  # known, only not allowed
             except ProblemException as exc:
-                failure = _as_auth_problem(exc, self.required_scopes)
+                failure = _as_auth_problem(exc, self.required_scopes, scope)
         if principal is not None and info is not None:
             info.client_id = principal.client_id
         headers: dict[str, str] = {}
@@ -452,7 +442,7 @@ class AccessControlOperation(SecurityOperation):
 class AccessControlAPI(SecurityAPI):
     def __init__(self, *args: Any, guard: Guard, **kwargs: Any) -> None:
         self.guard = guard
-        kwargs["security_map"] = {"apiKey": _ApiKeyHandler, "oauth2": _OAuthHandler}
+        kwargs["security_map"] = {"apiKey": ApiKeyHandler, "oauth2": OAuthHandler}
         super().__init__(*args, **kwargs)
 
     def make_operation(self, operation: Any) -> AccessControlOperation:

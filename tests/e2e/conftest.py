@@ -72,6 +72,7 @@ def start_server(database_url: str, log: Path, **env: str) -> LiveServer:
                 "httptools",
                 "--log-level",
                 "warning",
+                "--no-proxy-headers",  # as python -m server runs it: the service decides
             ],
             cwd=ROOT,
             env=environment,

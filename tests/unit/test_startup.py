@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from connexion import AsyncApp
 
-from server import compat
 from server.app import SPEC_DIR, SPEC_FILE, StartupError, create_app
 from tests.config import make_settings
 
@@ -83,13 +81,3 @@ def test_python_m_server_exits_with_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2, done
     assert done.stderr.strip().splitlines()[-1] == f"error: {message}"
     assert "Traceback" not in done.stderr
-
-
-def test_the_stack_is_built_once_at_start_up() -> None:
-    # compat.build_middleware_stack leans on Connexion's internals: this breaks with them.
-    app = create_app(make_settings("sqlite:////nonexistent/x.db"))
-    stack = app.middleware.middleware_stack
-    assert stack is not None
-    compat.build_middleware_stack(app)
-    assert app.middleware.middleware_stack is stack
-    assert isinstance(app, AsyncApp)

@@ -1,0 +1,78 @@
+"""Each use of a library internal in ``server/compat.py``, held to the library: these
+break when Connexion or limits change under them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from unittest import mock
+
+import pytest
+from connexion import AsyncApp
+from connexion.middleware.main import ConnexionMiddleware
+from connexion.security import ApiKeySecurityHandler, OAuthSecurityHandler
+from limits import parse
+from limits.aio.storage import MemoryStorage
+from starlette.testclient import TestClient
+
+from server import compat
+from server.app import create_app
+from server.dispatch import Dispatcher
+from tests.identities import ALICE
+
+
+def test_asyncapp_keeps_its_inner_app_where_we_put_ours() -> None:
+    stock = AsyncApp(__name__)
+    assert stock.middleware.app is stock._middleware_app  # where Connexion looks for it
+    ours = create_app()
+    assert isinstance(ours._middleware_app, Dispatcher)
+    assert ours._middleware_app in list(ours.middleware.middleware_stack or [])
+
+
+def test_the_middleware_stack_is_built_once_at_start_up() -> None:
+    assert ConnexionMiddleware(AsyncApp(__name__)).middleware_stack is None  # Connexion: lazy
+    app = create_app()
+    stack = app.middleware.middleware_stack
+    assert stack is not None
+    compat.build_middleware_stack(app)
+    assert app.middleware.middleware_stack is stack
+
+
+@pytest.mark.parametrize("handler", [ApiKeySecurityHandler, OAuthSecurityHandler])
+def test_connexion_asks_accepts_kwarg(handler: type) -> None:
+    assert callable(handler._accepts_kwarg)
+    assert handler._accepts_kwarg(lambda required_scopes: None, "required_scopes")
+
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[TestClient]:
+    from tests.config import make_settings
+
+    with TestClient(create_app(make_settings(database_url)), headers=ALICE.headers) as client:
+        yield client
+
+
+def test_the_signature_is_inspected_once_not_per_request(client: TestClient) -> None:
+    client.get("/api/users")
+    before = compat._accepts.cache_info()
+    for _ in range(3):
+        assert client.get("/api/users").status_code == 200
+    after = compat._accepts.cache_info()
+    assert after.misses == before.misses
+    assert after.hits > before.hits  # Connexion still calls the hook we replaced
+
+
+def test_limits_still_sweeps_through_the_private_hook() -> None:
+    assert hasattr(MemoryStorage, "_MemoryStorage__schedule_expiry")
+    storage = compat.MemoryCounters()
+    item = parse("1000/minute")
+    with mock.patch.object(
+        MemoryStorage, "_MemoryStorage__schedule_expiry", autospec=True
+    ) as sweep:
+
+        async def hits() -> None:
+            for _ in range(50):
+                await storage.incr(item.key_for("k"), item.get_expiry())
+
+        asyncio.run(hits())
+    assert sweep.call_count == 1  # once a second at most, not once per hit
