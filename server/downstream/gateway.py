@@ -106,7 +106,10 @@ PUBLIC_DETAILS = {
     ),
     "http_error": "The destination answered with an error status.",
     "redirect": "The destination answered with a redirect, which is not followed.",
-    "invalid_response": "The destination answered 2xx with a body that is not JSON.",
+    "invalid_response": (
+        "The destination answered 2xx with a body the gateway cannot report (not JSON, "
+        "or nested too deep)."
+    ),
     "response_too_large": "The destination's answer was larger than the gateway accepts.",
     "circuit_open": "Not tried: the destination has been failing and its breaker is open.",
     "host_not_allowed": "The destination's host is not on the allow-list.",

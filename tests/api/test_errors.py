@@ -10,21 +10,22 @@ from tests.api.helpers import assert_problem
 from tests.identities import ADMIN, ALICE, Identity
 
 
+def not_found(path: str) -> dict[str, object]:
+    return {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": f"No resource at {path}.",
+        "instance": path,
+    }
+
+
 class TestUnknownPath:
     @pytest.mark.parametrize("path", ["/api/nothing", "/", "/elsewhere/hello"])
     def test_response_404(self, client: TestClient, path: str) -> None:
         response = client.get(path)
         assert response.status_code == 404
-        assert_problem(
-            response,
-            {
-                "type": "about:blank",
-                "title": "Not Found",
-                "status": 404,
-                "detail": f"No resource at {path}.",
-                "instance": path,
-            },
-        )
+        assert_problem(response, not_found(path))
 
     @pytest.mark.parametrize(
         ("method", "path", "identity"),
@@ -46,16 +47,7 @@ class TestUnknownPath:
             follow_redirects=False,
         )
         assert "location" not in response.headers
-        assert_problem(
-            response,
-            {
-                "type": "about:blank",
-                "title": "Not Found",
-                "status": 404,
-                "detail": f"No resource at {path}.",
-                "instance": path,
-            },
-        )
+        assert_problem(response, not_found(path))
 
     def test_long_path_is_not_echoed_whole(self, client: TestClient) -> None:
         path = "/api/" + "x" * 5000
