@@ -92,6 +92,8 @@ NUL_MESSAGE = "must not contain NUL characters (U+0000)"
 def _pattern_message(value: Any, pattern: str) -> str:
     if isinstance(value, str) and "\x00" in value:
         return NUL_MESSAGE
+    if isinstance(value, str) and not value.strip():
+        return "must not be blank"
     return f"must match the pattern {pattern}"
 
 
