@@ -182,7 +182,7 @@ class Settings(BaseSettings):
         default=100, ge=1, le=10000, description="Pooled connections to all destinations."
     )
     dispatch_max_connections_per_client: int = Field(
-        default=32,
+        default=64,
         ge=1,
         le=10000,
         description=(
@@ -191,7 +191,7 @@ class Settings(BaseSettings):
         ),
     )
     dispatch_max_concurrent_per_client: int = Field(
-        default=16,
+        default=32,
         ge=1,
         le=10000,
         description=(
