@@ -46,7 +46,9 @@ class Contender:
     name: str
     label: str
     app: str  # import string, "module:attribute", resolved from REPO_ROOT
-    server: Literal["uvicorn", "gunicorn"]
+    # "service": ``python -m server``, the service's own command line (its bounded edge,
+    # uvicorn with uvloop and httptools); the peers run uvicorn's or gunicorn's.
+    server: Literal["service", "uvicorn", "gunicorn"]
     env: dict[str, str] = field(default_factory=dict)
     # The environment variable that tells the app its database, and its value, where {path}
     # is the absolute path of the SQLite file the harness made for this start.
@@ -72,8 +74,13 @@ class Contender:
         }
 
     def command(self, port: int, workers: int) -> list[str]:
+        if self.server == "service":
+            return [
+                sys.executable, "-m", "server", "serve",
+                "--host", HOST, "--port", str(port), "--workers", str(workers),
+            ]  # fmt: skip
         if self.server == "uvicorn":
-            # The service's production command line; the ASGI peers get exactly the same one.
+            # The server the service runs on, as the ASGI peers' docs teach it.
             return [
                 sys.executable, "-m", "uvicorn", self.app,
                 "--host", HOST, "--port", str(port), "--workers", str(workers),
@@ -94,7 +101,7 @@ CONTENDERS: dict[str, Contender] = {
             "service",
             "service (Connexion)",
             "server.asgi:app",
-            "uvicorn",
+            "service",
             env={
                 "APP_ENVIRONMENT": "production",
                 "APP_SECRET_KEY": "bench-secret-0123456789-0123456789-0123456789",
@@ -103,6 +110,7 @@ CONTENDERS: dict[str, Contender] = {
                 "APP_RATE_LIMIT_ANONYMOUS": "1000000000/minute",
                 # The peers run with --no-access-log; metrics stay on, as shipped.
                 "APP_ACCESS_LOG": "false",
+                "APP_LOG_LEVEL": "warning",
             },
             db_env="APP_DATABASE_URL",
             db_value="sqlite+aiosqlite:///{path}",

@@ -14,11 +14,13 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import uvicorn
+from pydantic import ValidationError
 
-from server import migrate
+from server import compat, migrate
 from server.app import StartupError, create_app
 from server.errors import ApiProblem
 from server.persistence.database import Database
@@ -33,7 +35,15 @@ logger = logging.getLogger("server")
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m server")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("serve", help="serve the API with uvicorn (the default)")
+    serve = commands.add_parser("serve", help="serve the API with uvicorn (the default)")
+    serve.add_argument("--host", help="address to listen on (APP_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (APP_PORT, 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (APP_WORKERS, 1)")
+    serve.add_argument(
+        "--fd",
+        type=int,
+        help="serve on this inherited, bound socket (socket activation) instead of host:port",
+    )
     commands.add_parser("migrate", help="apply database migrations")
     manage = commands.add_parser("clients", help="create, list and revoke API clients")
     actions = manage.add_subparsers(dest="action", required=True)
@@ -84,9 +94,27 @@ def manage_clients(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def edge_limits(settings: Settings) -> compat.EdgeLimits:
+    return compat.EdgeLimits(
+        max_head_bytes=settings.max_header_bytes,
+        max_line_bytes=settings.max_header_line_bytes,
+        head_seconds=settings.header_timeout_seconds,
+        body_seconds=settings.body_timeout_seconds,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    given = {k: getattr(args, k, None) for k in ("host", "port", "workers")}
+    try:
+        settings = Settings(**{k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:  # one line, naming the setting, for people
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))} ({ENV_PREFIX}{str(e['loc'][0]).upper()}): {e['msg']}"
+            for e in exc.errors()
+        )
+        print(f"error: {problems}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level, settings.log_format)
     if args.command == "migrate":
         migrate.upgrade(settings.database_url)
@@ -118,9 +146,13 @@ def main(argv: list[str] | None = None) -> int:
             app if settings.workers == 1 else "server.asgi:app",
             host=settings.host,
             port=settings.port,
+            fd=getattr(args, "fd", None),
             workers=settings.workers,
             loop="uvloop",
-            http="httptools",
+            # httptools' parser, with bounded heads and bodies (see compat.py).
+            http=partial(  # type: ignore[arg-type]  # uvicorn calls it as it would the class
+                compat.BoundedHttpToolsProtocol, limits=edge_limits(settings)
+            ),
             log_level=settings.log_level,
             log_config=None,  # server.asgi sets up JSON logging in each worker
             access_log=False,  # the telemetry middleware logs every request

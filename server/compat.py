@@ -11,19 +11,33 @@ when a library changes under one of them.
   verifier function's signature on every request (``_accepts_kwarg``); once is enough.
 * ``MemoryCounters``: limits' asyncio memory storage schedules a sweep task on every hit
   (name-mangled ``_MemoryStorage__schedule_expiry``); ours sweeps at most once a second.
+* ``BoundedHttpToolsProtocol``: uvicorn's httptools protocol buffers a request's head
+  without limit and waits for it, and for a body, forever; ours bounds both (it replaces
+  ``data_received`` and wraps the parser callbacks and per-connection state it keeps).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from dataclasses import dataclass
 from functools import lru_cache
+from http import HTTPStatus
 from typing import Any
 
+import httptools
+import orjson
 from connexion import AsyncApp
 from connexion.apps.abstract import AbstractApp
 from connexion.security import ApiKeySecurityHandler, OAuthSecurityHandler
 from connexion.utils import inspect_function_arguments
 from limits.aio.storage import MemoryStorage
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from server.telemetry import metrics
+
+logger = logging.getLogger(__name__)
 
 
 def init_with_inner_app(app: AsyncApp, inner: Any, import_name: str, **kwargs: Any) -> None:
@@ -73,3 +87,201 @@ class MemoryCounters(MemoryStorage):
         if now >= self._next_sweep:
             self._next_sweep = now + self.SWEEP_SECONDS
             await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class EdgeLimits:
+    """What a request may cost before the app sees it (``APP_MAX_HEADER_BYTES``,
+    ``APP_MAX_HEADER_LINE_BYTES``, ``APP_HEADER_TIMEOUT_SECONDS``, ``APP_BODY_TIMEOUT_SECONDS``)."""
+
+    max_head_bytes: int = 32 * 1024
+    max_line_bytes: int = 8 * 1024
+    head_seconds: float = 10.0
+    body_seconds: float = 30.0
+
+
+def _refusal(status: HTTPStatus, detail: str) -> bytes:
+    """A whole HTTP/1.1 answer with a problem document, after which the connection closes."""
+    body = orjson.dumps(
+        {"type": "about:blank", "title": status.phrase, "status": status.value, "detail": detail}
+    )
+    head = (
+        f"HTTP/1.1 {status.value} {status.phrase}\r\n"
+        "content-type: application/problem+json\r\n"
+        f"content-length: {len(body)}\r\n"
+        "cache-control: no-store\r\n"
+        "x-content-type-options: nosniff\r\n"
+        "connection: close\r\n"
+    )
+    return head.encode("ascii") + b"\r\n" + body
+
+
+class _Refused(Exception):
+    """Raised from a parser callback: httptools stops and raises an HttpParserError."""
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a bounded edge, before any app code runs:
+
+    * a head (request line and header fields) over ``max_head_bytes`` is refused with 431
+      as soon as the bytes that cross the limit arrive, so it is never buffered whole;
+      one header field over ``max_line_bytes`` gets 431 too, a URL over it 414;
+    * a head must arrive within ``head_seconds`` of its first byte (a new connection's
+      first head, of the connection), a body within ``body_seconds`` of its head: else
+      408 (or, when an answer has already begun, just the close);
+    * a request that is not HTTP gets a 400 problem document, not uvicorn's plain text.
+
+    A request that arrives whole in one read arms no timer at all; uvicorn's keep-alive
+    timeout still closes idle connections between requests.
+    """
+
+    def __init__(self, *args: Any, limits: EdgeLimits = EdgeLimits(), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        self._refusing = self._answers(limits)
+        self._in_head = True  # between requests counts as "in a head"
+        self._head_bytes = 0
+        self._tail = b""  # the last bytes of the head so far, to find its end across reads
+        self._awaiting_body = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._refusal_reason: str | None = None
+
+    @staticmethod
+    @lru_cache(maxsize=8)
+    def _answers(limits: EdgeLimits) -> dict[str, bytes]:
+        return {
+            "header_too_large": _refusal(
+                HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                f"The request's header fields exceed {limits.max_head_bytes} bytes in all.",
+            ),
+            "header_line_too_large": _refusal(
+                HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                f"A header field exceeds {limits.max_line_bytes} bytes.",
+            ),
+            "uri_too_long": _refusal(
+                HTTPStatus.REQUEST_URI_TOO_LONG,
+                f"The request's URL exceeds {limits.max_line_bytes} bytes.",
+            ),
+            "header_timeout": _refusal(
+                HTTPStatus.REQUEST_TIMEOUT,
+                f"The request's header fields did not arrive within {limits.head_seconds:g} s.",
+            ),
+            "body_timeout": _refusal(
+                HTTPStatus.REQUEST_TIMEOUT,
+                f"The request's body did not arrive within {limits.body_seconds:g} s.",
+            ),
+            "malformed": _refusal(HTTPStatus.BAD_REQUEST, "The request is not valid HTTP."),
+        }
+
+    # -- connection ------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm(self.limits.head_seconds, self._head_timed_out)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        """uvicorn's own, with the head counted first and parser errors answered here."""
+        self._unset_keepalive_if_required()
+        if self._in_head:
+            if self._head_overflows(data):
+                self._refuse("header_too_large")
+                return
+            self._head_bytes += len(data)
+            self._tail = (self._tail + data[-3:])[-3:]
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+        except httptools.HttpParserError:  # a callback's _Refused arrives as one too
+            self._refuse(self._refusal_reason or "malformed")
+            return
+        if self._timer is None and not self.transport.is_closing():
+            if self._in_head and self._head_bytes:
+                self._arm(self.limits.head_seconds, self._head_timed_out)
+            elif self._awaiting_body:
+                self._arm(self.limits.body_seconds, self._body_timed_out)
+
+    def _head_overflows(self, data: bytes) -> bool:
+        """Whether the head crosses its limit in ``data`` (what follows its end is body)."""
+        limit = self.limits.max_head_bytes
+        if self._head_bytes + len(data) <= limit:
+            return False
+        joined = self._tail + data
+        end = joined.find(b"\r\n\r\n")
+        return end < 0 or self._head_bytes + end + 4 - len(self._tail) > limit
+
+    # -- parser callbacks ------------------------------------------------------------------
+
+    def on_url(self, url: bytes) -> None:
+        if len(self.url) + len(url) > self.limits.max_line_bytes:
+            self._refusal_reason = "uri_too_long"
+            raise _Refused
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if len(name) + len(value) > self.limits.max_line_bytes:
+            self._refusal_reason = "header_line_too_large"
+            raise _Refused
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._awaiting_body = True
+        self._disarm()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._awaiting_body = False
+        self._in_head = True
+        self._head_bytes = 0
+        self._tail = b""
+        self._disarm()
+        super().on_message_complete()
+
+    # -- timers ----------------------------------------------------------------------------
+
+    def _arm(self, seconds: float, callback: Any) -> None:
+        self._disarm()
+        self._timer = self.loop.call_later(seconds, callback)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _head_timed_out(self) -> None:
+        self._timer = None
+        if self._head_bytes == 0:  # nothing sent yet: an idle connection, just closed
+            self.transport.close()
+        else:
+            self._refuse("header_timeout")
+
+    def _body_timed_out(self) -> None:
+        self._timer = None
+        self._refuse("body_timeout")
+
+    def _refuse(self, reason: str) -> None:
+        """Answer ``reason``'s problem where the connection is free for it, and close."""
+        self._disarm()
+        if self.transport.is_closing():
+            return
+        metrics.EDGE_REFUSALS.labels(reason).inc()
+        logger.debug("request refused at the edge: %s", reason, extra={"client": self.client})
+        cycle = self.cycle
+        if self._in_head:  # a new request: the cycle, if any, is the one before
+            free = cycle is None or cycle.response_complete
+        else:  # its body: unless the app has begun its answer
+            free = not cycle.response_started
+        if free:
+            self.transport.write(self._refusing[reason])
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True  # the app's answer, if it comes, goes nowhere
+            cycle.message_event.set()  # and its wait for more body ends
+        self.transport.close()

@@ -64,6 +64,39 @@ class Settings(BaseSettings):
         ge=1,
         description="Request bodies larger than this are refused with 413 before they are read.",
     )
+    max_header_bytes: int = Field(
+        default=32 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description=(
+            "A request's head (request line and header fields) larger than this is refused "
+            "with 431 and its connection closed, as it streams in."
+        ),
+    )
+    max_header_line_bytes: int = Field(
+        default=8 * 1024,
+        ge=256,
+        le=1024 * 1024,
+        description="One header field (name and value) or a URL longer than this: 431 or 414.",
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description=(
+            "A request's head must arrive within this many seconds of its first byte (or of "
+            "the connection); otherwise 408 and the connection is closed."
+        ),
+    )
+    body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description=(
+            "A request's body must arrive within this many seconds of its head; a stalled or "
+            "trickling body gets 408 and its connection is closed."
+        ),
+    )
     validate_responses: bool | None = Field(
         default=None,
         description=(

@@ -43,6 +43,11 @@ REQUEST_SECONDS = Histogram(
 IN_FLIGHT = Gauge(
     "http_requests_in_flight", "Requests being served right now.", multiprocess_mode="livesum"
 )
+EDGE_REFUSALS = Counter(
+    "http_edge_refusals",
+    "Requests refused before the app saw them (head too large, too slow, malformed), by reason.",
+    ["reason"],
+)
 RATE_LIMITED = Counter(
     "rate_limit_rejections", "Requests refused with 429, by rate-limit policy.", ["policy"]
 )

@@ -43,7 +43,7 @@ class LiveServer:
 
 
 def start_server(database_url: str, log: Path, **env: str) -> LiveServer:
-    """Start `uvicorn server.asgi:app` on a socket we bound, so there is no port race."""
+    """Start `python -m server serve` on a socket we bound, so there is no port race."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -55,25 +55,13 @@ def start_server(database_url: str, log: Path, **env: str) -> LiveServer:
         "APP_SECRET_KEY": TEST_SECRET,
         "APP_RATE_LIMIT": GENEROUS,
         "APP_RATE_LIMIT_ANONYMOUS": GENEROUS,
+        "APP_LOG_LEVEL": "warning",
         **env,
     }
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "server.asgi:app",
-                "--fd",
-                str(sock.fileno()),
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
-                "--log-level",
-                "warning",
-                "--no-proxy-headers",  # as python -m server runs it: the service decides
-            ],
+            # The service's own command line, on a socket we bound (socket activation).
+            [sys.executable, "-m", "server", "serve", "--fd", str(sock.fileno())],
             cwd=ROOT,
             env=environment,
             pass_fds=[sock.fileno()],

@@ -4,6 +4,7 @@ break when Connexion or limits change under them."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Iterator
 from unittest import mock
 
@@ -14,6 +15,7 @@ from connexion.security import ApiKeySecurityHandler, OAuthSecurityHandler
 from limits import parse
 from limits.aio.storage import MemoryStorage
 from starlette.testclient import TestClient
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from server import compat
 from server.app import create_app
@@ -76,3 +78,31 @@ def test_limits_still_sweeps_through_the_private_hook() -> None:
 
         asyncio.run(hits())
     assert sweep.call_count == 1  # once a second at most, not once per hit
+
+
+def test_uvicorn_httptools_protocol_keeps_what_the_bounded_edge_builds_on() -> None:
+    # The methods our data_received calls instead of uvicorn's own, and the parser
+    # callbacks we wrap.
+    for name in (
+        "_unset_keepalive_if_required",
+        "_should_upgrade",
+        "handle_websocket_upgrade",
+        "_unsupported_upgrade_warning",
+        "on_url",
+        "on_header",
+        "on_headers_complete",
+        "on_message_complete",
+    ):
+        assert callable(getattr(HttpToolsProtocol, name)), name
+    # uvicorn's data_received, which ours replaces: feed the parser, handle an upgrade,
+    # answer any other parser error with its 400. Anything more, and ours must follow it.
+    source = inspect.getsource(HttpToolsProtocol.data_received)
+    assert source.count("self.parser.feed_data(data)") == 1
+    assert "except httptools.HttpParserError" in source
+    assert "except httptools.HttpParserUpgrade" in source
+    assert len([line for line in source.splitlines() if line.strip()]) <= 16
+    # The per-request state our refusals read and set.
+    cycle = inspect.getsource(RequestResponseCycle.__init__)
+    for field in ("response_started", "response_complete", "disconnected", "message_event"):
+        assert f"self.{field}" in cycle, field
+    assert "self.url" in inspect.getsource(HttpToolsProtocol.on_message_begin)

@@ -81,3 +81,35 @@ def test_python_m_server_exits_with_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2, done
     assert done.stderr.strip().splitlines()[-1] == f"error: {message}"
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        pytest.param(
+            ["serve", "--port", "99999"],
+            {},
+            "error: port (APP_PORT): Input should be less than or equal to 65535",
+            id="option",
+        ),
+        pytest.param(
+            ["serve"],
+            {"APP_WORKERS": "many"},
+            "error: workers (APP_WORKERS): Input should be a valid integer, "
+            "unable to parse string as an integer",
+            id="environment",
+        ),
+    ],
+)
+def test_a_bad_setting_stops_python_m_server_with_one_line(
+    tmp_path: Path, argv: list[str], env: dict[str, str], message: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "server", *argv],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "APP_DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr.strip()) == (2, message), done
