@@ -5,7 +5,7 @@ Repeatable to a few percent where wrk over loopback on a shared 2-core machine v
 
     python -m bench.inprocess                      # GET /api/hello, as shipped (no request log)
     python -m bench.inprocess --access-log         # with the JSON request log (to /dev/null)
-    python -m bench.inprocess --without-telemetry  # the stack without the telemetry layer
+    python -m bench.inprocess --without-telemetry  # the pipeline without its edge
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ import uvloop
 
 from server import app as composition
 from server import migrate
+from server.http import pipeline
+from server.http.edge import Edge
 from server.settings import Settings
 from server.telemetry.logs import configure_logging
-from server.telemetry.middleware import Telemetry
 
 SECRET = "bench-secret-0123456789-0123456789-0123456789"
 UNLIMITED = "1000000000/minute"
@@ -34,13 +35,13 @@ def build(folder: Path, *, telemetry: bool, access_log: bool) -> Any:
     migrate.upgrade(database_url)
     if access_log:
         configure_logging("info", "json", Path("/dev/null").open("w"))
-    stock = composition.build_middlewares
+    stock = pipeline.stages
 
-    def middlewares(settings: Settings, guard: Any) -> list[Any]:
-        stack = stock(settings, guard)
-        return stack if telemetry else [m for m in stack if getattr(m, "func", m) is not Telemetry]
+    def stages(settings: Settings, guard: Any, spec_file: Path) -> list[Any]:
+        stack = stock(settings, guard, spec_file)
+        return stack if telemetry else [m for m in stack if getattr(m, "func", m) is not Edge]
 
-    composition.build_middlewares = middlewares  # type: ignore[assignment]
+    pipeline.stages = stages  # type: ignore[assignment]
     return composition.create_app(
         Settings(
             environment="production",

@@ -11,43 +11,25 @@ import contextlib
 import functools
 import gc
 import logging
-import re
 from collections.abc import AsyncIterator
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from connexion import AsyncApp
 from connexion.exceptions import ResolverError
-from connexion.http_facts import METHODS
-from connexion.middleware.lifespan import LifespanMiddleware
-from connexion.middleware.response_validation import ResponseValidationMiddleware
-from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
-from connexion.spec import Specification
-from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.exceptions import ExceptionMiddleware
 
 from server import compat
 from server.dispatch import Dispatcher, HandlerMismatch
 from server.downstream.gateway import Gateway
 from server.downstream.hosts import HostAllowList
-from server.errors import exception_handlers
-from server.middleware import (
-    DocsMiddleware,
-    SecurityHeadersMiddleware,
-    StrictRouting,
-    body_limit,
-)
+from server.http import pipeline
 from server.persistence.database import Database
 from server.ratelimit import RateLimits
-from server.security import AccessControl, Authenticator, Guard, Tokens
-from server.services.dispatching import new_id
+from server.security import Authenticator, Guard, Tokens
 from server.services.idempotency import purge_expired_keys
 from server.settings import Settings
 from server.telemetry import metrics
-from server.telemetry.middleware import Telemetry
-from server.validation import RequestValidation
 
 logger = logging.getLogger(__name__)
 
@@ -65,90 +47,6 @@ class ContractApp(AsyncApp):
     def __init__(self, import_name: str, *, resources: dict[str, Any], **kwargs: Any) -> None:
         self.resources = resources
         compat.init_with_inner_app(self, Dispatcher(resources), import_name, **kwargs)
-
-
-class AllowedMethods:
-    """Every method the spec has for a concrete path, for the ``Allow`` header of a 405."""
-
-    def __init__(self, spec_file: Path) -> None:
-        spec = Specification.load(spec_file)
-        base = spec.base_path.rstrip("/")
-        self._routes = [
-            (
-                re.compile(
-                    "^" + re.escape(base) + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"
-                ),
-                {m.upper() for m in item if m in METHODS} | ({"HEAD"} if "get" in item else set()),
-            )
-            for path, item in spec.raw["paths"].items()
-        ]
-
-    def __call__(self, path: str) -> list[str]:
-        return sorted(next((methods for regex, methods in self._routes if regex.match(path)), ()))
-
-
-# Browsers may send these on cross-origin calls, and read these from the answers.
-CORS_REQUEST_HEADERS = [
-    "Authorization",
-    "X-API-Key",
-    "Content-Type",
-    "Idempotency-Key",
-    "If-Match",
-    "If-None-Match",
-    "X-Request-ID",
-]
-CORS_RESPONSE_HEADERS = [
-    "ETag",
-    "Location",
-    "Link",
-    "Retry-After",
-    "RateLimit",
-    "RateLimit-Policy",
-    "Idempotent-Replayed",
-    "WWW-Authenticate",
-    "X-Request-ID",
-]
-
-
-def build_middlewares(settings: Settings, guard: Guard, spec_file: Path) -> list[Any]:
-    """Connexion's stack, trimmed (no per-request context vars, no Flask-era wrappers),
-    under our telemetry (request id, metrics, request log)."""
-    stack: list[Any] = [
-        partial(
-            Telemetry,
-            new_id=new_id,
-            metrics_path="/metrics" if settings.metrics else None,
-            access_log=settings.access_log,
-        ),
-        partial(SecurityHeadersMiddleware, hsts=settings.environment == "production"),
-        ServerErrorMiddleware,
-    ]
-    if settings.cors_allow_origins:
-        stack.append(
-            partial(
-                CORSMiddleware,
-                allow_origins=settings.cors_allow_origins,
-                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                allow_headers=CORS_REQUEST_HEADERS,
-                expose_headers=CORS_RESPONSE_HEADERS,
-                max_age=600,
-            )
-        )
-    stack += [
-        partial(
-            ExceptionMiddleware,
-            handlers=exception_handlers(AllowedMethods(spec_file)),
-        ),
-        body_limit(settings.max_body_bytes),
-        DocsMiddleware,
-        StrictRouting,
-        partial(AccessControl, guard=guard),
-        RequestValidation,
-    ]
-    if settings.response_validation:
-        stack.append(ResponseValidationMiddleware)
-    stack.append(LifespanMiddleware)
-    return stack
 
 
 @functools.cache
@@ -219,7 +117,7 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
             "rate_limits": rate_limits,
         },
         lifespan=lifespan,
-        middlewares=build_middlewares(settings, guard, spec_file),
+        middlewares=pipeline.stages(settings, guard, spec_file),
         specification_dir=spec_file.parent,
         strict_validation=True,
         validate_responses=settings.response_validation,

@@ -27,8 +27,8 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from server.errors import NotFound
-from server.security import PRINCIPAL
-from server.validation import PARSED_BODY, parse_json, read_body
+from server.http.scope import PARSED_BODY, PRINCIPAL
+from server.validation import parse_json, read_body
 
 Handler = Callable[..., Awaitable[Any]]
 

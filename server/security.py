@@ -39,20 +39,18 @@ from connexion.operations import AbstractOperation
 from connexion.security import SecurityHandlerFactory
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.compat import ApiKeyHandler, OAuthHandler
 from server.errors import ApiProblem, Forbidden, InvalidClient, TooManyRequests, Unauthorized
+from server.http.scope import AUTHENTICATOR, PRINCIPAL, request_info
 from server.persistence.database import Database
 from server.ratelimit import Policy, RateLimits
 from server.services import clients
 from server.settings import Settings
 from server.telemetry import metrics
-from server.telemetry.middleware import request_info
 
-PRINCIPAL = "contract_api.principal"
 """Scope key under which the authenticated ``Principal`` reaches the dispatcher."""
-_AUTHENTICATOR = "contract_api.authenticator"
 
 TOKEN_OPERATION = "issue_token"
 INVALID_TOKEN = "invalid_token"  # RFC 6750 §3.1 error code
@@ -253,14 +251,14 @@ class ScopeMissing(Forbidden):
 async def api_key_info(
     apikey: str, required_scopes: list[str] | None, request: ConnexionRequest
 ) -> dict[str, Any]:
-    authenticator: Authenticator = request.scope[_AUTHENTICATOR]
+    authenticator: Authenticator = request.scope[AUTHENTICATOR]
     return authenticator.authorize(await authenticator.from_api_key(apikey), required_scopes)
 
 
 async def token_info(
     token: str, required_scopes: list[str] | None, request: ConnexionRequest
 ) -> dict[str, Any]:
-    authenticator: Authenticator = request.scope[_AUTHENTICATOR]
+    authenticator: Authenticator = request.scope[AUTHENTICATOR]
     return authenticator.authorize(await authenticator.from_token(token), required_scopes)
 
 
@@ -368,17 +366,6 @@ class Guard:
             raise
 
 
-def _with_headers(send: Send, headers: dict[str, str]) -> Send:
-    extra = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-
-    async def send_with_headers(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", ()), *extra]
-        await send(message)
-
-    return send_with_headers
-
-
 class AccessControlOperation(SecurityOperation):
     """Authenticate (Connexion's handlers), authorize the scopes, count the rate limit."""
 
@@ -419,7 +406,7 @@ class AccessControlOperation(SecurityOperation):
         principal: Principal | None = None
         failure: ProblemException | None = None
         if self.security:
-            scope[_AUTHENTICATOR] = self.guard.authenticator
+            scope[AUTHENTICATOR] = self.guard.authenticator
             request = ConnexionRequest(scope)
             try:
                 await self.verification_fn(request)
@@ -430,13 +417,16 @@ class AccessControlOperation(SecurityOperation):
                 failure = _as_auth_problem(exc, self.required_scopes, scope)
         if principal is not None and info is not None:
             info.client_id = principal.client_id
-        headers: dict[str, str] = {}
         if not self.probe:
-            headers = await self.guard.limit(scope, principal, self.anonymous_policy)
+            fields = await self.guard.limit(scope, principal, self.anonymous_policy)
+            if info is not None:  # the edge puts them on this answer, whatever it is
+                info.headers += [
+                    (k.encode("latin-1"), v.encode("latin-1")) for k, v in fields.items()
+                ]
         if failure is not None:
             raise failure
         scope[PRINCIPAL] = principal
-        await self.next_app(scope, receive, _with_headers(send, headers) if headers else send)
+        await self.next_app(scope, receive, send)
 
 
 class AccessControlAPI(SecurityAPI):

@@ -31,10 +31,10 @@ from jsonschema.exceptions import best_match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import InvalidEncoding, MalformedJson, UnsupportedMediaType, ValidationFailed
+from server.http.scope import PARSED_BODY
 
 logger = logging.getLogger(__name__)
 
-PARSED_BODY = "contract_api.body"
 """Scope key under which a validated JSON body is handed to the dispatcher."""
 
 MAX_REPORTED_ERRORS = 20

@@ -1,4 +1,4 @@
-"""ASGI middleware of our own that sits in Connexion's stack (see ``app.build_middlewares``)."""
+"""The pipeline's own stages between the edge and Connexion's (see ``pipeline.py``)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import BadRequest, PayloadTooLarge
-from server.telemetry.middleware import request_info
+from server.http.scope import request_info
 
 
-class BodyLimitMiddleware:
+class BodyLimit:
     """Refuse request bodies over ``max_bytes`` with 413.
 
     A declared ``Content-Length`` over the limit is refused before a byte of the body is
@@ -62,7 +62,7 @@ class BodyLimitMiddleware:
 
 
 def body_limit(max_bytes: int) -> partial:
-    return partial(BodyLimitMiddleware, max_bytes=max_bytes)
+    return partial(BodyLimit, max_bytes=max_bytes)
 
 
 class StrictRouting(RoutingMiddleware):
@@ -81,7 +81,7 @@ class StrictRouting(RoutingMiddleware):
                 route.app.redirect_slashes = False  # type: ignore[attr-defined]
 
 
-class DocsMiddleware(SwaggerUIMiddleware):
+class Docs(SwaggerUIMiddleware):
     """Connexion's Swagger UI and spec routes, consulted only for paths that can be theirs.
 
     The stock middleware runs every request through a Starlette router first; API calls
@@ -113,54 +113,3 @@ class DocsMiddleware(SwaggerUIMiddleware):
         if info is not None:
             info.operation = "docs"  # Swagger UI and the spec, for the request metrics
         await super().__call__(scope, receive, send)
-
-
-class SecurityHeadersMiddleware:
-    """Headers every response carries (OWASP's REST list), set once at the edge.
-
-    API answers are data, never documents: no sniffing, no framing, no caching by default
-    (a handler may set its own ``Cache-Control``). HTML (Swagger UI) gets everything but
-    the ``default-src 'none'`` policy, which would stop its scripts.
-    """
-
-    _COMMON = (
-        (b"x-content-type-options", b"nosniff"),
-        (b"x-frame-options", b"DENY"),
-        (b"referrer-policy", b"no-referrer"),
-    )
-
-    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
-        self.app = app
-        common = list(self._COMMON)
-        if hsts:
-            common.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
-        self._api = [
-            *common,
-            (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
-        ]
-        self._html = [*common, (b"content-security-policy", b"frame-ancestors 'none'")]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                content_type = b""
-                has_cache_control = False
-                for name, value in headers:
-                    name = name.lower()
-                    if name == b"content-type":
-                        content_type = value
-                    elif name == b"cache-control":
-                        has_cache_control = True
-                headers.extend(self._html if content_type.startswith(b"text/html") else self._api)
-                # Data is private to its caller; the docs' static files may be cached.
-                if not has_cache_control and (not content_type or b"json" in content_type):
-                    headers.append((b"cache-control", b"no-store"))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

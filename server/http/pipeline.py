@@ -1,0 +1,123 @@
+"""The request pipeline, in order: everything between the socket and a handler.
+
+::
+
+    socket
+      compat.BoundedHttpToolsProtocol  uvicorn + httptools: heads <= 32 KiB, head and body
+                                       deadlines; 400/408/414/431 before any app code
+      ConnexionMiddleware              Connexion's entry (sets scope["app"])
+      [CORSMiddleware]                 only with APP_CORS_ALLOW_ORIGINS: preflights, and
+                                       CORS fields on every answer, problems included
+      edge.Edge                        request id, problems for whatever is raised, one
+                                       send wrapper for every answer's header fields,
+                                       metrics and the request log; GET /metrics
+      stages.BodyLimit                 413 before a body over APP_MAX_BODY_BYTES is read
+      stages.Docs                      Swagger UI and the spec, on their prefixes only
+      stages.StrictRouting             Connexion's routing: path -> operation (404/405)
+      security.AccessControl           authentication, scopes, rate limits (401/403/429)
+      validation.RequestValidation     parameters and body against the spec (400/413/415)
+      [ResponseValidationMiddleware]   development and test: answers against the spec
+      LifespanMiddleware               start-up and shutdown (app.create_app's lifespan)
+      dispatch.Dispatcher              calls the operation's handler with what it needs
+
+``stages()`` builds the list Connexion wraps around the ``Dispatcher``; ``scope.py`` names
+what the stages leave in the ASGI scope for each other.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from connexion.http_facts import METHODS
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.spec import Specification
+from starlette.middleware.cors import CORSMiddleware
+
+from server.errors import exception_handlers
+from server.http.edge import Edge
+from server.http.stages import Docs, StrictRouting, body_limit
+from server.security import AccessControl, Guard
+from server.services.dispatching import new_id
+from server.settings import Settings
+from server.validation import RequestValidation
+
+# Browsers may send these on cross-origin calls, and read these from the answers.
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "X-API-Key",
+    "Content-Type",
+    "Idempotency-Key",
+    "If-Match",
+    "If-None-Match",
+    "X-Request-ID",
+]
+CORS_RESPONSE_HEADERS = [
+    "ETag",
+    "Location",
+    "Link",
+    "Retry-After",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Idempotent-Replayed",
+    "WWW-Authenticate",
+    "X-Request-ID",
+]
+
+
+class AllowedMethods:
+    """Every method the spec has for a concrete path, for the ``Allow`` header of a 405."""
+
+    def __init__(self, spec_file: Path) -> None:
+        spec = Specification.load(spec_file)
+        base = spec.base_path.rstrip("/")
+        self._routes = [
+            (
+                re.compile(
+                    "^" + re.escape(base) + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"
+                ),
+                {m.upper() for m in item if m in METHODS} | ({"HEAD"} if "get" in item else set()),
+            )
+            for path, item in spec.raw["paths"].items()
+        ]
+
+    def __call__(self, path: str) -> list[str]:
+        return sorted(next((methods for regex, methods in self._routes if regex.match(path)), ()))
+
+
+def stages(settings: Settings, guard: Guard, spec_file: Path) -> list[Any]:
+    """The stages in order, outermost first, as Connexion's ``middlewares`` list."""
+    pipeline: list[Any] = []
+    if settings.cors_allow_origins:
+        pipeline.append(
+            partial(
+                CORSMiddleware,
+                allow_origins=settings.cors_allow_origins,
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                allow_headers=CORS_REQUEST_HEADERS,
+                expose_headers=CORS_RESPONSE_HEADERS,
+                max_age=600,
+            )
+        )
+    pipeline += [
+        partial(
+            Edge,
+            new_id=new_id,
+            handlers=exception_handlers(AllowedMethods(spec_file)),
+            metrics_path="/metrics" if settings.metrics else None,
+            access_log=settings.access_log,
+            hsts=settings.environment == "production",
+        ),
+        body_limit(settings.max_body_bytes),
+        Docs,
+        StrictRouting,
+        partial(AccessControl, guard=guard),
+        RequestValidation,
+    ]
+    if settings.response_validation:
+        pipeline.append(ResponseValidationMiddleware)
+    pipeline.append(LifespanMiddleware)
+    return pipeline
