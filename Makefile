@@ -68,6 +68,8 @@ client: setup ## Regenerate generated_client/ from the spec
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/openapi-python-client generate --path $(SPEC) --config spec/client-config.yml \
 		--meta setup --output-path generated_client --overwrite
 	$(BIN)/pip install --quiet -e ./generated_client
+	@# The client just regenerated (its setup.py too) is installed: the virtualenv is current.
+	touch $(STAMP)
 
 fuzz: setup ## Start a server and fuzz it with the Schemathesis CLI
 	PATH=$(CURDIR)/$(BIN):$$PATH scripts/fuzz.sh

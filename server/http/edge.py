@@ -9,7 +9,8 @@ Per request, ``Edge``:
   bare 500 for a bug, logged whole);
 * decorates every answer, problems included, on its way out: the request id, the header
   fields inner stages put in ``RequestInfo.headers`` (the rate-limit fields), OWASP's
-  security headers and ``Cache-Control: no-store`` for data;
+  security headers, and ``Cache-Control``: ``private, no-cache`` for an answer with an
+  ``ETag`` (keep it, revalidate it), ``no-store`` for other data;
 * counts it, times it (in-flight gauge, counter and histogram by operationId and status)
   and logs one line for it; it also answers ``GET /metrics``.
 
@@ -55,6 +56,7 @@ _COMMON = (
 )
 _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 _NO_STORE = (b"cache-control", b"no-store")
+_REVALIDATE = (b"cache-control", b"private, no-cache")
 # When even the problem handlers fail: no body to build, nothing to go wrong.
 _LAST_RESORT = (
     b'{"type":"about:blank","title":"Internal Server Error","status":500,'
@@ -139,19 +141,25 @@ class Edge:
     ) -> list[tuple[bytes, bytes]]:
         headers = [*message.get("headers", ()), *info.headers, returned]
         content_type = b""
-        has_cache_control = False
+        has_cache_control = has_etag = False
         for name, value in headers:
             name = name.lower()
             if name == b"content-type":
                 content_type = value
             elif name == b"cache-control":
                 has_cache_control = True
+            elif name == b"etag":
+                has_etag = True
         headers.extend(
             self._html_headers if content_type.startswith(b"text/html") else self._api_headers
         )
-        # Data is private to its caller; the docs' static files may be cached.
-        if not has_cache_control and (not content_type or b"json" in content_type):
-            headers.append(_NO_STORE)
+        # Data is private to its caller: a versioned answer may be kept and revalidated
+        # with its ETag; anything else is not kept at all. The docs' files may be cached.
+        if not has_cache_control:
+            if has_etag and (message["status"] < 300 or message["status"] == 304):
+                headers.append(_REVALIDATE)
+            elif not content_type or b"json" in content_type:
+                headers.append(_NO_STORE)
         return headers
 
     async def _problem(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:

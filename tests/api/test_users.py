@@ -215,6 +215,31 @@ class TestGetUser:
         assert response.status_code == 304
         assert response.content == b""
         assert response.headers["etag"] == '"1"'
+        assert response.headers["cache-control"] == "private, no-cache"
+
+    def test_a_versioned_user_may_be_kept_and_revalidated_a_list_not(
+        self, client: TestClient
+    ) -> None:
+        # no-store on an answer with an ETag forbade keeping what the ETag revalidates.
+        created = create(client)
+        assert created.headers["cache-control"] == "private, no-cache"
+        read = client.get(f"/api/users/{created.json()['id']}")
+        assert read.headers["cache-control"] == "private, no-cache"
+        changed = client.patch(
+            f"/api/users/{created.json()['id']}",
+            json={"age": 37},
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+        assert changed.status_code == 200, changed.text
+        assert changed.headers["cache-control"] == "private, no-cache"
+        assert client.get("/api/users").headers["cache-control"] == "no-store"
+        stale = client.put(
+            f"/api/users/{created.json()['id']}",
+            json={"name": "Ada", "email": "ada@example.com", "age": 1},
+            headers={"If-Match": '"0"'},
+        )
+        assert stale.status_code == 412
+        assert stale.headers["cache-control"] == "no-store"  # a problem, ETag or not
 
     def test_response_200_when_etag_is_stale(self, client: TestClient) -> None:
         user = create(client).json()
