@@ -11,6 +11,10 @@ when a library changes under one of them.
   verifier function's signature on every request (``_accepts_kwarg``); once is enough.
 * ``MemoryCounters``: limits' asyncio memory storage schedules a sweep task on every hit
   (name-mangled ``_MemoryStorage__schedule_expiry``); ours sweeps at most once a second.
+* ``NOT_THIS_SCHEME``: what a Connexion verifier returns for a credential that belongs
+  to another scheme of the same header (``Authorization: Bearer`` seen by the ``Token``
+  scheme's function), so that Connexion tries the next scheme (``connexion.security``'s
+  undocumented ``NO_VALUE``; ``None`` would be "invalid").
 * ``BoundedHttpToolsProtocol``: uvicorn's httptools protocol buffers a request's head
   without limit and waits for it, and for a body, forever; ours bounds both (it replaces
   ``data_received`` and wraps the parser callbacks and per-connection state it keeps).
@@ -30,7 +34,7 @@ import httptools
 import orjson
 from connexion import AsyncApp
 from connexion.apps.abstract import AbstractApp
-from connexion.security import ApiKeySecurityHandler, OAuthSecurityHandler
+from connexion.security import NO_VALUE, ApiKeySecurityHandler, OAuthSecurityHandler
 from connexion.utils import inspect_function_arguments
 from limits.aio.storage import MemoryStorage
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -38,6 +42,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from server.telemetry import metrics
 
 logger = logging.getLogger(__name__)
+
+
+NOT_THIS_SCHEME = NO_VALUE
 
 
 def init_with_inner_app(app: AsyncApp, inner: Any, import_name: str, **kwargs: Any) -> None:

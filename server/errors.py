@@ -132,7 +132,7 @@ class Unauthorized(ApiProblem):
         if error:
             challenge += f', error="{error}", error_description="{detail}"'
         super().__init__(
-            detail, headers={"WWW-Authenticate": f'{challenge}, ApiKey realm="{REALM}"'}
+            detail, headers={"WWW-Authenticate": f'{challenge}, Token realm="{REALM}"'}
         )
 
 

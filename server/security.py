@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server import compat
 from server.compat import ApiKeyHandler, OAuthHandler
 from server.errors import ApiProblem, Forbidden, InvalidClient, TooManyRequests, Unauthorized
 from server.http.scope import AUTHENTICATOR, PRINCIPAL, request_info
@@ -255,9 +256,30 @@ async def api_key_info(
     return authenticator.authorize(await authenticator.from_api_key(apikey), required_scopes)
 
 
+async def token_scheme_info(
+    authorization: str, required_scopes: list[str] | None, request: ConnexionRequest
+) -> Any:
+    """``Authorization: Token <API key>``; any other scheme is not this one's to judge."""
+    scheme, _, api_key = authorization.strip().partition(" ")
+    if scheme.lower() != "token":
+        return compat.NOT_THIS_SCHEME  # Connexion goes on to the next scheme (Bearer)
+    return await api_key_info(api_key.strip(), required_scopes, request)
+
+
+def _looks_like_an_api_key(token: str) -> bool:
+    """``c_<id>.<secret>``, never a JWT (``header.payload.signature``, base64url JSON)."""
+    return token.startswith("c_") and token.count(".") == 1
+
+
 async def token_info(
     token: str, required_scopes: list[str] | None, request: ConnexionRequest
 ) -> dict[str, Any]:
+    if _looks_like_an_api_key(token):
+        raise Unauthorized(
+            "That is an API key, not a bearer token: send it as X-API-Key: <key> or "
+            "Authorization: Token <key>, or exchange it at /api/oauth/token.",
+            error=INVALID_TOKEN,
+        )
     authenticator: Authenticator = request.scope[AUTHENTICATOR]
     return authenticator.authorize(await authenticator.from_token(token), required_scopes)
 
@@ -300,6 +322,12 @@ class ClientAddress:
         return (hops[0].strip() if hops and hops[0].strip() else peer)[:64]
 
 
+ACCEPTED_CREDENTIALS = (
+    "X-API-Key: <API key>, Authorization: Token <API key>, "
+    "or Authorization: Bearer <token from /api/oauth/token>"
+)
+
+
 def _presents_credential(scope: Scope) -> bool:
     return any(
         name in (b"authorization", b"x-api-key") and value.strip()
@@ -321,8 +349,11 @@ def _as_auth_problem(
         )
     # Told apart by the request, not by Connexion's wording of its error.
     if not _presents_credential(scope):
-        return Unauthorized("This operation needs an API key (X-API-Key) or a bearer token.")
-    return Unauthorized("The Authorization header is malformed.", error="invalid_request")
+        return Unauthorized(f"This operation needs a credential: {ACCEPTED_CREDENTIALS}.")
+    return Unauthorized(
+        f"The Authorization header is malformed; accepted: {ACCEPTED_CREDENTIALS}.",
+        error="invalid_request",
+    )
 
 
 class Guard:

@@ -103,14 +103,51 @@ def assert_unauthorized(response: Any, detail: str | None = None) -> None:
         assert body["detail"] == detail
 
 
+ACCEPTED = (
+    "X-API-Key: <API key>, Authorization: Token <API key>, "
+    "or Authorization: Bearer <token from /api/oauth/token>"
+)
+
+
+class TestTokenScheme:
+    """``Authorization: Token <API key>``, as the REST tutorials send it."""
+
+    @pytest.mark.parametrize("scheme", ["Token", "token", "TOKEN"])
+    def test_the_tutorials_header_is_an_api_key(self, anonymous: TestClient, scheme: str) -> None:
+        response = anonymous.get(
+            "/api/users", headers={"Authorization": f"{scheme} {ALICE.secret}"}
+        )
+        assert response.status_code == 200, response.text
+
+    def test_it_is_held_to_the_keys_scopes(self, anonymous: TestClient) -> None:
+        response = anonymous.get("/api/clients", headers={"Authorization": f"Token {ALICE.secret}"})
+        assert response.status_code == 403
+
+    def test_a_wrong_key_is_401(self, anonymous: TestClient) -> None:
+        wrong = {"Authorization": f"Token {ALICE.client_id}.wrong-secret"}
+        assert_unauthorized(anonymous.get("/api/users", headers=wrong), "The API key is not valid.")
+
+    def test_an_api_key_sent_as_a_bearer_token_is_told_where_it_goes(
+        self, anonymous: TestClient
+    ) -> None:
+        response = anonymous.get("/api/users", headers=bearer(ALICE.secret))
+        assert_unauthorized(
+            response,
+            "That is an API key, not a bearer token: send it as X-API-Key: <key> or "
+            "Authorization: Token <key>, or exchange it at /api/oauth/token.",
+        )
+
+    def test_bearer_tokens_still_work_beside_it(self, anonymous: TestClient) -> None:
+        token = token_for(anonymous, ALICE)
+        assert anonymous.get("/api/users", headers=bearer(token)).status_code == 200
+
+
 class TestApiKey:
     def test_no_credential_is_401_with_challenge(self, anonymous: TestClient) -> None:
         response = anonymous.get("/api/users")
-        assert_unauthorized(
-            response, "This operation needs an API key (X-API-Key) or a bearer token."
-        )
+        assert_unauthorized(response, f"This operation needs a credential: {ACCEPTED}.")
         assert response.headers["www-authenticate"] == (
-            'Bearer realm="contract-api", ApiKey realm="contract-api"'
+            'Bearer realm="contract-api", Token realm="contract-api"'
         )
 
     @pytest.mark.parametrize(
@@ -229,7 +266,9 @@ class TestBearerToken:
 
     def test_malformed_authorization_header_is_401(self, anonymous: TestClient) -> None:
         response = anonymous.get("/api/users", headers={"Authorization": "Bearer"})
-        assert_unauthorized(response, "The Authorization header is malformed.")
+        assert_unauthorized(
+            response, f"The Authorization header is malformed; accepted: {ACCEPTED}."
+        )
 
     def test_token_of_revoked_client_is_401(self, anonymous: TestClient) -> None:
         created = anonymous.post(
