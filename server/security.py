@@ -319,7 +319,7 @@ class ClientAddress:
         for hop in reversed(hops):
             if hop and not self._is_trusted(hop):
                 return hop[:64]
-        return (hops[0].strip() if hops and hops[0].strip() else peer)[:64]
+        return (hops[0] if hops and hops[0] else peer)[:64]
 
 
 ACCEPTED_CREDENTIALS = (

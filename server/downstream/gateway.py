@@ -257,7 +257,7 @@ class _Slots:
         self._held: dict[Any, tuple[asyncio.Semaphore, list[int]]] = {}
 
     @contextlib.asynccontextmanager
-    async def slot(self, key: Any, deadline: float, why: str) -> AsyncIterator[bool]:
+    async def slot(self, key: Any, deadline: float, why: Callable[[], str]) -> AsyncIterator[bool]:
         """Hold one of ``key``'s slots; yields whether it had to wait for it."""
         entry = self._held.get(key)
         if entry is None:
@@ -276,9 +276,9 @@ class _Slots:
                 del self._held[key]
 
 
-async def _acquire(semaphore: asyncio.Semaphore, deadline: float, why: str) -> bool:
-    """Take a slot, waiting no later than ``deadline`` (``CutShort`` saying ``why``
-    then); whether it had to wait."""
+async def _acquire(semaphore: asyncio.Semaphore, deadline: float, why: Callable[[], str]) -> bool:
+    """Take a slot, waiting no later than ``deadline`` (``CutShort`` saying ``why()``
+    then: the sentence is written only when a wait runs out); whether it had to wait."""
     if not semaphore.locked():
         await semaphore.acquire()  # free: returns without suspending
         return False
@@ -286,7 +286,7 @@ async def _acquire(semaphore: asyncio.Semaphore, deadline: float, why: str) -> b
         async with asyncio.timeout_at(deadline):
             await semaphore.acquire()
     except TimeoutError:
-        raise CutShort(why) from None
+        raise CutShort(why()) from None
     return True
 
 
@@ -321,7 +321,9 @@ class Gateway:
 
     async def start(self) -> None:
         """Open the pooled client (the app's lifespan calls this once)."""
-        self._pool = asyncio.Semaphore(self.max_connections)  # on the serving loop
+        # Anew, in case this gateway served another event loop before (a semaphore binds
+        # to the loop of its first wait).
+        self._pool = asyncio.Semaphore(self.max_connections)
         # httpx's API over aiohttp's connection pool: httpx's own pool (httpcore) falls
         # to a fraction of its throughput with a few dozen requests in flight (measured:
         # 160 against 1,100 requests/s at 64 concurrent 50 ms calls; encode/httpx#3215).
@@ -521,21 +523,27 @@ class Gateway:
                 self._clients.slot(
                     client_id,
                     deadline,
-                    f"Waited for this client's other calls ({self._clients.limit} connections "
-                    f"at most at once) until the deadline ({budget:g} s).",
+                    lambda: (
+                        f"Waited for this client's other calls ({self._clients.limit} "
+                        f"connections at most at once) until the deadline ({budget:g} s)."
+                    ),
                 ) as waited_for_client,
                 self._shares.slot(
                     (client_id, target.name),
                     deadline,
-                    f"Waited for this client's other calls to {target.name} "
-                    f"({self._shares.limit} at most at once) until the deadline ({budget:g} s).",
+                    lambda: (
+                        f"Waited for this client's other calls to {target.name} "
+                        f"({self._shares.limit} at most at once) until the deadline ({budget:g} s)."
+                    ),
                 ) as waited_for_share,
             ):
                 waited_for_pool = await _acquire(
                     self._pool,
                     deadline,
-                    f"No free connection in the gateway's pool of {self.max_connections} "
-                    f"before the deadline ({budget:g} s).",
+                    lambda: (
+                        f"No free connection in the gateway's pool of "
+                        f"{self.max_connections} before the deadline ({budget:g} s)."
+                    ),
                 )
                 waited = waited or waited_for_client or waited_for_share or waited_for_pool
                 # After a wait on this side the destination did not get its whole
