@@ -110,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(**{k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:  # one line, naming the setting, for people
         problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))} ({ENV_PREFIX}{str(e['loc'][0]).upper()}): {e['msg']}"
+            f"{e['loc'][0]} ({ENV_PREFIX}{str(e['loc'][0]).upper()}): {e['msg']}"
+            if e["loc"]
+            else e["msg"].removeprefix("Value error, ")
             for e in exc.errors()
         )
         print(f"error: {problems}", file=sys.stderr)
@@ -160,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             # say; the service decides whom to believe (APP_TRUST_FORWARDED_FOR).
             proxy_headers=False,
             timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+            ssl_certfile=settings.tls_certfile,
+            ssl_keyfile=settings.tls_keyfile,
         )
     finally:
         metrics.remove_multiprocess_folder(samples)

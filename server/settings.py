@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import ssl
 from functools import cached_property
 from pathlib import Path
 from typing import Literal, Self
@@ -63,6 +64,16 @@ class Settings(BaseSettings):
         default=1024 * 1024,
         ge=1,
         description="Request bodies larger than this are refused with 413 before they are read.",
+    )
+    tls_certfile: Path | None = Field(
+        default=None,
+        description=(
+            "Serve HTTPS with this PEM certificate (chain); with APP_TLS_KEYFILE. "
+            "Strict-Transport-Security is then sent on every answer."
+        ),
+    )
+    tls_keyfile: Path | None = Field(
+        default=None, description="The PEM private key of APP_TLS_CERTFILE."
     )
     max_header_bytes: int = Field(
         default=32 * 1024,
@@ -267,6 +278,25 @@ class Settings(BaseSettings):
         for limit in value.values():
             _parse_limits(limit)
         return value
+
+    @model_validator(mode="after")
+    def _tls_needs_both_files(self) -> Self:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("TLS needs both APP_TLS_CERTFILE and APP_TLS_KEYFILE (PEM files).")
+        for path in (self.tls_certfile, self.tls_keyfile):
+            if path is not None and not path.is_file():
+                raise ValueError(f"TLS file {str(path)[:200]} does not exist.")
+        if self.tls_certfile is not None:
+            try:  # as the server will load them, so that a bad pair stops start-up here
+                context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+                context.load_cert_chain(self.tls_certfile, self.tls_keyfile)
+            except (ssl.SSLError, OSError) as exc:
+                raise ValueError(f"TLS certificate and key do not load: {exc}") from None
+        return self
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_certfile is not None
 
     @model_validator(mode="after")
     def _refuse_unsafe_secrets(self) -> Self:

@@ -109,7 +109,7 @@ def stages(settings: Settings, guard: Guard, spec_file: Path) -> list[Any]:
             handlers=exception_handlers(AllowedMethods(spec_file)),
             metrics_path="/metrics" if settings.metrics else None,
             access_log=settings.access_log,
-            hsts=settings.environment == "production",
+            hsts=settings.environment == "production" or settings.tls,
         ),
         body_limit(settings.max_body_bytes),
         Docs,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -42,8 +43,11 @@ class LiveServer:
             self.process.wait(timeout=10)
 
 
-def start_server(database_url: str, log: Path, **env: str) -> LiveServer:
-    """Start `python -m server serve` on a socket we bound, so there is no port race."""
+def start_server(
+    database_url: str, log: Path, *, ca_file: Path | None = None, **env: str
+) -> LiveServer:
+    """Start `python -m server serve` on a socket we bound, so there is no port race.
+    With ``APP_TLS_*`` in ``env`` it serves HTTPS, checked against ``ca_file``."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -69,16 +73,20 @@ def start_server(database_url: str, log: Path, **env: str) -> LiveServer:
             stderr=subprocess.STDOUT,
         )
     sock.close()
-    server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, log=log)
-    return answering(server, "/api/hello", seconds=20)
+    scheme = "https" if "APP_TLS_CERTFILE" in env else "http"
+    server = LiveServer(url=f"{scheme}://127.0.0.1:{port}", process=process, log=log)
+    verify = ssl.create_default_context(cafile=str(ca_file)) if ca_file else True
+    return answering(server, "/api/hello", seconds=20, verify=verify)
 
 
-def answering(server: LiveServer, path: str, *, seconds: float) -> LiveServer:
+def answering(
+    server: LiveServer, path: str, *, seconds: float, verify: ssl.SSLContext | bool = True
+) -> LiveServer:
     """``server`` once ``path`` answers 200; the test fails with its log if it never does."""
     deadline = time.monotonic() + seconds
     while True:
         try:
-            if httpx.get(f"{server.url}{path}", timeout=1).status_code == 200:
+            if httpx.get(f"{server.url}{path}", timeout=1, verify=verify).status_code == 200:
                 return server
         except httpx.TransportError:
             pass
