@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 from contract_api_client.api.processing import process_data
-from contract_api_client.models import ProcessRequest
+from contract_api_client.models import ProcessRequest, ProcessResponse
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli import output
@@ -156,27 +157,44 @@ def run(session: Session, path: Path, *, concurrency: int, failed_file: Path | N
     return report
 
 
+def _same_origin(url: str, other: str) -> bool:
+    a, b = httpx.URL(url), httpx.URL(other)
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
+def _answer_of(response: Any) -> tuple[int, str]:
+    """Any answer, documented or not: its status and a line about it."""
+    status = int(response.status_code)
+    parsed = response.parsed
+    if isinstance(parsed, ProcessResponse):
+        return status, f"record {parsed.record_id}: {json.dumps(parsed.result.to_dict())}"
+    text = response.content.decode("utf-8", "replace").strip().replace("\n", " ")
+    return status, text[:200] or "(no body)"
+
+
 async def _send_each(
     session: Session, urls: Sequence[str], record: dict[str, Any]
 ) -> list[dict[str, Any]]:
     async def one(url: str) -> dict[str, Any]:
-        target = Session(
-            replace(session.config, base_url=url), async_transport=session.async_transport
-        )
+        # The configured credential goes to the configured service only: another URL is
+        # another party, which must not learn the key.
+        ours = _same_origin(url, session.config.base_url)
+        config = replace(session.config, base_url=url)
+        if not ours:
+            config = replace(config, api_key=None, client_id=None, client_secret=None)
+        target = Session(config, async_transport=session.async_transport)
         started = time.perf_counter()
         client = target.async_client()
         async with client:
             try:
-                answer = await target.acall(
-                    process_data.asyncio_detailed,
+                response = await process_data.asyncio_detailed(
                     client=client,
                     body=ProcessRequest.from_dict(record),
                     idempotency_key=idempotency_key(record),
                 )
-                result = json.dumps(answer.result.to_dict())
-                status, detail = 200, f"record {answer.record_id}: {result}"
-            except CliError as exc:
-                status, detail = int(_status_of(exc).replace("-", "0")), str(exc)
+                status, detail = _answer_of(response)
+            except (httpx.HTTPError, ValueError) as exc:
+                status, detail = 0, str(target.failure(exc))
         latency = round((time.perf_counter() - started) * 1000, 1)
         return {"service": url, "status": status, "latency_ms": latency, "answer": detail}
 

@@ -125,17 +125,18 @@ class Session:
         try:
             response = operation(**kwargs)
         except (httpx.HTTPError, ValueError) as exc:
-            raise self._failure(exc) from None
+            raise self.failure(exc) from None
         return self._parsed(response)
 
     async def acall(self, operation: Callable[..., Awaitable[Response[Any]]], **kwargs: Any) -> Any:
         try:
             response = await operation(**kwargs)
         except (httpx.HTTPError, ValueError) as exc:
-            raise self._failure(exc) from None
+            raise self.failure(exc) from None
         return self._parsed(response)
 
-    def _failure(self, exc: BaseException) -> CliError:
+    def failure(self, exc: BaseException) -> CliError:
+        """What an exception on the way to the service means, for people."""
         if isinstance(exc, httpx.HTTPError):
             return CliError(transport_problem(exc, self.config.base_url))
         # The generated client parses every documented status as JSON: an answer that is

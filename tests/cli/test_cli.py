@@ -344,3 +344,81 @@ class TestSend:
             f"connection refused by {dead} (is the service running?)",
         )
         assert live["latency_ms"] > 0
+
+
+class TutorialService:
+    """The tutorial's Flask service, as far as ``send`` sees it: any POST is a 201 with
+    its own JSON; it remembers the header fields it was sent."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        seen = self.seen = []  # type: list[dict[str, str]]
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                seen.append({k.lower(): v for k, v in self.headers.items()})
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = b'{"message": "Data received", "data": {"quantity": 3}}'
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def tutorial_service() -> Iterator[TutorialService]:
+    service = TutorialService()
+    try:
+        yield service
+    finally:
+        service.close()
+
+
+class TestSendToOtherServices:
+    def test_an_undocumented_success_is_shown_not_a_traceback(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        as_alice: LiveServer,
+        tutorial_service: TutorialService,
+    ) -> None:
+        # Before: AttributeError: 'NoneType' object has no attribute 'result'.
+        code, out, err = run(
+            capsys, "-o", "json", "send", "--to", tutorial_service.url,
+            "--user-id", "1", "--item-id", "2", "--quantity", "3",
+        )  # fmt: skip
+        assert code == 0, err
+        [answer] = json.loads(out)
+        assert answer["status"] == 201
+        assert "Data received" in answer["answer"]
+
+    def test_the_key_goes_only_to_the_configured_service(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        as_alice: LiveServer,
+        tutorial_service: TutorialService,
+    ) -> None:
+        code, out, err = run(
+            capsys, "-o", "json", "send", "--to", as_alice.url, "--to", tutorial_service.url,
+            "--user-id", "1", "--item-id", "2", "--quantity", "3",
+        )  # fmt: skip
+        assert code == 0, err
+        ours, theirs = json.loads(out)
+        assert ours["status"] == 200  # authenticated with the configured key
+        assert theirs["status"] == 201
+        [headers] = tutorial_service.seen
+        assert "x-api-key" not in headers
+        assert "authorization" not in headers
+        assert ALICE.secret not in json.dumps(headers)
