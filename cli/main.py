@@ -289,12 +289,12 @@ def users_get(ctx: typer.Context, user_id: int) -> None:
 def users_create(
     ctx: typer.Context,
     name: Annotated[str, typer.Option()],
-    email: Annotated[str, typer.Option()],
+    email: Annotated[str | None, typer.Option(help="Optional.")] = None,
     age: Annotated[int | None, typer.Option()] = None,
     idempotency_key: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """POST /users."""
-    body = UserInput(name=name, email=email, age=opt(age))
+    body = UserInput(name=name, email=opt(email), age=opt(age))
     answer = session(ctx).call(
         create_user.sync_detailed, body=body, idempotency_key=opt(idempotency_key)
     )
@@ -306,12 +306,12 @@ def users_update(
     ctx: typer.Context,
     user_id: int,
     name: Annotated[str, typer.Option()],
-    email: Annotated[str, typer.Option()],
+    email: Annotated[str | None, typer.Option(help="Omitted: the user has none.")] = None,
     age: Annotated[int | None, typer.Option()] = None,
     if_match: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """PUT /users/{id}: replace every field."""
-    body = UserInput(name=name, email=email, age=opt(age))
+    body = UserInput(name=name, email=opt(email), age=opt(age))
     answer = session(ctx).call(
         replace_user.sync_detailed, user_id=user_id, body=body, if_match=opt(if_match)
     )

@@ -14,6 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from server.persistence.migrating import sqlite_ids_kept
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -57,32 +59,19 @@ def upgrade() -> None:
     op.add_column("records", sa.Column("owner", sa.String(OWNER), nullable=True))
     op.create_index("ix_records_owner_id", "records", ["owner", "id"])
 
-    bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
+    if op.get_bind().dialect.name == "sqlite":
         # The rebuilt table must not hand out ids of users deleted before the migration.
-        sequence = bind.execute(
-            sa.text("SELECT seq FROM sqlite_sequence WHERE name = 'users'")
-        ).scalar()
-        with op.batch_alter_table(
-            "users",
-            recreate="always",
-            copy_from=_users_without_email_uniqueness(),
-            table_kwargs={"sqlite_autoincrement": True},
-        ) as batch:
+        with (
+            sqlite_ids_kept("users"),
+            op.batch_alter_table(
+                "users",
+                recreate="always",
+                copy_from=_users_without_email_uniqueness(),
+                table_kwargs={"sqlite_autoincrement": True},
+            ) as batch,
+        ):
             batch.add_column(sa.Column("owner", sa.String(OWNER), nullable=True))
             batch.create_unique_constraint("uq_users_owner_email", ["owner", "email"])
-        if sequence is not None:
-            bind.execute(
-                sa.text("UPDATE sqlite_sequence SET seq = max(seq, :seq) WHERE name = 'users'"),
-                {"seq": sequence},
-            )
-            bind.execute(
-                sa.text(
-                    "INSERT INTO sqlite_sequence (name, seq) SELECT 'users', :seq "
-                    "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'users')"
-                ),
-                {"seq": sequence},
-            )
     else:
         op.add_column("users", sa.Column("owner", sa.String(OWNER), nullable=True))
         op.drop_constraint("users_email_key", "users", type_="unique")

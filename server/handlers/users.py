@@ -46,7 +46,7 @@ async def create_user(
             session=session,
             owner=principal.client_id,
             name=body["name"],
-            email=body["email"],
+            email=body.get("email"),
             age=body.get("age"),
         )
         location = f"{request.scope['path'].rstrip('/')}/{user.id}"
@@ -119,7 +119,7 @@ async def replace_user(
         user_id=user_id,
         if_match=if_match,
         name=body["name"],
-        email=body["email"],
+        email=body.get("email"),
         age=body.get("age"),
     )
     return _with_etag(user)

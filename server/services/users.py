@@ -21,6 +21,11 @@ from server.services.pagination import CursorCodec
 MAX_PATCH_ATTEMPTS = 5
 
 
+
+def _lowered(email: str | None) -> str | None:
+    """E-mail addresses are stored lower-cased; a user may have none."""
+    return email.lower() if email is not None else None
+
 def etag(user: Row[Any]) -> str:
     return f'"{user.version}"'
 
@@ -59,10 +64,12 @@ def _check_if_match(user: Row[Any], if_match: str | None) -> None:
 
 
 def create_user(
-    *, session: Session, owner: str, name: str, email: str, age: int | None
+    *, session: Session, owner: str, name: str, email: str | None, age: int | None
 ) -> Row[Any]:
     """Store a new user of ``owner``; 409 if ``owner`` already has a user with this email."""
-    return repository.add(session, owner=owner, name=name, email=email.lower(), age=age, now=_now())
+    return repository.add(
+        session, owner=owner, name=name, email=_lowered(email), age=age, now=_now()
+    )
 
 
 def get_user(*, session: Session, tenant: str | None, user_id: int) -> Row[Any]:
@@ -112,11 +119,11 @@ def replace_user(
     user_id: int,
     if_match: str | None,
     name: str,
-    email: str,
+    email: str | None,
     age: int | None,
 ) -> Row[Any]:
     """Replace every writable field; 404, 409 on a taken email, 412 on a stale If-Match."""
-    values = {"name": name, "email": email.lower(), "age": age}
+    values = {"name": name, "email": _lowered(email), "age": age}
     return _change(session, tenant, user_id, if_match, values)
 
 
@@ -128,10 +135,11 @@ def update_user(
     if_match: str | None,
     patch: dict[str, Any],
 ) -> Row[Any]:
-    """Apply a JSON merge patch (the schema allows only name, email, age; age may be null)."""
+    """Apply a JSON merge patch (the schema allows only name, email, age; email and age
+    may be null)."""
     values = dict(patch)
     if "email" in values:
-        values["email"] = values["email"].lower()
+        values["email"] = _lowered(values["email"])
     return _change(session, tenant, user_id, if_match, values)
 
 

@@ -1,4 +1,5 @@
-"""Migration 0002 on a database that already holds 0001-era data (SQLite and PostgreSQL)."""
+"""Migrations on a database that already holds the data of the revision before (SQLite and
+PostgreSQL): 0002 (owners) and 0004 (optional e-mail addresses)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -17,11 +19,10 @@ from server.persistence.database import Database
 from tests import databases
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def at_0001(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = databases.sqlite_url(tmp_path / "old.db")  # type: ignore[operator]
-        migrate.upgrade(url, "0001")
+def database_at(backend: str, tmp_path: Any, revision: str) -> Iterator[str]:
+    if backend == "sqlite":
+        url = databases.sqlite_url(tmp_path / "old.db")
+        migrate.upgrade(url, revision)
         yield url
         return
     name = f"contract_api_migration_{uuid.uuid4().hex[:12]}"
@@ -30,9 +31,19 @@ def at_0001(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
     except (OSError, TimeoutError) as error:
         databases.missing_service("PostgreSQL", error)
     url = databases._with_database(databases.POSTGRES_ADMIN_URL, name)
-    migrate.upgrade(url, "0001")
+    migrate.upgrade(url, revision)
     yield url
     databases.drop_postgres_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def at_0001(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    yield from database_at(request.param, tmp_path, "0001")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def at_0003(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    yield from database_at(request.param, tmp_path, "0003")
 
 
 def run(url: str, statements: list[str]) -> list[list[tuple[object, ...]]]:
@@ -96,3 +107,54 @@ def test_0002_downgrades_cleanly(at_0001: str) -> None:
     migrate.upgrade(at_0001)
     migrate.downgrade(at_0001, "0001")
     migrate.upgrade(at_0001)
+
+
+def test_0004_keeps_rows_ids_and_uniqueness_and_allows_no_address(at_0003: str) -> None:
+    run(
+        at_0003,
+        [
+            "INSERT INTO users (name, email, age, version, created_at, updated_at, owner) "
+            "VALUES ('Ada', 'ada@example.com', 36, 1, :now, :now, 'c_a')",
+            "INSERT INTO users (name, email, age, version, created_at, updated_at, owner) "
+            "VALUES ('Last', 'last@example.com', 1, 1, :now, :now, 'c_a')",
+            "DELETE FROM users WHERE name = 'Last'",
+        ],
+    )
+    migrate.upgrade(at_0003)
+    (users,) = run(at_0003, ["SELECT id, name, email FROM users"])
+    assert users == [(1, "Ada", "ada@example.com")]
+    run(
+        at_0003,
+        [
+            "INSERT INTO users (name, email, age, version, created_at, updated_at, owner) "
+            "VALUES ('Ali', NULL, 25, 1, :now, :now, 'c_a')",
+            "INSERT INTO users (name, email, age, version, created_at, updated_at, owner) "
+            "VALUES ('Ben', NULL, 26, 1, :now, :now, 'c_a')",
+        ],
+    )
+    (ids,) = run(at_0003, ["SELECT id FROM users WHERE email IS NULL ORDER BY id"])
+    assert ids == [(3,), (4,)]  # the deleted user's id 2 is not handed out again
+    with pytest.raises(IntegrityError):
+        run(
+            at_0003,
+            [
+                "INSERT INTO users (name, email, age, version, created_at, updated_at, owner) "
+                "VALUES ('Dup', 'ada@example.com', 1, 1, :now, :now, 'c_a')",
+            ],
+        )
+
+
+def test_0004_downgrades_only_when_every_user_has_an_address(at_0003: str) -> None:
+    migrate.upgrade(at_0003)
+    run(
+        at_0003,
+        [
+            "INSERT INTO users (name, email, age, version, created_at, updated_at, owner) "
+            "VALUES ('Ali', NULL, 25, 1, :now, :now, 'c_a')",
+        ],
+    )
+    with pytest.raises(RuntimeError, match="no e-mail address"):
+        migrate.downgrade(at_0003, "0003")
+    run(at_0003, ["UPDATE users SET email = 'ali@example.com'"])
+    migrate.downgrade(at_0003, "0003")
+    migrate.upgrade(at_0003)

@@ -15,7 +15,7 @@ class User:
     Attributes:
         id (int):
         name (str):
-        email (str): Stored lower-cased.
+        email (None | str): Stored lower-cased; `null` when the user has none.
         age (int | None):
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
@@ -23,7 +23,7 @@ class User:
 
     id: int
     name: str
-    email: str
+    email: None | str
     age: int | None
     created_at: datetime.datetime
     updated_at: datetime.datetime
@@ -33,6 +33,7 @@ class User:
 
         name = self.name
 
+        email: None | str
         email = self.email
 
         age: int | None
@@ -64,7 +65,12 @@ class User:
 
         name = d.pop("name")
 
-        email = d.pop("email")
+        def _parse_email(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        email = _parse_email(d.pop("email"))
 
         def _parse_age(data: object) -> int | None:
             if data is None:

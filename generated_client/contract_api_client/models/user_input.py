@@ -16,18 +16,22 @@ class UserInput:
 
     Attributes:
         name (str): Not blank; no NUL character (U+0000).
-        email (str):
+        email (None | str | Unset): Optional; unique among your users when given.
         age (int | None | Unset):
     """
 
     name: str
-    email: str
+    email: None | str | Unset = UNSET
     age: int | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        email = self.email
+        email: None | str | Unset
+        if isinstance(self.email, Unset):
+            email = UNSET
+        else:
+            email = self.email
 
         age: int | None | Unset
         if isinstance(self.age, Unset):
@@ -40,9 +44,10 @@ class UserInput:
         field_dict.update(
             {
                 "name": name,
-                "email": email,
             }
         )
+        if email is not UNSET:
+            field_dict["email"] = email
         if age is not UNSET:
             field_dict["age"] = age
 
@@ -53,7 +58,14 @@ class UserInput:
         d = dict(src_dict)
         name = d.pop("name")
 
-        email = d.pop("email")
+        def _parse_email(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        email = _parse_email(d.pop("email", UNSET))
 
         def _parse_age(data: object) -> int | None | Unset:
             if data is None:

@@ -12,22 +12,26 @@ T = TypeVar("T", bound="UserPatch")
 
 @_attrs_define
 class UserPatch:
-    """A JSON merge patch of a user; `age` may be null to clear it.
+    """A JSON merge patch of a user; `email` and `age` may be null to clear them.
 
     Attributes:
         name (str | Unset):
-        email (str | Unset):
+        email (None | str | Unset): `null` removes the user's address.
         age (int | None | Unset):
     """
 
     name: str | Unset = UNSET
-    email: str | Unset = UNSET
+    email: None | str | Unset = UNSET
     age: int | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        email = self.email
+        email: None | str | Unset
+        if isinstance(self.email, Unset):
+            email = UNSET
+        else:
+            email = self.email
 
         age: int | None | Unset
         if isinstance(self.age, Unset):
@@ -52,7 +56,14 @@ class UserPatch:
         d = dict(src_dict)
         name = d.pop("name", UNSET)
 
-        email = d.pop("email", UNSET)
+        def _parse_email(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        email = _parse_email(d.pop("email", UNSET))
 
         def _parse_age(data: object) -> int | None | Unset:
             if data is None:

@@ -129,7 +129,8 @@ def sync_detailed(
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
             `W/"3"` (RFC 9110). Example: "1".
-        body (UserPatch): A JSON merge patch of a user; `age` may be null to clear it.
+        body (UserPatch): A JSON merge patch of a user; `email` and `age` may be null to clear
+            them.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -168,7 +169,8 @@ def sync(
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
             `W/"3"` (RFC 9110). Example: "1".
-        body (UserPatch): A JSON merge patch of a user; `age` may be null to clear it.
+        body (UserPatch): A JSON merge patch of a user; `email` and `age` may be null to clear
+            them.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -202,7 +204,8 @@ async def asyncio_detailed(
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
             `W/"3"` (RFC 9110). Example: "1".
-        body (UserPatch): A JSON merge patch of a user; `age` may be null to clear it.
+        body (UserPatch): A JSON merge patch of a user; `email` and `age` may be null to clear
+            them.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -239,7 +242,8 @@ async def asyncio(
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
             `W/"3"` (RFC 9110). Example: "1".
-        body (UserPatch): A JSON merge patch of a user; `age` may be null to clear it.
+        body (UserPatch): A JSON merge patch of a user; `email` and `age` may be null to clear
+            them.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
