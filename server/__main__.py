@@ -100,6 +100,7 @@ def edge_limits(settings: Settings) -> compat.EdgeLimits:
         max_line_bytes=settings.max_header_line_bytes,
         head_seconds=settings.header_timeout_seconds,
         body_seconds=settings.body_timeout_seconds,
+        max_body_bytes=settings.max_body_bytes,
     )
 
 
@@ -151,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             fd=getattr(args, "fd", None),
             workers=settings.workers,
             loop="uvloop",
+            ws="none",  # the API has no WebSocket; an upgrade is answered as HTTP/1.1
             # httptools' parser, with bounded heads and bodies (see compat.py).
             http=partial(  # type: ignore[arg-type]  # uvicorn calls it as it would the class
                 compat.BoundedHttpToolsProtocol, limits=edge_limits(settings)

@@ -105,6 +105,7 @@ class EdgeLimits:
     max_line_bytes: int = 8 * 1024
     head_seconds: float = 10.0
     body_seconds: float = 30.0
+    max_body_bytes: int = 1024 * 1024
 
 
 def _refusal(status: HTTPStatus, detail: str) -> bytes:
@@ -130,26 +131,42 @@ class _Refused(Exception):
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a bounded edge, before any app code runs:
 
-    * a head (request line and header fields) over ``max_head_bytes`` is refused with 431
-      as soon as the bytes that cross the limit arrive, so it is never buffered whole;
-      one header field over ``max_line_bytes`` gets 431 too, a URL over it 414;
+    * a head (request line and header fields) over ``max_head_bytes`` is refused with 431:
+      counted on the wire as it streams in (so it is never buffered whole) and field by
+      field as the parser completes them (so blank lines before it or a pipelined request
+      in the same read cannot hide any of it); one header field over ``max_line_bytes``
+      gets 431 too, a URL over it 414;
+    * trailer fields after a chunked body are refused (400): uvicorn would add them to the
+      request's headers, after any proxy in front had checked those; a body phase that
+      takes more than twice ``max_body_bytes`` on the wire (framing included) is a 413;
     * a head must arrive within ``head_seconds`` of its first byte (a new connection's
       first head, of the connection), a body within ``body_seconds`` of its head: else
-      408 (or, when an answer has already begun, just the close);
-    * a request that is not HTTP gets a 400 problem document, not uvicorn's plain text.
+      408;
+    * bytes that are not HTTP get a 400 problem document, not uvicorn's plain text; a
+      request for a protocol upgrade (``h2c``, a WebSocket) is answered as HTTP/1.1 and its
+      connection closed after it, so nothing sent after it is ever read as a request.
 
-    A request that arrives whole in one read arms no timer at all; uvicorn's keep-alive
-    timeout still closes idle connections between requests.
+    A refusal is written only where the connection is free for it. When an answer is still
+    on its way (a pipelined request before the refused one, or the refused request's own
+    early answer), that answer is finished, the connection closes after it, and nothing
+    more is read. A request that arrives whole in one read arms no timer at all; uvicorn's
+    keep-alive timeout still closes idle connections between requests.
     """
 
     def __init__(self, *args: Any, limits: EdgeLimits = EdgeLimits(), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.limits = limits
         self._refusing = self._answers(limits)
+        self._max_body_wire_bytes = 2 * limits.max_body_bytes + limits.max_head_bytes
         self._in_head = True  # between requests counts as "in a head"
-        self._head_bytes = 0
+        self._begun = False  # the parser has seen the first byte of a message
+        self._head_bytes = 0  # on the wire, since the last message ended
+        self._head_fields = 0  # as parsed: the URL and the fields of this message
+        self._body_bytes = 0  # on the wire, since this message's head ended
         self._tail = b""  # the last bytes of the head so far, to find its end across reads
         self._awaiting_body = False
+        self._finished = False  # refused or upgraded: nothing more is read
+        self._streaming: Any = None  # a pipelined request's cycle still answering
         self._timer: asyncio.TimerHandle | None = None
         self._refusal_reason: str | None = None
 
@@ -168,6 +185,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             "uri_too_long": _refusal(
                 HTTPStatus.REQUEST_URI_TOO_LONG,
                 f"The request's URL exceeds {limits.max_line_bytes} bytes.",
+            ),
+            "trailer": _refusal(
+                HTTPStatus.BAD_REQUEST, "Trailer fields after a chunked body are not accepted."
+            ),
+            "body_too_large": _refusal(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"The request body is larger than the limit of {limits.max_body_bytes} bytes.",
             ),
             "header_timeout": _refusal(
                 HTTPStatus.REQUEST_TIMEOUT,
@@ -188,10 +212,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._streaming is not None and not self._streaming.response_complete:
+            self._streaming.disconnected = True  # uvicorn only tells the newest cycle
+            self._streaming.message_event.set()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        """uvicorn's own, with the head counted first and parser errors answered here."""
+        """uvicorn's own, with the bytes counted first and parser errors answered here."""
+        if self._finished:
+            return
         self._unset_keepalive_if_required()
         if self._in_head:
             if self._head_overflows(data):
@@ -199,18 +228,26 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 return
             self._head_bytes += len(data)
             self._tail = (self._tail + data[-3:])[-3:]
+        else:
+            self._body_bytes += len(data)
+            if self._body_bytes > self._max_body_wire_bytes:
+                self._refuse("body_too_large")
+                return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            if self._should_upgrade():
+            if self._should_upgrade():  # only if uvicorn was given a WebSocket protocol
                 self.handle_websocket_upgrade()
+            elif self._awaiting_body:  # what follows would be the upgraded protocol's
+                self._refuse("malformed")
             else:
-                self._unsupported_upgrade_warning()
+                self._finish_after_answer()
+            return
         except httptools.HttpParserError:  # a callback's _Refused arrives as one too
             self._refuse(self._refusal_reason or "malformed")
             return
         if self._timer is None and not self.transport.is_closing():
-            if self._in_head and self._head_bytes:
+            if self._in_head and (self._head_bytes or self._begun):
                 self._arm(self.limits.head_seconds, self._head_timed_out)
             elif self._awaiting_body:
                 self._arm(self.limits.body_seconds, self._body_timed_out)
@@ -226,27 +263,48 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     # -- parser callbacks ------------------------------------------------------------------
 
+    def on_message_begin(self) -> None:
+        self._begun = True
+        self._head_fields = 0
+        super().on_message_begin()
+
     def on_url(self, url: bytes) -> None:
         if len(self.url) + len(url) > self.limits.max_line_bytes:
-            self._refusal_reason = "uri_too_long"
-            raise _Refused
+            self._stop("uri_too_long")
+        self._count_field(len(url))
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if not self._in_head:
+            self._stop("trailer")
         if len(name) + len(value) > self.limits.max_line_bytes:
-            self._refusal_reason = "header_line_too_large"
-            raise _Refused
+            self._stop("header_line_too_large")
+        self._count_field(len(name) + len(value) + 4)  # ": " and CRLF
         super().on_header(name, value)
+
+    def _count_field(self, size: int) -> None:
+        self._head_fields += size
+        if self._head_fields > self.limits.max_head_bytes:
+            self._stop("header_too_large")
+
+    def _stop(self, reason: str) -> None:
+        self._refusal_reason = reason
+        raise _Refused
 
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._awaiting_body = True
+        self._body_bytes = 0
         self._disarm()
+        previous = self.cycle
         super().on_headers_complete()
+        if previous is not None and previous is not self.cycle and not previous.response_complete:
+            self._streaming = previous  # uvicorn queues the new one behind it
 
     def on_message_complete(self) -> None:
         self._awaiting_body = False
         self._in_head = True
+        self._begun = False
         self._head_bytes = 0
         self._tail = b""
         self._disarm()
@@ -265,8 +323,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def _head_timed_out(self) -> None:
         self._timer = None
-        if self._head_bytes == 0:  # nothing sent yet: an idle connection, just closed
-            self.transport.close()
+        if self._head_bytes == 0 and not self._begun and self._answering() is None:
+            self.transport.close()  # nothing sent yet: an idle connection, just closed
         else:
             self._refuse("header_timeout")
 
@@ -274,21 +332,48 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._timer = None
         self._refuse("body_timeout")
 
+    # -- refusals --------------------------------------------------------------------------
+
+    def _answering(self) -> Any:
+        """The cycle whose answer is still to finish on this connection, if any: a
+        pipelined request's, the request before a refused head's, or the refused request's
+        own answer begun early."""
+        for cycle in (self._streaming, self.cycle):
+            if cycle is None or cycle.response_complete:
+                continue
+            if self._in_head or cycle is self._streaming or cycle.response_started:
+                return cycle
+        return None
+
     def _refuse(self, reason: str) -> None:
         """Answer ``reason``'s problem where the connection is free for it, and close."""
         self._disarm()
-        if self.transport.is_closing():
+        if self.transport.is_closing() or self._finished:
             return
         metrics.EDGE_REFUSALS.labels(reason).inc()
         logger.debug("request refused at the edge: %s", reason, extra={"client": self.client})
-        cycle = self.cycle
-        if self._in_head:  # a new request: the cycle, if any, is the one before
-            free = cycle is None or cycle.response_complete
-        else:  # its body: unless the app has begun its answer
-            free = not cycle.response_started
-        if free:
+        refused = None if self._in_head else self.cycle  # the refused request's cycle
+        if refused is not None and not refused.response_started:
+            refused.disconnected = True  # its handler's answer, if it comes, goes nowhere
+            refused.message_event.set()  # and its wait for more body ends
+        if self._answering() is not None:
+            self._finish_after_answer()
+            return
+        if refused is None or not refused.response_started:
             self.transport.write(self._refusing[reason])
-        if cycle is not None and not cycle.response_complete:
-            cycle.disconnected = True  # the app's answer, if it comes, goes nowhere
-            cycle.message_event.set()  # and its wait for more body ends
         self.transport.close()
+
+    def _finish_after_answer(self) -> None:
+        """Read nothing more; close once the answer under way is complete."""
+        self._finished = True
+        self._disarm()
+        self.pipeline.clear()  # a request queued behind it never runs
+        self.flow.pause_reading()
+        answering = self._answering()
+        if answering is None:
+            if self.cycle is None or self.cycle.response_complete:
+                self.transport.close()
+            else:
+                self.cycle.keep_alive = False
+            return
+        answering.keep_alive = False  # uvicorn closes the connection after this answer

@@ -260,10 +260,25 @@ async def token_scheme_info(
     authorization: str, required_scopes: list[str] | None, request: ConnexionRequest
 ) -> Any:
     """``Authorization: Token <API key>``; any other scheme is not this one's to judge."""
-    scheme, _, api_key = authorization.strip().partition(" ")
+    scheme, api_key = [*authorization.split(None, 1), "", ""][:2]
     if scheme.lower() != "token":
         return compat.NOT_THIS_SCHEME  # Connexion goes on to the next scheme (Bearer)
-    return await api_key_info(api_key.strip(), required_scopes, request)
+    api_key = api_key.strip()
+    if not api_key:
+        raise Unauthorized(
+            f"The Authorization header is malformed; accepted: {ACCEPTED_CREDENTIALS}.",
+            error="invalid_request",
+        )
+    if _looks_like_a_jwt(api_key):
+        raise Unauthorized(
+            "That is a bearer token, not an API key: send it as Authorization: Bearer <token>.",
+            error=INVALID_TOKEN,
+        )
+    return await api_key_info(api_key, required_scopes, request)
+
+
+def _looks_like_a_jwt(token: str) -> bool:
+    return token.startswith("eyJ") and token.count(".") == 2
 
 
 def _looks_like_an_api_key(token: str) -> bool:

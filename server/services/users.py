@@ -21,10 +21,10 @@ from server.services.pagination import CursorCodec
 MAX_PATCH_ATTEMPTS = 5
 
 
-
 def _lowered(email: str | None) -> str | None:
     """E-mail addresses are stored lower-cased; a user may have none."""
     return email.lower() if email is not None else None
+
 
 def etag(user: Row[Any]) -> str:
     return f'"{user.version}"'

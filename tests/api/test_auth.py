@@ -137,6 +137,29 @@ class TestTokenScheme:
             "Authorization: Token <key>, or exchange it at /api/oauth/token.",
         )
 
+    def test_a_bearer_token_sent_as_a_token_is_told_where_it_goes(
+        self, anonymous: TestClient
+    ) -> None:
+        token = token_for(anonymous, ALICE)
+        response = anonymous.get("/api/users", headers={"Authorization": f"Token {token}"})
+        assert_unauthorized(
+            response,
+            "That is a bearer token, not an API key: send it as Authorization: Bearer <token>.",
+        )
+
+    @pytest.mark.parametrize("header", ["Token", "Token   "])
+    def test_a_token_scheme_without_a_key_is_malformed(
+        self, anonymous: TestClient, header: str
+    ) -> None:
+        response = anonymous.get("/api/users", headers={"Authorization": header})
+        assert_unauthorized(
+            response, f"The Authorization header is malformed; accepted: {ACCEPTED}."
+        )
+
+    def test_any_whitespace_separates_scheme_and_key(self, anonymous: TestClient) -> None:
+        headers = {"Authorization": f"Token\t{ALICE.secret}"}
+        assert anonymous.get("/api/users", headers=headers).status_code == 200
+
     def test_bearer_tokens_still_work_beside_it(self, anonymous: TestClient) -> None:
         token = token_for(anonymous, ALICE)
         assert anonymous.get("/api/users", headers=bearer(token)).status_code == 200

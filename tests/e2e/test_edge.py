@@ -200,3 +200,79 @@ def test_refusals_are_counted_by_reason(edge_server: LiveServer) -> None:
     exchange(edge_server, get("/api/hello", b"X-Long: " + b"a" * (LINE_LIMIT + 1) + b"\r\n\r\n"))
     metrics = httpx.get(f"{edge_server.url}/metrics", timeout=5).text
     assert 'http_edge_refusals_total{reason="header_line_too_large"}' in metrics
+
+
+# An attacker's trial of the first version of this edge found what follows.
+
+
+def chunked_post(path: str, *fields: bytes) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n".encode()
+        + f"X-API-Key: {ALICE.secret}\r\nTransfer-Encoding: chunked\r\n".encode()
+        + b"".join(fields)
+        + b"\r\n"
+    )
+
+
+def test_trailer_fields_are_refused_not_made_headers(edge_server: LiveServer) -> None:
+    # uvicorn appended trailers to the request's headers: an X-API-Key a proxy never saw.
+    smuggle = (
+        b"GET /api/users HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + f"0\r\nX-API-Key: {ALICE.secret}\r\n\r\n".encode()
+    )
+    status, _, body = problem(exchange(edge_server, smuggle))
+    assert status == 400
+    assert "Trailer" in str(body["detail"])
+
+
+def test_a_flood_after_a_chunked_body_is_cut_off(edge_server: LiveServer) -> None:
+    # Trailers were never counted: 200 MB of them were taken in, RSS +187 MB.
+    before = rss_kib(edge_server)
+    head = chunked_post("/api/process_data") + b"1\r\n{\r\n0\r\nX-T: "
+    answer = exchange(edge_server, head, *[b"t" * 65536] * 64, wait=10)  # 4 MiB, one line
+    status, _, _ = problem(answer)
+    assert status == 413
+    assert rss_kib(edge_server) - before < 20 * 1024
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        pytest.param(b"\r\n\r\n", id="blank-lines-before-it"),
+        pytest.param(get("/api/health/live", b"\r\n"), id="behind-a-pipelined-request"),
+    ],
+)
+def test_a_big_head_cannot_hide_in_one_read(edge_server: LiveServer, prefix: bytes) -> None:
+    fields = [f"X-F{n}: {'v' * 4000}\r\n".encode() for n in range(25)]  # 100 KB
+    answer = exchange(edge_server, prefix + get("/api/hello", *fields, b"\r\n"))
+    assert answer.count(b"HTTP/1.1 200 OK") == (1 if prefix.startswith(b"GET") else 0)
+    if not prefix.startswith(b"GET"):
+        assert problem(answer)[0] == 431
+
+
+def test_a_bad_request_behind_a_good_one_lets_the_good_one_be_answered(
+    edge_server: LiveServer,
+) -> None:
+    answer = exchange(edge_server, get("/api/health/live", b"\r\n") + b"NOT HTTP AT ALL\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200 OK")
+    assert b"connection: close" in answer.lower()
+
+
+def test_an_upgrade_is_answered_as_http_and_nothing_after_it_is_read(
+    edge_server: LiveServer,
+) -> None:
+    websocket = get(
+        "/api/hello",
+        b"Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n",
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    )
+    answer = exchange(edge_server, websocket)
+    assert answer.startswith(b"HTTP/1.1 200 OK")  # was a text/plain 500
+    # h2c: what follows the upgrade request, in a later read, used to run as a request.
+    h2c = get("/api/hello", b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n")
+    smuggled = get("/api/users", f"X-API-Key: {ALICE.secret}\r\n\r\n".encode())
+    answer = exchange(
+        edge_server, h2c + b"HTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n", smuggled, pause=0.3
+    )
+    assert answer.count(b"HTTP/1.1 ") == 1
+    assert b'"items"' not in answer

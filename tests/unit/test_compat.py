@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Iterator
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -106,3 +107,77 @@ def test_uvicorn_httptools_protocol_keeps_what_the_bounded_edge_builds_on() -> N
     for field in ("response_started", "response_complete", "disconnected", "message_event"):
         assert f"self.{field}" in cycle, field
     assert "self.url" in inspect.getsource(HttpToolsProtocol.on_message_begin)
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.written = b""
+        self.closed = False
+        self.reading = True
+
+    def write(self, data: bytes) -> None:
+        assert not self.closed, "written after close"
+        self.written += data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def pause_reading(self) -> None:
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.reading = True
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return {"peername": ("127.0.0.1", 1), "sockname": ("127.0.0.1", 2)}.get(name, default)
+
+    def set_write_buffer_limits(self, *args: object) -> None:
+        pass
+
+
+def test_a_refusal_waits_for_the_answer_before_it_and_is_not_written_into_it() -> None:
+    # A pipelined download still answering when the request behind it times out: the 408
+    # used to land in the middle of the download (an attacker's trial found it).
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    async def scenario() -> FakeTransport:
+        release = asyncio.Event()
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            if scope["path"] == "/download":
+                await send({"type": "http.response.start", "status": 200,
+                            "headers": [(b"content-length", b"10")]})  # fmt: skip
+                await send({"type": "http.response.body", "body": b"01234", "more_body": True})
+                await release.wait()
+                await send({"type": "http.response.body", "body": b"56789"})
+            else:
+                await receive()
+
+        config = Config(app=app, lifespan="off", ws="none")
+        config.load()
+        protocol = compat.BoundedHttpToolsProtocol(
+            config=config, server_state=ServerState(), app_state={}
+        )
+        transport = FakeTransport()
+        protocol.connection_made(transport)  # type: ignore[arg-type]
+        protocol.data_received(
+            b"GET /download HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"POST /stalled HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n"
+        )
+        await asyncio.sleep(0.01)  # the download has begun
+        protocol._body_timed_out()  # the POST's body deadline
+        assert not transport.closed
+        release.set()
+        await asyncio.sleep(0.01)
+        protocol.connection_lost(None)
+        return transport
+
+    transport = asyncio.run(scenario())
+    head, _, body = transport.written.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert body == b"0123456789"  # the whole download, and nothing after it
+    assert transport.closed
