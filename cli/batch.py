@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import hashlib
+import inspect
 import json
+import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -48,6 +50,16 @@ class Report:
         return [result for result in self.results if not result.ok]
 
 
+EXTRA_CELLS = "(cells beyond the header)"
+RECORD_FIELDS = frozenset(inspect.signature(ProcessRequest).parameters)
+
+
+def _unknown_fields(row: dict[str, Any]) -> list[str]:
+    """What a row holds that a record has not: the API refuses it, so the batch does too
+    (the generated model would drop it silently)."""
+    return sorted(key for key in row if key not in RECORD_FIELDS)
+
+
 def _number(value: str) -> Any:
     """CSV cells are text; numbers go as numbers, anything else as given (the service
     judges it: the spec is the one place the rules live)."""
@@ -64,8 +76,12 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(text.splitlines())
-        return [{k: _number(v) for k, v in row.items() if k} for row in reader]
+        # Cells beyond the header row's names land under EXTRA_CELLS, and are refused.
+        reader = csv.DictReader(text.splitlines(), restkey=EXTRA_CELLS)
+        return [
+            {k: v if k == EXTRA_CELLS else _number(v) for k, v in row.items() if k}
+            for row in reader
+        ]
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         rows = []
         for number, line in enumerate(text.splitlines(), start=1):
@@ -88,14 +104,21 @@ def _status_of(error: CliError) -> str:
     return first if first.isdigit() else "-"
 
 
-def idempotency_key(row: dict[str, Any]) -> str:
-    """The same row always gets the same key (so it is processed once)."""
+def idempotency_key(row: dict[str, Any], *, as_new: bool = False) -> str:
+    """The same row always gets the same key (so it is processed once), unless it is to
+    be sent ``as_new``: then a fresh one."""
+    if as_new:
+        return "new-" + secrets.token_hex(20)
     canonical = json.dumps(row, sort_keys=True, separators=(",", ":"))
     return "row-" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
 
 
 async def _send_rows(
-    session: Session, rows: list[dict[str, Any]], concurrency: int, progress: Progress
+    session: Session,
+    rows: list[dict[str, Any]],
+    concurrency: int,
+    progress: Progress,
+    as_new: bool,
 ) -> list[RowResult]:
     task = progress.add_task("processing", total=len(rows))
     limit = asyncio.Semaphore(concurrency)
@@ -103,7 +126,10 @@ async def _send_rows(
 
     async def one(number: int, row: dict[str, Any]) -> RowResult:
         async with limit:
+            unknown = _unknown_fields(row)
             try:
+                if unknown:
+                    raise ValueError(f"unknown field(s): {', '.join(unknown)}")
                 body = ProcessRequest.from_dict(row)
             except (KeyError, TypeError, ValueError) as exc:
                 result = RowResult(number, row, False, "invalid", f"not a record: {exc}")
@@ -113,7 +139,7 @@ async def _send_rows(
                         process_data.asyncio_detailed,
                         client=client,
                         body=body,
-                        idempotency_key=idempotency_key(row),
+                        idempotency_key=idempotency_key(row, as_new=as_new),
                     )
                     result = RowResult(number, row, True, "200", f"record {answer.record_id}")
                 except CliError as exc:
@@ -125,7 +151,14 @@ async def _send_rows(
         return list(await asyncio.gather(*(one(n, row) for n, row in enumerate(rows, 1))))
 
 
-def run(session: Session, path: Path, *, concurrency: int, failed_file: Path | None) -> Report:
+def run(
+    session: Session,
+    path: Path,
+    *,
+    concurrency: int,
+    failed_file: Path | None,
+    as_new: bool = False,
+) -> Report:
     """Send every row of ``path``; print the results and a summary; write the failures."""
     rows = read_rows(path)
     columns = (
@@ -135,13 +168,9 @@ def run(session: Session, path: Path, *, concurrency: int, failed_file: Path | N
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=output.errors, transient=True) as progress:
-        results = asyncio.run(_send_rows(session, rows, concurrency, progress))
+        results = asyncio.run(_send_rows(session, rows, concurrency, progress, as_new))
     report = Report(results)
-    if report.failed:
-        report.failed_file = failed_file or path.with_name(path.stem + ".failed.jsonl")
-        report.failed_file.write_text(
-            "".join(json.dumps(r.values, ensure_ascii=False) + "\n" for r in report.failed)
-        )
+    notes = _keep_failures(report, path, failed_file, rows)
     table = [{"row": r.row, "status": r.status, "result": r.detail} for r in report.results]
     summary = {
         "rows": len(results),
@@ -149,12 +178,55 @@ def run(session: Session, path: Path, *, concurrency: int, failed_file: Path | N
         "failed": len(report.failed),
         "failed_rows_file": str(report.failed_file) if report.failed_file else None,
     }
+    if notes:
+        summary["note"] = " ".join(notes)
     if session.config.output == "json":
         output.show({**summary, "results": table}, output="json")
     else:
         output.show(table, output="table", title=f"{path.name}")
         output.show(summary, output="table")
     return report
+
+
+def _lines(rows: Sequence[dict[str, Any]]) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def _earlier_failures(target: Path, rows: list[dict[str, Any]]) -> bool:
+    """Whether ``target`` holds only rows of this input: an earlier run's failures, not
+    rows someone fixed by hand."""
+    try:
+        return all(row in rows for row in read_rows(target))
+    except ConfigError:
+        return False
+
+
+def _keep_failures(
+    report: Report, path: Path, chosen: Path | None, rows: list[dict[str, Any]]
+) -> list[str]:
+    """Write the failed rows where they are safe, and tidy up after a clean run; what was
+    done, for the summary. The failures of ``orders.csv`` and of ``orders.failed.jsonl``
+    alike go to ``orders.failed.jsonl``; a file there that holds other rows (fixed by hand,
+    say) is never overwritten: the failures go to ``orders.failed-2.jsonl`` instead."""
+    base = path.stem.removesuffix(".failed")
+    target = chosen or path.with_name(base + ".failed.jsonl")
+    if not report.failed:
+        if chosen is None and target.exists():
+            if _earlier_failures(target, rows):
+                target.unlink()
+                return [f"removed {target.name}: its rows went through"]
+            return [f"kept {target.name}: it holds rows this run did not send"]
+        return []
+    notes = []
+    if target.exists() and not _earlier_failures(target, rows):
+        taken, number = target, 2
+        while target.exists():
+            target = target.with_name(f"{base}.failed-{number}.jsonl")
+            number += 1
+        notes.append(f"{taken.name} holds other rows and was left as it is")
+    target.write_text(_lines([r.values for r in report.failed]), encoding="utf-8")
+    report.failed_file = target
+    return notes
 
 
 def _same_origin(url: str, other: str) -> bool:
@@ -173,7 +245,7 @@ def _answer_of(response: Any) -> tuple[int, str]:
 
 
 async def _send_each(
-    session: Session, urls: Sequence[str], record: dict[str, Any]
+    session: Session, urls: Sequence[str], record: dict[str, Any], as_new: bool
 ) -> list[dict[str, Any]]:
     async def one(url: str) -> dict[str, Any]:
         # The configured credential goes to the configured service only: another URL is
@@ -190,7 +262,7 @@ async def _send_each(
                 response = await process_data.asyncio_detailed(
                     client=client,
                     body=ProcessRequest.from_dict(record),
-                    idempotency_key=idempotency_key(record),
+                    idempotency_key=idempotency_key(record, as_new=as_new),
                 )
                 status, detail = _answer_of(response)
             except (httpx.HTTPError, ValueError) as exc:
@@ -202,7 +274,7 @@ async def _send_each(
 
 
 def send_to_services(
-    session: Session, urls: Sequence[str], record: dict[str, Any]
+    session: Session, urls: Sequence[str], record: dict[str, Any], *, as_new: bool = False
 ) -> list[dict[str, Any]]:
     """POST ``record`` to /process_data of every service in ``urls`` at once."""
-    return asyncio.run(_send_each(session, urls, record))
+    return asyncio.run(_send_each(session, urls, record, as_new))

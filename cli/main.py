@@ -169,12 +169,18 @@ def process(
     failed: Annotated[
         Path | None, typer.Option(help="Where failed rows go (default FILE.failed.jsonl).")
     ] = None,
+    as_new: AsNew = False,
 ) -> None:
-    """POST /process_data: one record from options, or a whole file (batch)."""
+    """POST /process_data: one record from options, or a whole file (batch).
+
+    Each row's Idempotency-Key is made from its content, so sending a file again never
+    processes a row twice; --as-new sends every row as a new record."""
     if file is not None:
         if user_id is not None or item_id is not None or quantity is not None:
             raise ConfigError("give either --file or --user-id/--item-id/--quantity")
-        report = batch.run(session(ctx), file, concurrency=concurrency, failed_file=failed)
+        report = batch.run(
+            session(ctx), file, concurrency=concurrency, failed_file=failed, as_new=as_new
+        )
         if report.failed:
             raise typer.Exit(FAILED)
         return
@@ -187,6 +193,16 @@ def process(
     show(ctx, answer)
 
 
+AsNew = Annotated[
+    bool,
+    typer.Option(
+        "--as-new",
+        help="A fresh Idempotency-Key: a record sent before (in the last 24 h) is processed "
+        "again, as a new one.",
+    ),
+]
+
+
 @app.command()
 def send(
     ctx: typer.Context,
@@ -194,13 +210,17 @@ def send(
     user_id: Annotated[int, typer.Option()],
     item_id: Annotated[int, typer.Option()],
     quantity: Annotated[int, typer.Option()],
+    as_new: AsNew = False,
 ) -> None:
     """POST the same record to several services at once; a table of their answers.
 
     The configured credential goes only to a --to URL on the configured service's origin;
     other services are called without one."""
     results = batch.send_to_services(
-        session(ctx), to, {"user_id": user_id, "item_id": item_id, "quantity": quantity}
+        session(ctx),
+        to,
+        {"user_id": user_id, "item_id": item_id, "quantity": quantity},
+        as_new=as_new,
     )
     show(ctx, results, title="answers")
     if any(not 200 <= result["status"] < 300 for result in results):
@@ -210,15 +230,26 @@ def send(
 # Records --------------------------------------------------------------------------------
 
 
-def pages(ctx: typer.Context, operation: Any, every: bool, **kwargs: Any) -> list[Any]:
-    """One page, or with ``every`` all of them (following ``next_cursor``)."""
+def pages(ctx: typer.Context, operation: Any, every: bool, **kwargs: Any) -> dict[str, Any]:
+    """One page, or with ``every`` all of them (following ``next_cursor``), in the API's
+    own shape: ``items`` and the ``next_cursor`` of the page after (None at the end)."""
     items: list[Any] = []
     while True:
         page = session(ctx).call(operation.sync_detailed, **kwargs)
         items += page.items
         if not every or not page.next_cursor:
-            return items
+            return {"items": items, "next_cursor": page.next_cursor or None}
         kwargs["cursor"] = page.next_cursor
+
+
+def show_page(ctx: typer.Context, page: dict[str, Any], title: str | None = None) -> None:
+    """A list as a table with the cursor of the next page under it, or as JSON."""
+    if session(ctx).config.output == "json":
+        show(ctx, page)
+        return
+    show(ctx, page["items"], title=title)
+    if page["next_cursor"]:
+        output.errors.print(f"more: --cursor {page['next_cursor']}")
 
 
 Limit = Annotated[int, typer.Option(min=1, max=100, help="Page size.")]
@@ -235,7 +266,7 @@ def records_list(
     every: Every = False,
 ) -> None:
     """GET /records."""
-    show(
+    show_page(
         ctx,
         pages(ctx, list_records, every, user_id=opt(user_id), limit=limit, cursor=opt(cursor)),
         title="records",
@@ -264,7 +295,7 @@ def users_list(
     every: Every = False,
 ) -> None:
     """GET /users, with filters and paging."""
-    items = pages(
+    page = pages(
         ctx,
         list_users,
         every,
@@ -276,7 +307,7 @@ def users_list(
         limit=limit,
         cursor=opt(cursor),
     )
-    show(ctx, items, title="users")
+    show_page(ctx, page, title="users")
 
 
 @users_app.command("get")
@@ -357,7 +388,7 @@ def destinations_list(
     ctx: typer.Context, limit: Limit = 20, cursor: Cursor = None, every: Every = False
 ) -> None:
     """GET /destinations."""
-    show(ctx, pages(ctx, list_destinations, every, limit=limit, cursor=opt(cursor)))
+    show_page(ctx, pages(ctx, list_destinations, every, limit=limit, cursor=opt(cursor)))
 
 
 @destinations_app.command("get")
@@ -439,7 +470,7 @@ def clients_list(
     ctx: typer.Context, limit: Limit = 20, cursor: Cursor = None, every: Every = False
 ) -> None:
     """GET /clients."""
-    show(ctx, pages(ctx, list_clients, every, limit=limit, cursor=opt(cursor)))
+    show_page(ctx, pages(ctx, list_clients, every, limit=limit, cursor=opt(cursor)))
 
 
 @clients_app.command("get")

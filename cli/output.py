@@ -14,11 +14,13 @@ errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def plain(value: Any) -> Any:
-    """Generated models (and lists of them) as plain JSON values."""
+    """Generated models (and lists and dicts of them) as plain JSON values."""
     if hasattr(value, "to_dict"):
         return value.to_dict()
     if isinstance(value, list):
         return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
     return value
 
 

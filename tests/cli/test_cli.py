@@ -47,8 +47,27 @@ class TestSingleCommands:
         assert answer["result"] == {"user_id": 1, "item_id": 2, "quantity": 6}
         record = as_json(capsys, "records", "get", str(answer["record_id"]))
         assert record["quantity"] == 3
-        listed = as_json(capsys, "records", "list", "--all")
+        listed = as_json(capsys, "records", "list", "--all")["items"]
         assert answer["record_id"] in [r["id"] for r in listed]
+
+    def test_a_list_says_where_the_next_page_starts(
+        self, capsys: pytest.CaptureFixture[str], as_alice: LiveServer
+    ) -> None:
+        made = [
+            as_json(capsys, "users", "create", "--name", f"Page {n}", "--email", f"p{n}@cli.test")
+            for n in range(3)
+        ]
+        first = as_json(capsys, "users", "list", "--name-contains", "Page", "--limit", "2")
+        assert len(first["items"]) == 2 and first["next_cursor"]
+        rest = as_json(
+            capsys, "users", "list", "--name-contains", "Page", "--cursor", first["next_cursor"]
+        )
+        assert (len(rest["items"]), rest["next_cursor"]) == (1, None)
+        code, out, err = run(capsys, "users", "list", "--name-contains", "Page", "--limit", "2")
+        assert code == 0 and "Page" in out
+        assert f"more: --cursor {first['next_cursor']}" in err.replace("\n", "")
+        for user in made:  # the module's service is shared: leave Alice no users
+            as_json(capsys, "users", "delete", str(user["id"]))
 
     def test_users_from_create_to_delete(
         self, capsys: pytest.CaptureFixture[str], as_alice: LiveServer
@@ -62,7 +81,7 @@ class TestSingleCommands:
         )  # fmt: skip
         assert (replaced["name"], replaced["age"]) == ("Ada L", 36)
         assert as_json(capsys, "users", "patch", user_id, "--clear-age")["age"] is None
-        found = as_json(capsys, "users", "list", "--email", "ada@cli.test", "--all")
+        found = as_json(capsys, "users", "list", "--email", "ada@cli.test", "--all")["items"]
         assert [u["id"] for u in found] == [user["id"]]
         assert as_json(capsys, "users", "delete", user_id) == {"deleted": int(user_id)}
         code, out, err = run(capsys, "users", "get", user_id)
@@ -92,7 +111,7 @@ class TestSingleCommands:
         assert created["client_secret"].startswith(created["client_id"])
         assert as_json(capsys, "clients", "get", created["client_id"])["name"] == "batch"
         assert created["client_id"] in [
-            c["client_id"] for c in as_json(capsys, "clients", "list", "--all")
+            c["client_id"] for c in as_json(capsys, "clients", "list", "--all")["items"]
         ]
         assert as_json(capsys, "clients", "revoke", created["client_id"]) == {
             "revoked": created["client_id"]
@@ -105,7 +124,7 @@ class TestSingleCommands:
         )  # fmt: skip
         assert (made["timeout_seconds"], made["retry"]["max_attempts"]) == (2, 2)
         assert as_json(capsys, "destinations", "get", "echo")["circuit"]["state"] == "closed"
-        assert [d["name"] for d in as_json(capsys, "destinations", "list")] == ["echo"]
+        assert [d["name"] for d in as_json(capsys, "destinations", "list")["items"]] == ["echo"]
         report = as_json(capsys, "dispatch", "--payload", '{"order": 7}', "--to", "echo")
         assert report["summary"] == "complete"
         assert report["results"][0]["body"]["received"] == {"order": 7}
@@ -129,7 +148,7 @@ class TestCredentials:
         assert cache.stat().st_mode & 0o777 == 0o600
         assert as_json(capsys, *flags, "token")["access_token"] == first
         assert as_json(capsys, *flags, "hello") == {"message": "Hello, World!"}
-        assert as_json(capsys, *flags, "users", "list") == []
+        assert as_json(capsys, *flags, "users", "list") == {"items": [], "next_cursor": None}
         assert as_json(capsys, *flags, "token", "--fresh")["access_token"] != ""
 
     def test_a_config_file(
@@ -141,7 +160,7 @@ class TestCredentials:
             f'base_url = "{service.url}"\napi_key = "{ALICE.secret}"\noutput = "json"\n'
         )
         code, out, _ = run(capsys, "users", "list")
-        assert (code, json.loads(out)) == (0, [])
+        assert (code, json.loads(out)) == (0, {"items": [], "next_cursor": None})
 
     @pytest.mark.parametrize(
         ("args", "message"),
@@ -261,11 +280,57 @@ class TestBatch:
             {"user_id": 2, "item_id": 20, "quantity": 0},
             {"user_id": 3, "item_id": "x", "quantity": 3},
         ]
-        before = len(as_json(capsys, "records", "list", "--all"))
+        before = len(as_json(capsys, "records", "list", "--all")["items"])
         code, out, _ = run(capsys, "-o", "json", "process", "--file", str(data))
         summary = json.loads(out)
         assert (code, summary["succeeded"], summary["failed"]) == (1, 2, 2)
-        assert len(as_json(capsys, "records", "list", "--all")) == before  # replays only
+        assert len(as_json(capsys, "records", "list", "--all")["items"]) == before  # replays only
+
+    def test_a_row_with_unknown_columns_is_refused_not_cut_down(
+        self, capsys: pytest.CaptureFixture[str], as_alice: LiveServer, tmp_path: Path
+    ) -> None:
+        # The API refuses unknown fields; the batch used to drop them and send the rest.
+        data = tmp_path / "extra.csv"
+        data.write_text("user_id,item_id,quantity,note\n1,2,3,gift\n")
+        summary = json.loads(run(capsys, "-o", "json", "process", "--file", str(data))[1])
+        assert (summary["succeeded"], summary["failed"]) == (0, 1)
+        assert "unknown field(s): note" in summary["results"][0]["result"]
+        cells = tmp_path / "cells.csv"
+        cells.write_text("user_id,item_id,quantity\n1,2,3,surplus\n4,5,6\n")
+        summary = json.loads(run(capsys, "-o", "json", "process", "--file", str(cells))[1])
+        assert (summary["succeeded"], summary["failed"]) == (1, 1)
+        assert "beyond the header" in summary["results"][0]["result"]
+
+    def test_rows_fixed_by_hand_are_never_overwritten_and_a_clean_run_tidies_up(
+        self, capsys: pytest.CaptureFixture[str], as_alice: LiveServer, tmp_path: Path
+    ) -> None:
+        orders = tmp_path / "orders.csv"
+        orders.write_text("user_id,item_id,quantity\n1,71,0\n")
+        assert run(capsys, "process", "--file", str(orders))[0] == 1
+        failed = tmp_path / "orders.failed.jsonl"
+        fixed = '{"user_id": 1, "item_id": 71, "quantity": 5}\n'
+        failed.write_text(fixed)  # fixed by hand, not sent yet
+        assert run(capsys, "process", "--file", str(orders))[0] == 1  # the same failure
+        assert failed.read_text() == fixed  # left as it is
+        assert (tmp_path / "orders.failed-2.jsonl").exists()
+        # The fixed file goes through: no orders.failed.failed.jsonl, and it is tidied away.
+        code, out, _ = run(capsys, "-o", "json", "process", "--file", str(failed))
+        assert code == 0
+        assert "removed orders.failed.jsonl" in json.loads(out)["note"]
+        assert not failed.exists()
+        assert not (tmp_path / "orders.failed.failed.jsonl").exists()
+
+    def test_as_new_sends_a_repeated_record_again(
+        self, capsys: pytest.CaptureFixture[str], as_alice: LiveServer, tmp_path: Path
+    ) -> None:
+        data = tmp_path / "again.jsonl"
+        data.write_text('{"user_id": 1, "item_id": 72, "quantity": 2}\n')
+        first = json.loads(run(capsys, "-o", "json", "process", "--file", str(data))[1])
+        replay = json.loads(run(capsys, "-o", "json", "process", "--file", str(data))[1])
+        assert replay["results"][0]["result"] == first["results"][0]["result"]  # replayed
+        code, out, _ = run(capsys, "-o", "json", "process", "--file", str(data), "--as-new")
+        assert code == 0
+        assert json.loads(out)["results"][0]["result"] != first["results"][0]["result"]
 
     def test_rows_refused_for_a_while_succeed_when_sent_again(
         self, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -291,7 +356,9 @@ class TestBatch:
             code, out, _ = run(capsys, "-o", "json", "process", "--file", str(failed))
             assert (code, json.loads(out)["succeeded"]) == (0, 4)
             time.sleep(1.1)
-            records = as_json(capsys, "--api-key", ADMIN.secret, "records", "list", "--all")
+            records = as_json(capsys, "--api-key", ADMIN.secret, "records", "list", "--all")[
+                "items"
+            ]
             assert sorted(r["quantity"] for r in records) == list(range(1, 11))
         finally:
             server.stop()

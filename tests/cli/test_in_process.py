@@ -53,25 +53,25 @@ def test_every_command(
     assert run("hello") == {"message": "Hello, World!"}
     record = run("process", "--user-id", "5", "--item-id", "6", "--quantity", "7")
     assert run("records", "get", str(record["record_id"]))["quantity"] == 7
-    assert [r["id"] for r in run("records", "list")] == [record["record_id"]]
+    assert [r["id"] for r in run("records", "list")["items"]] == [record["record_id"]]
 
     user = run("users", "create", "--name", "Bo", "--email", "bo@x.test", "--age", "3")
     uid = str(user["id"])
     assert run("users", "get", uid)["email"] == "bo@x.test"
     assert run("users", "update", uid, "--name", "Bo B", "--email", "bo@x.test")["age"] is None
     assert run("users", "patch", uid, "--age", "4")["age"] == 4
-    assert [u["name"] for u in run("users", "list", "--name-contains", "bo")] == ["Bo B"]
+    assert [u["name"] for u in run("users", "list", "--name-contains", "bo")["items"]] == ["Bo B"]
     assert run("users", "delete", uid) == {"deleted": int(uid)}
 
     admin = ADMIN.secret
     created = run("clients", "create", "--name", "x", "--scope", "users:read", key=admin)
     assert run("clients", "get", created["client_id"], key=admin)["scopes"] == ["users:read"]
-    assert len(run("clients", "list", "--all", key=admin)) >= 5
+    assert len(run("clients", "list", "--all", key=admin)["items"]) >= 5
     run("clients", "revoke", created["client_id"], key=admin)
 
     run("destinations", "create", "echo", "--url", downstream.url_for("/ok"), key=admin)
     assert run("destinations", "get", "echo", key=admin)["enabled"] is True
-    assert [d["name"] for d in run("destinations", "list", key=admin)] == ["echo"]
+    assert [d["name"] for d in run("destinations", "list", key=admin)["items"]] == ["echo"]
     report = run("dispatch", "--payload", '{"a": 1}')
     assert report["results"][0]["body"]["received"] == {"a": 1}
     run("destinations", "update", "echo", "--patch", '{"timeout_seconds": 1}', key=admin)
@@ -81,7 +81,7 @@ def test_every_command(
     rows.write_text("user_id,item_id,quantity\n1,1,1\n2,2,2\n")
     summary = run("process", "--file", str(rows))
     assert (summary["succeeded"], summary["failed"]) == (2, 0)
-    assert len(run("records", "list", "--all")) == 3
+    assert len(run("records", "list", "--all")["items"]) == 3
 
     sent = run(
         "send", "--to", "http://testserver", "--user-id", "1", "--item-id", "1", "--quantity", "1"
