@@ -50,8 +50,9 @@ system-deps: ## Install the Debian packages tests use (nginx, wrk, chromium) whe
 run: migrate ## Apply migrations, then serve on HOST:PORT (127.0.0.1:8000) with WORKERS processes
 	APP_HOST=$(HOST) APP_PORT=$(PORT) APP_WORKERS=$(WORKERS) $(BIN)/python -m server
 
-cluster: setup system-deps ## INSTANCES instances on PostgreSQL + Redis behind nginx (CLUSTER_PORT, 8080)
-	$(BIN)/python -m scripts.cluster --instances $(INSTANCES) --workers $(WORKERS) --port $(CLUSTER_PORT)
+cluster: setup system-deps ## INSTANCES instances on PostgreSQL + Redis behind nginx (CLUSTER_PORT, 8080; TLS=1: HTTPS)
+	$(BIN)/python -m scripts.cluster --instances $(INSTANCES) --workers $(WORKERS) --port $(CLUSTER_PORT) \
+		$(if $(TLS),--tls)
 
 migrate: setup ## Apply database migrations (APP_DATABASE_URL, default SQLite in ./var/)
 	$(BIN)/python -m server migrate

@@ -26,6 +26,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -102,6 +103,7 @@ class Cluster:
         fail_timeout: int = 5,
         startup_timeout: float = 30,
         stop_timeout: float = 35,  # the service's own graceful shutdown takes up to 30 s
+        tls: bool = False,
     ) -> None:
         if instances < 1 or workers < 1:
             raise ValueError("a cluster needs at least one instance of at least one worker")
@@ -121,6 +123,10 @@ class Cluster:
         self.fail_timeout = fail_timeout
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
+        # nginx terminates TLS with a certificate for 127.0.0.1 from a CA made for this
+        # run (run_dir/tls/ca.pem: give it to clients); the instances stay on plain HTTP.
+        self.tls = tls
+        self.ca_file = self.run_dir / "tls" / "ca.pem"
         self.instances: list[Instance] = []
         self.nginx_process: subprocess.Popen[bytes] | None = None
         self._stopped = False
@@ -128,7 +134,7 @@ class Cluster:
     @property
     def url(self) -> str:
         """nginx, the cluster's one address."""
-        return f"http://{HOST}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{HOST}:{self.port}"
 
     def __enter__(self) -> Self:
         return self.start()
@@ -170,6 +176,8 @@ class Cluster:
             raise ClusterError(f"nginx not found ({self.nginx or 'not on PATH'})")
         for folder in (self.logs, self.run_dir / "temp"):
             folder.mkdir(parents=True, exist_ok=True)
+        if self.tls:
+            make_certificate(self.ca_file.parent)
         ensure_database(self.database_url)
         check_redis(self.redis_url)
         environment = {
@@ -272,7 +280,8 @@ class Cluster:
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
-            if wait_until_answering(self.url, process, deadline):
+            verify = ssl.create_default_context(cafile=self.ca_file) if self.tls else True
+            if wait_until_answering(self.url, process, deadline, verify=verify):
                 return
             exited = process.poll() is not None
             lost_race = exited and PORT_TAKEN.search(_tail(log, offset))
@@ -287,10 +296,19 @@ class Cluster:
             for i in self.instances
         )
         max_body = self.env.get("APP_MAX_BODY_BYTES") or os.environ.get("APP_MAX_BODY_BYTES")
+        tls = ""
+        if self.tls:
+            folder = self.ca_file.parent
+            tls = (
+                f"        ssl_certificate {folder / 'server.pem'};\n"
+                f"        ssl_certificate_key {folder / 'server.key'};\n"
+                "        ssl_protocols TLSv1.2 TLSv1.3;"
+            )
         return render(
             TEMPLATE.read_text(),
             servers=servers,
-            listen=f"{HOST}:{self.port}",
+            listen=f"{HOST}:{self.port}" + (" ssl" if self.tls else ""),
+            tls=tls,
             max_body_bytes=str(int(max_body or DEFAULT_MAX_BODY_BYTES)),
         )
 
@@ -390,12 +408,34 @@ def shared_secret(run_dir: Path) -> str:
     return secret
 
 
-def wait_until_answering(url: str, process: subprocess.Popen[bytes], deadline: float) -> bool:
+def make_certificate(folder: Path) -> None:
+    """A certificate authority made for this run and a certificate for 127.0.0.1 it
+    signed: ``ca.pem`` (for clients), ``server.pem`` and ``server.key`` (for nginx)."""
+    import trustme  # a dev dependency: make cluster installs it with the rest
+
+    folder.mkdir(parents=True, exist_ok=True)
+    authority = trustme.CA(organization_name="contract-api make cluster")
+    authority.cert_pem.write_to_path(str(folder / "ca.pem"))
+    issued = authority.issue_cert(HOST, "localhost")
+    chain = folder / "server.pem"
+    chain.write_bytes(b"".join(blob.bytes() for blob in issued.cert_chain_pems))
+    key = folder / "server.key"
+    key.touch(mode=0o600)
+    issued.private_key_pem.write_to_path(str(key))
+
+
+def wait_until_answering(
+    url: str,
+    process: subprocess.Popen[bytes],
+    deadline: float,
+    *,
+    verify: ssl.SSLContext | bool = True,
+) -> bool:
     """True once ``GET {url}/api/hello`` answers 200; False if the process exits first or
     the deadline passes."""
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            if httpx.get(url + READY_PATH, timeout=1).status_code == 200:
+            if httpx.get(url + READY_PATH, timeout=1, verify=verify).status_code == 200:
                 return True
         except httpx.TransportError:
             pass
@@ -473,6 +513,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--run-dir", type=Path, default=DEFAULT_RUN_DIR, help="var/cluster/")
     parser.add_argument("--nginx", default=None, help="the nginx binary (default: found)")
     parser.add_argument("--fail-timeout", type=int, default=5, help="seconds out of rotation")
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="nginx serves HTTPS with a certificate made for the run (run folder tls/ca.pem)",
+    )
     return parser
 
 
@@ -485,6 +530,8 @@ def _announce(cluster: Cluster) -> None:
     print(f"  database     {database}")
     print(f"  redis        {cluster.redis_url}")
     print(f"  run folder   {cluster.run_dir}  (nginx.conf, logs/)")
+    if cluster.tls:
+        print(f"  CA bundle    {cluster.ca_file}  (curl --cacert, SSL_CERT_FILE=)")
     print("Ctrl-C stops nginx, then the instances.", flush=True)
 
 
@@ -520,6 +567,7 @@ def main(argv: list[str] | None = None) -> int:
         instance_port=args.instance_port,
         nginx=args.nginx,
         fail_timeout=args.fail_timeout,
+        tls=args.tls,
     )
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)

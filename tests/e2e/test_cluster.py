@@ -3,7 +3,7 @@ one rate-limit budget for both, a write on one is read on the other, and when on
 SIGKILLed under load no acknowledged write is lost and nginx routes around the dead one.
 
 The three tests share one cluster (starting one takes seconds on a busy machine); the one that
-kills an instance comes last."""
+kills an instance comes last. One more starts a cluster of its own with TLS at nginx."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ import itertools
 import os
 import re
 import signal
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -185,6 +187,30 @@ def test_a_write_on_one_instance_is_read_on_the_other(cluster: Cluster) -> None:
         assert granted.status_code == 200, granted.text
         bearer = {"Authorization": f"Bearer {granted.json()['access_token']}"}
         assert httpx.get(f"{second.url}/api/users", headers=bearer, timeout=5).status_code == 200
+
+
+def test_nginx_terminates_tls_with_a_certificate_made_for_the_run(
+    tmp_path: Path, nginx: str, shared_database: str, shared_redis: str
+) -> None:
+    with Cluster(
+        database_url=shared_database,
+        redis_url=shared_redis,
+        run_dir=tmp_path / "tls-cluster",
+        instances=1,
+        port=0,
+        nginx=nginx,
+        env=INSTANCE_SETTINGS,
+        startup_timeout=45,
+        stop_timeout=15,
+        tls=True,
+    ) as secure:
+        assert secure.url.startswith("https://")
+        trusted = ssl.create_default_context(cafile=secure.ca_file)
+        answer = httpx.get(f"{secure.url}/api/hello", verify=trusted, timeout=5)
+        assert answer.status_code == 200
+        assert answer.headers["strict-transport-security"].startswith("max-age=")
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            httpx.get(f"{secure.url}/api/hello", timeout=5)  # the system's CAs only
 
 
 @dataclass(frozen=True)
