@@ -244,15 +244,32 @@ def _answer_of(response: Any) -> tuple[int, str]:
     return status, text[:200] or "(no body)"
 
 
+def keys_for(pairs: Sequence[str]) -> dict[str, str]:
+    """``URL=KEY`` pairs (``--to-key``) as {URL: KEY}."""
+    keys = {}
+    for pair in pairs:
+        url, separator, key = pair.partition("=")
+        if not separator or not url or not key:
+            raise ConfigError(f"--to-key takes URL=KEY, not {pair[:80]!r}")
+        keys[url.rstrip("/")] = key
+    return keys
+
+
 async def _send_each(
-    session: Session, urls: Sequence[str], record: dict[str, Any], as_new: bool
+    session: Session,
+    urls: Sequence[str],
+    record: dict[str, Any],
+    as_new: bool,
+    keys: dict[str, str],
 ) -> list[dict[str, Any]]:
     async def one(url: str) -> dict[str, Any]:
         # The configured credential goes to the configured service only: another URL is
-        # another party, which must not learn the key.
-        ours = _same_origin(url, session.config.base_url)
+        # another party, which must not learn the key, unless it was given its own.
         config = replace(session.config, base_url=url)
-        if not ours:
+        own = keys.get(url.rstrip("/"))
+        if own is not None:
+            config = replace(config, api_key=own, client_id=None, client_secret=None)
+        elif not _same_origin(url, session.config.base_url):
             config = replace(config, api_key=None, client_id=None, client_secret=None)
         target = Session(config, async_transport=session.async_transport)
         started = time.perf_counter()
@@ -274,7 +291,13 @@ async def _send_each(
 
 
 def send_to_services(
-    session: Session, urls: Sequence[str], record: dict[str, Any], *, as_new: bool = False
+    session: Session,
+    urls: Sequence[str],
+    record: dict[str, Any],
+    *,
+    as_new: bool = False,
+    keys: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """POST ``record`` to /process_data of every service in ``urls`` at once."""
-    return asyncio.run(_send_each(session, urls, record, as_new))
+    """POST ``record`` to /process_data of every service in ``urls`` at once; ``keys``
+    gives a service's own API key, by URL."""
+    return asyncio.run(_send_each(session, urls, record, as_new, keys or {}))

@@ -211,16 +211,21 @@ def send(
     item_id: Annotated[int, typer.Option()],
     quantity: Annotated[int, typer.Option()],
     as_new: AsNew = False,
+    to_key: Annotated[
+        list[str] | None,
+        typer.Option(help="URL=KEY: the API key (X-API-Key) for that --to service; repeatable."),
+    ] = None,
 ) -> None:
     """POST the same record to several services at once; a table of their answers.
 
     The configured credential goes only to a --to URL on the configured service's origin;
-    other services are called without one."""
+    other services are called without one, unless --to-key names one for them."""
     results = batch.send_to_services(
         session(ctx),
         to,
         {"user_id": user_id, "item_id": item_id, "quantity": quantity},
         as_new=as_new,
+        keys=batch.keys_for(to_key or []),
     )
     show(ctx, results, title="answers")
     if any(not 200 <= result["status"] < 300 for result in results):

@@ -489,3 +489,19 @@ class TestSendToOtherServices:
         assert "x-api-key" not in headers
         assert "authorization" not in headers
         assert ALICE.secret not in json.dumps(headers)
+
+    def test_a_service_named_with_its_own_key_gets_that_key_only(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        as_alice: LiveServer,
+        tutorial_service: TutorialService,
+    ) -> None:
+        code, _, err = run(
+            capsys, "-o", "json", "send", "--to", tutorial_service.url,
+            "--to-key", f"{tutorial_service.url}/=theirs-123",
+            "--user-id", "1", "--item-id", "2", "--quantity", "3",
+        )  # fmt: skip
+        assert code == 0, err
+        [headers] = tutorial_service.seen
+        assert headers["x-api-key"] == "theirs-123"
+        assert ALICE.secret not in json.dumps(headers)
