@@ -119,8 +119,16 @@ class OAuthError(BadRequest):
 REALM = "contract-api"
 
 
+# Every 401 of an operation ends with this line: what a newcomer needs to get it right.
+ACCEPTED_CREDENTIALS = (
+    "Accepted: X-API-Key: <API key>, Authorization: Token <API key>, "
+    "or Authorization: Bearer <token from /api/oauth/token>."
+)
+
+
 class Unauthorized(ApiProblem):
-    """No credential, or one that does not hold (unknown, revoked, expired, forged)."""
+    """No credential, or one that does not hold (unknown, revoked, expired, forged). The
+    detail says what is wrong, then which credentials are accepted."""
 
     status_code = 401
     default_title = "Unauthorized"
@@ -132,7 +140,8 @@ class Unauthorized(ApiProblem):
         if error:
             challenge += f', error="{error}", error_description="{detail}"'
         super().__init__(
-            detail, headers={"WWW-Authenticate": f'{challenge}, Token realm="{REALM}"'}
+            f"{detail} {ACCEPTED_CREDENTIALS}",
+            headers={"WWW-Authenticate": f'{challenge}, Token realm="{REALM}"'},
         )
 
 

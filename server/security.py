@@ -266,7 +266,7 @@ async def token_scheme_info(
     api_key = api_key.strip()
     if not api_key:
         raise Unauthorized(
-            f"The Authorization header is malformed; accepted: {ACCEPTED_CREDENTIALS}.",
+            "The Authorization header is malformed.",
             error="invalid_request",
         )
     if _looks_like_a_jwt(api_key):
@@ -291,8 +291,8 @@ async def token_info(
 ) -> dict[str, Any]:
     if _looks_like_an_api_key(token):
         raise Unauthorized(
-            "That is an API key, not a bearer token: send it as X-API-Key: <key> or "
-            "Authorization: Token <key>, or exchange it at /api/oauth/token.",
+            "That is an API key, not a bearer token: send it as an API key, or exchange it "
+            "at /api/oauth/token.",
             error=INVALID_TOKEN,
         )
     authenticator: Authenticator = request.scope[AUTHENTICATOR]
@@ -337,12 +337,6 @@ class ClientAddress:
         return (hops[0] if hops and hops[0] else peer)[:64]
 
 
-ACCEPTED_CREDENTIALS = (
-    "X-API-Key: <API key>, Authorization: Token <API key>, "
-    "or Authorization: Bearer <token from /api/oauth/token>"
-)
-
-
 def _presents_credential(scope: Scope) -> bool:
     return any(
         name in (b"authorization", b"x-api-key") and value.strip()
@@ -364,9 +358,9 @@ def _as_auth_problem(
         )
     # Told apart by the request, not by Connexion's wording of its error.
     if not _presents_credential(scope):
-        return Unauthorized(f"This operation needs a credential: {ACCEPTED_CREDENTIALS}.")
+        return Unauthorized("This operation needs a credential.")
     return Unauthorized(
-        f"The Authorization header is malformed; accepted: {ACCEPTED_CREDENTIALS}.",
+        "The Authorization header is malformed.",
         error="invalid_request",
     )
 
