@@ -19,6 +19,7 @@ from tests.cli.conftest import seeded_server
 from tests.downstream import Downstream
 from tests.e2e.conftest import LiveServer
 from tests.identities import ADMIN, ALICE
+from tests.json_service import JsonService
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str, **preset: Any) -> tuple[int, str, str]:
@@ -413,45 +414,13 @@ class TestSend:
         assert live["latency_ms"] > 0
 
 
-class TutorialService:
-    """The tutorial's Flask service, as far as ``send`` sees it: any POST is a 201 with
-    its own JSON; it remembers the header fields it was sent."""
-
-    def __init__(self) -> None:
-        import http.server
-
-        seen = self.seen = []  # type: list[dict[str, str]]
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                seen.append({k.lower(): v for k, v in self.headers.items()})
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                body = b'{"message": "Data received", "data": {"quantity": 3}}'
-                self.send_response(201)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def tutorial_service() -> Iterator[TutorialService]:
-    service = TutorialService()
-    try:
+def tutorial_service() -> Iterator[JsonService]:
+    """The tutorial's Flask service, as far as ``send`` sees it: any POST is a 201 with
+    its own JSON."""
+    answer = {"message": "Data received", "data": {"quantity": 3}}
+    with JsonService(201, answer).running() as service:
         yield service
-    finally:
-        service.close()
 
 
 class TestSendToOtherServices:
@@ -459,7 +428,7 @@ class TestSendToOtherServices:
         self,
         capsys: pytest.CaptureFixture[str],
         as_alice: LiveServer,
-        tutorial_service: TutorialService,
+        tutorial_service: JsonService,
     ) -> None:
         # Before: AttributeError: 'NoneType' object has no attribute 'result'.
         code, out, err = run(
@@ -475,7 +444,7 @@ class TestSendToOtherServices:
         self,
         capsys: pytest.CaptureFixture[str],
         as_alice: LiveServer,
-        tutorial_service: TutorialService,
+        tutorial_service: JsonService,
     ) -> None:
         code, out, err = run(
             capsys, "-o", "json", "send", "--to", as_alice.url, "--to", tutorial_service.url,
@@ -494,7 +463,7 @@ class TestSendToOtherServices:
         self,
         capsys: pytest.CaptureFixture[str],
         as_alice: LiveServer,
-        tutorial_service: TutorialService,
+        tutorial_service: JsonService,
     ) -> None:
         code, _, err = run(
             capsys, "-o", "json", "send", "--to", tutorial_service.url,

@@ -8,23 +8,21 @@ destination of the gateway example by a local one. So the README cannot go stale
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from server import migrate
 from tests.databases import sqlite_url
 from tests.e2e.conftest import ROOT, LiveServer, start_server
+from tests.json_service import JsonService
 
 pytestmark = pytest.mark.e2e
 
@@ -102,29 +100,10 @@ def shape(lines: list[str]) -> tuple[int | None, set[str]]:
     return status, top_level_keys(body)
 
 
-class Destination(http.server.BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        body = b'{"invoice": 77}'
-        self.send_response(201)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def destination() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Destination)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with JsonService(201, {"invoice": 77}).running() as service:
+        yield service.url
 
 
 @pytest.fixture(scope="module")
