@@ -423,6 +423,27 @@ def tutorial_service() -> Iterator[JsonService]:
         yield service
 
 
+def send(capsys: pytest.CaptureFixture[str], *options: str) -> list[dict[str, Any]]:
+    """``send`` one record with ``options`` (the --to ...); its answers, which must all
+    count as delivered."""
+    code, out, err = run(
+        capsys,
+        "-o",
+        "json",
+        "send",
+        *options,
+        "--user-id",
+        "1",
+        "--item-id",
+        "2",
+        "--quantity",
+        "3",
+    )
+    assert code == 0, err
+    answers: list[dict[str, Any]] = json.loads(out)
+    return answers
+
+
 class TestSendToOtherServices:
     def test_an_undocumented_success_is_shown_not_a_traceback(
         self,
@@ -431,12 +452,7 @@ class TestSendToOtherServices:
         tutorial_service: JsonService,
     ) -> None:
         # Before: AttributeError: 'NoneType' object has no attribute 'result'.
-        code, out, err = run(
-            capsys, "-o", "json", "send", "--to", tutorial_service.url,
-            "--user-id", "1", "--item-id", "2", "--quantity", "3",
-        )  # fmt: skip
-        assert code == 0, err
-        [answer] = json.loads(out)
+        [answer] = send(capsys, "--to", tutorial_service.url)
         assert answer["status"] == 201
         assert "Data received" in answer["answer"]
 
@@ -446,12 +462,7 @@ class TestSendToOtherServices:
         as_alice: LiveServer,
         tutorial_service: JsonService,
     ) -> None:
-        code, out, err = run(
-            capsys, "-o", "json", "send", "--to", as_alice.url, "--to", tutorial_service.url,
-            "--user-id", "1", "--item-id", "2", "--quantity", "3",
-        )  # fmt: skip
-        assert code == 0, err
-        ours, theirs = json.loads(out)
+        ours, theirs = send(capsys, "--to", as_alice.url, "--to", tutorial_service.url)
         assert ours["status"] == 200  # authenticated with the configured key
         assert theirs["status"] == 201
         [headers] = tutorial_service.seen
@@ -465,12 +476,8 @@ class TestSendToOtherServices:
         as_alice: LiveServer,
         tutorial_service: JsonService,
     ) -> None:
-        code, _, err = run(
-            capsys, "-o", "json", "send", "--to", tutorial_service.url,
-            "--to-key", f"{tutorial_service.url}/=theirs-123",
-            "--user-id", "1", "--item-id", "2", "--quantity", "3",
-        )  # fmt: skip
-        assert code == 0, err
+        url = tutorial_service.url
+        send(capsys, "--to", url, "--to-key", f"{url}/=theirs-123")
         [headers] = tutorial_service.seen
         assert headers["x-api-key"] == "theirs-123"
         assert ALICE.secret not in json.dumps(headers)
