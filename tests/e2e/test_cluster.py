@@ -38,6 +38,7 @@ SETTLE_SECONDS = 0.5  # after the kill: a request started later must not meet th
 FAIL_TIMEOUT = 1  # seconds nginx leaves a failed instance alone before it probes it again
 CUT_OFF = 0  # the status of a write whose answer stopped after its head
 AFTER_KILL_SECONDS = 2.0  # writes after the kill: long enough for nginx to probe the dead one
+PROBE_WAIT_SECONDS = 10.0  # ... and at most this long, when nginx has not probed it yet
 INSTANCE_SETTINGS = {
     "APP_RATE_LIMIT": GENEROUS,
     "APP_RATE_LIMIT_ANONYMOUS": GENEROUS,
@@ -264,6 +265,16 @@ def test_killing_an_instance_under_load_loses_no_acknowledged_write(cluster: Clu
     killed_at = time.monotonic()
     os.kill(victim.process.pid, signal.SIGKILL)
     time.sleep(AFTER_KILL_SECONDS)
+    # On a slow machine nginx may take a while to probe the dead instance (fail_timeout
+    # after the first failure it saw): the load goes on until it has, within a bound.
+    while time.monotonic() < killed_at + PROBE_WAIT_SECONDS:
+        with lock:
+            probed = any(
+                len(w.upstreams) > 1 and w.started >= killed_at + SETTLE_SECONDS for w in writes
+            )
+        if probed:
+            break
+        time.sleep(0.1)
     stop.set()
     for thread in threads:
         thread.join(timeout=15)
