@@ -6,6 +6,8 @@ Repeatable to a few percent where wrk over loopback on a shared 2-core machine v
     python -m bench.inprocess                      # GET /api/hello, as shipped (no request log)
     python -m bench.inprocess --access-log         # with the JSON request log (to /dev/null)
     python -m bench.inprocess --without-telemetry  # the pipeline without its edge
+    python -m bench.inprocess --workload process_invalid  # any of bench.workloads, as the
+                                                          # benchmark's API client
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 
 import uvloop
 
+from bench import service_setup
+from bench.workloads import WORKLOADS, Workload
 from server import app as composition
 from server import migrate
 from server.http import pipeline
@@ -33,6 +37,7 @@ UNLIMITED = "1000000000/minute"
 def build(folder: Path, *, telemetry: bool, access_log: bool) -> Any:
     database_url = f"sqlite:///{folder / 'inprocess.db'}"
     migrate.upgrade(database_url)
+    asyncio.run(service_setup.seed(database_url))  # the API client the workloads run as
     if access_log:
         configure_logging("info", "json", Path("/dev/null").open("w"))
     stock = pipeline.stages
@@ -54,27 +59,34 @@ def build(folder: Path, *, telemetry: bool, access_log: bool) -> Any:
     )
 
 
-async def measure(app: Any, path: str, requests: int, rounds: int) -> float:
+async def measure(app: Any, workload: Workload, requests: int, rounds: int) -> float:
+    body = workload.body or b""
+    headers = [(b"host", b"bench")]
+    headers += [(k.lower().encode(), v.encode()) for k, v in workload.headers.items()]
+    if body:
+        headers.append((b"content-length", str(len(body)).encode()))
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": workload.method,
         "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
+        "path": workload.path,
+        "raw_path": workload.path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", b"bench")],
+        "headers": headers,
         "client": ("127.0.0.1", 1),
         "server": ("127.0.0.1", 80),
     }
+    statuses: set[int] = set()
 
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
-    async def send(_message: dict[str, Any]) -> None:
-        pass
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.add(message["status"])
 
     startup: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -91,12 +103,17 @@ async def measure(app: Any, path: str, requests: int, rounds: int) -> float:
         best = min(best, (time.perf_counter() - started) / requests * 1e6)
     await startup.put({"type": "lifespan.shutdown"})
     await lifespan
+    if statuses != {workload.expected_status}:
+        raise SystemExit(
+            f"{workload.name}: answered {sorted(statuses)}, not {workload.expected_status}"
+        )
     return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__)
-    parser.add_argument("--path", default="/api/hello")
+    parser.add_argument("--path", help="GET this path instead of a workload")
+    parser.add_argument("--workload", choices=[w.name for w in WORKLOADS], default="hello")
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--access-log", action="store_true")
@@ -104,8 +121,14 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         app = build(Path(folder), telemetry=not args.without_telemetry, access_log=args.access_log)
-        best = uvloop.run(measure(app, args.path, args.requests, args.rounds))
-    print(f"GET {args.path}: {best:.1f} µs per request (best of {args.rounds} x {args.requests})")
+        workload = next(w for w in WORKLOADS if w.name == args.workload)
+        if args.path:
+            workload = Workload(args.path, "GET", args.path, 200)
+        best = uvloop.run(measure(app, workload, args.requests, args.rounds))
+    print(
+        f"{workload.method} {workload.path} ({workload.name}): {best:.1f} µs per request "
+        f"(best of {args.rounds} x {args.requests})"
+    )
 
 
 if __name__ == "__main__":

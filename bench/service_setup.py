@@ -44,7 +44,8 @@ def _add_destinations(*, session: Session, spec: str) -> None:
         )
 
 
-async def _seed(url: str) -> None:
+async def seed(url: str) -> None:
+    """The benchmark's API client, and the destinations of ``BENCH_DESTINATIONS``."""
     db = Database(url)
     try:
         await db.write(_add_client)
@@ -56,7 +57,7 @@ async def _seed(url: str) -> None:
 def main() -> None:
     url = os.environ["APP_DATABASE_URL"]
     migrate.upgrade(url)
-    asyncio.run(_seed(url))
+    asyncio.run(seed(url))
 
 
 if __name__ == "__main__":

@@ -98,7 +98,7 @@ TARGETS: tuple[Target, ...] = (
     Target("process_valid", "fastapi-async", 1.2),
     Target("get_user", "fastapi-async", 1.2),
     # ...and not far from hand-written code on the same stack.
-    Target("hello", "starlette", 0.55),
+    Target("hello", "starlette", 0.6),
     Target("process_valid", "starlette", 0.55),
     Target("process_invalid", "starlette", 0.5),
     Target("get_user", "starlette", 0.55),

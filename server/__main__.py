@@ -163,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             # uvicorn would believe X-Forwarded-For from loopback whatever our settings
             # say; the service decides whom to believe (APP_TRUST_FORWARDED_FOR).
             proxy_headers=False,
+            server_header=False,  # no "server: uvicorn": what runs here is nobody's business
             timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
             ssl_certfile=settings.tls_certfile,
             ssl_keyfile=settings.tls_keyfile,

@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
     app.add_api(spec_file.name)
     try:
         compat.build_middleware_stack(app)
+        pipeline.link_operations(app.middleware.app)
     except ResolverError as exc:  # its text names the module and the missing function
         raise StartupError(f"an operation has no handler: {exc}") from None
     except HandlerMismatch as exc:

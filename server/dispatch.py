@@ -193,6 +193,10 @@ class Dispatcher(RoutedMiddleware[DispatchAPI]):
                 self._endpoints[operation_id] = endpoint
         return api
 
+    def endpoints(self) -> dict[str, Endpoint]:
+        """Every operation's endpoint, by Connexion's operationId."""
+        return dict(self._endpoints)
+
     def add_url_rule(self, *args: Any, **kwargs: Any) -> None:
         raise NotImplementedError("every route comes from the spec")
 

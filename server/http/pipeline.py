@@ -22,21 +22,35 @@
 
 ``stages()`` builds the list Connexion wraps around the ``Dispatcher``; ``scope.py`` names
 what the stages leave in the ASGI scope for each other.
+
+Each routed stage (``AccessControl`` to ``Dispatcher``) holds one object per operation and
+would look it up again by operationId on every request. Once Connexion has built them,
+``link_operations`` chains each operation's objects to each other directly, and the
+router calls the first of them::
+
+    StrictRouting --operationId--> AccessControlOperation -> CompiledValidationOperation
+                                   [-> ResponseValidationOperation] -> Endpoint
+
+Unknown paths and methods still go stage by stage, to the 404/405 at the ``Dispatcher``.
 """
 
 from __future__ import annotations
 
 import re
 from functools import partial
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from connexion.http_facts import METHODS
+from connexion.middleware.abstract import RoutedMiddleware
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.spec import Specification
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
+from server.dispatch import Dispatcher
 from server.errors import exception_handlers
 from server.http.edge import Edge
 from server.http.stages import Docs, StrictRouting, body_limit
@@ -121,3 +135,44 @@ def stages(settings: Settings, guard: Guard, spec_file: Path) -> list[Any]:
         pipeline.append(ResponseValidationMiddleware)
     pipeline.append(LifespanMiddleware)
     return pipeline
+
+
+def link_operations(outermost: ASGIApp) -> None:
+    """Chain each operation's objects in the routed stages to each other (see above)."""
+    app: Any = outermost
+    while app is not None and not isinstance(app, StrictRouting):
+        app = getattr(app, "app", None)
+    if app is None:
+        raise RuntimeError("the pipeline has no StrictRouting stage")
+    routing: StrictRouting = app
+    routed: list[RoutedMiddleware[Any]] = []
+    app = routing.app
+    while app is not None:
+        if isinstance(app, RoutedMiddleware):
+            routed.append(app)
+            app = app.app
+        elif isinstance(app, LifespanMiddleware):  # lifespan events only; requests pass
+            app = app.next_app
+        else:
+            break
+    if not routed or not isinstance(routed[-1], Dispatcher):
+        raise RuntimeError(f"unexpected stages between routing and dispatch: {routed}")
+    heads: dict[str, ASGIApp] = {}
+    for operation_id in routed[-1].endpoints():
+        chain = [_operation(stage, operation_id) for stage in routed]
+        # A stage with nothing to do for an operation (response validation switched off)
+        # gives its next app instead of an operation object: leave it out.
+        chain = [op for op in chain[:-1] if hasattr(op, "next_app")] + [chain[-1]]
+        if any(op is None for op in chain):
+            continue  # not every stage knows it: it stays on the stage-by-stage path
+        for operation, following in pairwise(chain):
+            operation.next_app = following
+        heads[operation_id] = chain[0]
+    routing.link(heads)
+
+
+def _operation(stage: RoutedMiddleware[Any], operation_id: str) -> Any:
+    apis = list(stage.apis.values())
+    if len(apis) != 1 or len(apis[0]) != 1:
+        return None  # one API per base path is what this service mounts
+    return apis[0][0].operations.get(operation_id)

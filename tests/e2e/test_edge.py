@@ -119,6 +119,9 @@ def test_heads_and_bodies_within_the_limits_are_served(edge_server: LiveServer) 
     assert sum(map(len, fields)) < HEAD_LIMIT - 500
     answer = exchange(edge_server, get("/api/hello", *fields, b"Connection: close\r\n\r\n"))
     assert answer.startswith(b"HTTP/1.1 200 ")
+    head = answer.partition(b"\r\n\r\n")[0].lower()
+    assert b"\r\nserver:" not in head  # the server software is not announced
+    assert b"\r\ndate:" in head
 
     body = json.dumps({"user_id": 1, "item_id": 2, "quantity": 3, "note": "n" * 40000}).encode()
     post = (
