@@ -1,5 +1,6 @@
 """Migrations on a database that already holds the data of the revision before (SQLite and
-PostgreSQL): 0002 (owners) and 0004 (optional e-mail addresses)."""
+PostgreSQL): 0002 (owners) and 0004 (optional e-mail addresses); and the migrations against
+the models, which must describe the same schema."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server import migrate
 from server.persistence.database import Database
+from server.persistence.models import Base
 from tests import databases
 
 
@@ -158,3 +162,33 @@ def test_0004_downgrades_only_when_every_user_has_an_address(at_0003: str) -> No
     run(at_0003, ["UPDATE users SET email = 'ali@example.com'"])
     migrate.downgrade(at_0003, "0003")
     migrate.upgrade(at_0003)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def at_head(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    yield from database_at(request.param, tmp_path, "head")
+
+
+def test_the_migrations_build_exactly_what_the_models_describe(at_head: str) -> None:
+    """Alembic's autogenerate finds nothing to add: no table, column, type, nullability,
+    index or constraint differs between ``models.py`` and the migrated database."""
+
+    def differences(connection: Connection) -> list[Any]:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": False}
+        )
+        return list(compare_metadata(context, Base.metadata))
+
+    async def go() -> list[Any]:
+        db = Database(at_head)
+        try:
+            if db.sqlite:
+                with db.sync_engine.connect() as connection:
+                    return differences(connection)
+            async with db.async_engine.connect() as connection:
+                return await connection.run_sync(differences)
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(go()) == []
+
