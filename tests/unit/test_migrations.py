@@ -191,4 +191,3 @@ def test_the_migrations_build_exactly_what_the_models_describe(at_head: str) -> 
             await db.dispose()
 
     assert asyncio.run(go()) == []
-
