@@ -7,6 +7,7 @@ its routing, security and validation middleware; the innermost app is our ``Disp
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import gc
@@ -27,7 +28,7 @@ from server.http import pipeline
 from server.persistence.database import Database
 from server.ratelimit import RateLimits
 from server.security import Authenticator, Guard, Tokens
-from server.services.idempotency import purge_expired_keys
+from server.services.idempotency import IdempotencyPolicy, keep_swept
 from server.settings import Settings
 from server.telemetry import metrics
 
@@ -94,12 +95,23 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
             logger.warning(
                 "APP_DISPATCH_ALLOWED_HOSTS is empty: admins may point destinations at any host"
             )
-        await purge_expired_keys(db)
         await gateway.start()
+        # Expired and surplus Idempotency-Keys go while the service runs, not only at start.
+        stop_sweeping = asyncio.Event()
+        sweeper = asyncio.create_task(
+            keep_swept(
+                db,
+                IdempotencyPolicy(max_keys=settings.idempotency_max_keys),
+                every=settings.idempotency_sweep_seconds,
+                stop=stop_sweeping,
+            )
+        )
         freeze_long_lived_objects()
         try:
             yield
         finally:
+            stop_sweeping.set()
+            await sweeper
             # uvicorn runs this after the in-flight requests finished (or its graceful
             # timeout ran out), so nothing still needs the pool or the database.
             await gateway.close()

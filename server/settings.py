@@ -162,6 +162,25 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: int = Field(
         default=10, ge=0, le=300, description="Clock skew tolerated on exp, nbf and iat."
     )
+    idempotency_max_keys: int = Field(
+        default=10_000,
+        ge=1,
+        le=10_000_000,
+        description=(
+            "Stored Idempotency-Keys kept per client and operation; past it, the sweep "
+            "drops that client's oldest finished keys first (their retries are no longer "
+            "recognised)."
+        ),
+    )
+    idempotency_sweep_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description=(
+            "How often each instance drops expired Idempotency-Keys (past their 24 h) and "
+            "trims clients over APP_IDEMPOTENCY_MAX_KEYS."
+        ),
+    )
     auth_cache_seconds: float = Field(
         default=10.0,
         ge=0,

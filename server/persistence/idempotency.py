@@ -1,11 +1,11 @@
-"""SQL for the ``idempotency_keys`` table: claim a key, finish it, or let it go."""
+"""SQL for the ``idempotency_keys`` table: claim a key, finish it, let it go, or sweep."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, delete, select, update
+from sqlalchemy import Row, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -87,4 +87,34 @@ def release(session: Session, *, scope: str, key: str) -> None:
 
 def purge_older_than(session: Session, cutoff: datetime) -> int:
     result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def crowded_scopes(session: Session, *, limit: int) -> list[str]:
+    """The scopes (one client's keys for one operation) holding more than ``limit`` keys."""
+    return list(
+        session.scalars(
+            select(IdempotencyKey.scope).group_by(IdempotencyKey.scope).having(func.count() > limit)
+        )
+    )
+
+
+def trim(session: Session, *, scope: str, keep: int) -> int:
+    """Delete the finished keys of ``scope`` older than its ``keep`` newest ones."""
+    newest_kept = session.scalar(
+        select(IdempotencyKey.created_at)
+        .where(IdempotencyKey.scope == scope)
+        .order_by(IdempotencyKey.created_at.desc())
+        .limit(1)
+        .offset(keep - 1)
+    )
+    if newest_kept is None:
+        return 0
+    result = session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.scope == scope,
+            IdempotencyKey.state == "done",  # a running key is a request in flight
+            IdempotencyKey.created_at < newest_kept,
+        )
+    )
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -9,6 +9,8 @@ since its work never committed, doing it now is safe.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
 from collections.abc import Callable
@@ -29,6 +31,7 @@ from server.errors import (
 )
 from server.persistence import idempotency as repository
 from server.persistence.database import Database
+from server.telemetry import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +61,13 @@ class Reply:
 class IdempotencyPolicy:
     ttl: timedelta = timedelta(hours=24)
     stale_after: timedelta = timedelta(seconds=60)
+    max_keys: int = 10_000  # per client and operation, enforced by ``sweep``
+
+
+@dataclass(frozen=True)
+class Swept:
+    expired: int
+    over_limit: int
 
 
 def scope_for(client_id: str, operation: str) -> str:
@@ -159,13 +169,49 @@ async def _release(db: Database, scope: str, key: str) -> None:
         pass  # the database is gone too: the key stays "running" until it goes stale
 
 
-async def purge_expired_keys(db: Database, policy: IdempotencyPolicy = IdempotencyPolicy()) -> None:
-    """Forget keys past their TTL (at start-up; expired keys are also ignored when met)."""
+async def sweep(db: Database, policy: IdempotencyPolicy = IdempotencyPolicy()) -> Swept | None:
+    """Drop keys past their TTL (they are ignored when met anyway), then each client's
+    oldest finished keys past ``policy.max_keys`` for one operation: a client sending a
+    new key with every request cannot grow the table without bound. None when the
+    database could not be reached (or is not migrated yet); the next sweep tries again."""
     try:
-        await db.write(_purge, cutoff=datetime.now(UTC) - policy.ttl)
-    except (ApiProblem, SQLAlchemyError) as exc:  # unreachable, or migrations not applied yet
-        logger.warning("could not purge expired idempotency keys: %s", type(exc).__name__)
+        return await db.write(
+            _sweep, cutoff=datetime.now(UTC) - policy.ttl, max_keys=policy.max_keys
+        )
+    except (ApiProblem, SQLAlchemyError) as exc:
+        logger.warning("could not sweep idempotency keys: %s", type(exc).__name__)
+        return None
 
 
-def _purge(*, session: Session, cutoff: datetime) -> None:
-    repository.purge_older_than(session, cutoff)
+def _sweep(*, session: Session, cutoff: datetime, max_keys: int) -> Swept:
+    expired = repository.purge_older_than(session, cutoff)
+    over_limit = sum(
+        repository.trim(session, scope=scope, keep=max_keys)
+        for scope in repository.crowded_scopes(session, limit=max_keys)
+    )
+    return Swept(expired=expired, over_limit=over_limit)
+
+
+async def keep_swept(
+    db: Database, policy: IdempotencyPolicy, *, every: float, stop: asyncio.Event
+) -> None:
+    """Sweep now, then every ``every`` seconds, until ``stop`` is set (by the app's
+    lifespan); a sweep under way when it is set finishes first."""
+    while not stop.is_set():
+        try:
+            swept = await sweep(db, policy)
+        except Exception:  # a bug must not end the sweeping for the life of the process
+            logger.exception("idempotency sweep failed")
+            swept = None
+        if swept is not None and (swept.expired or swept.over_limit):
+            metrics.IDEMPOTENCY_KEYS_DROPPED.labels("expired").inc(swept.expired)
+            metrics.IDEMPOTENCY_KEYS_DROPPED.labels("over_limit").inc(swept.over_limit)
+            logger.info(
+                "idempotency keys dropped: %d expired, %d over the limit of %d per client "
+                "and operation",
+                swept.expired,
+                swept.over_limit,
+                policy.max_keys,
+            )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)

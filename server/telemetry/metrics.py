@@ -51,6 +51,11 @@ EDGE_REFUSALS = Counter(
 RATE_LIMITED = Counter(
     "rate_limit_rejections", "Requests refused with 429, by rate-limit policy.", ["policy"]
 )
+IDEMPOTENCY_KEYS_DROPPED = Counter(
+    "idempotency_keys_dropped",
+    "Stored Idempotency-Keys deleted by the sweep: expired (past the TTL) or over_limit.",
+    ["reason"],
+)
 DISPATCH_RESULTS = Counter(
     "dispatch_results",
     "Results of POST /dispatch, one per destination, by destination and outcome.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -192,3 +193,9 @@ class TestClientAddress:
     def test_bad_networks_are_refused_at_start(self) -> None:
         with pytest.raises(ValueError, match="not an IP address or network"):
             Settings(trusted_proxies=["10.0.0.0/33"])
+
+
+@pytest.mark.parametrize("name", sorted(Settings.model_fields))
+def test_every_setting_is_in_the_readmes_table(name: str) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert f"`APP_{name.upper()}`" in readme
