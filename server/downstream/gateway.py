@@ -1,12 +1,12 @@
 """The fan-out: one payload POSTed to several destinations at once, every result reported.
 
-One pooled ``httpx.AsyncClient``, made and closed by the app's lifespan, carries every
-downstream call. Each destination gets its own deadline (the whole budget: every attempt
-and every backoff), its retry policy (tenacity) and its circuit breaker
-(``breaker.py``); the destinations run concurrently, so a dispatch takes as long as its
-slowest destination, and one that hangs cannot hold the others' results back. Nothing a
-destination does (refuse, hang, drip, answer garbage or gigabytes) escapes as an
-exception: each ends as one ``Result``.
+One pooled transport (``transport.AiohttpTransport``), opened and closed by the app's
+lifespan, carries every downstream call. Each destination gets its own deadline (the
+whole budget: every attempt and every backoff), its retry policy (tenacity) and its
+circuit breaker (``breaker.py``); the destinations run concurrently, so a dispatch takes
+as long as its slowest destination, and one that hangs cannot hold the others' results
+back. Nothing a destination does (refuse, hang, drip, answer garbage or gigabytes)
+escapes as an exception: each ends as one ``Result``.
 
 Destination by destination::
 
@@ -48,13 +48,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
-import aiohttp
 import httpx
 import orjson
-from httpx_aiohttp import AiohttpTransport
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -67,6 +64,17 @@ from tenacity.stop import stop_base
 
 from server.downstream.breaker import BreakerSnapshot, BreakerState, CircuitBreaker, CircuitOpen
 from server.downstream.hosts import HostAllowList, UndialableURL, dialable_url
+from server.downstream.transport import (
+    AiohttpTransport,
+    Answer,
+    Broken,
+    ClosedBeforeAnswer,
+    ConnectFailed,
+    NotSendable,
+    Transport,
+    TransportError,
+    check_headers,
+)
 from server.telemetry import metrics
 
 logger = logging.getLogger(__name__)
@@ -75,24 +83,12 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # No connection, or one the destination closed before answering: most often a pooled
 # keep-alive connection it had just timed out, so the request never reached it (and the
 # Idempotency-Key makes the retry safe should it have).
-RETRY_ERRORS = (httpx.ConnectError, httpx.RemoteProtocolError)
+RETRY_ERRORS = (ConnectFailed, ClosedBeforeAnswer)
 # What failed only counts against a destination when the destination itself failed: it
 # refused or dropped the connection, broke the exchange, or ran out its own deadline.
-DESTINATION_FAILURES = (
-    TimeoutError,
-    httpx.NetworkError,
-    httpx.RemoteProtocolError,
-    httpx.ConnectTimeout,
-    httpx.ReadTimeout,
-    httpx.WriteTimeout,
-)
+DESTINATION_FAILURES = (TimeoutError, ConnectFailed, ClosedBeforeAnswer, Broken)
 # Failures of this side before a byte reached the destination (never counted).
-LOCAL_FAILURES = (
-    UnicodeError,
-    httpx.LocalProtocolError,
-    httpx.UnsupportedProtocol,
-    httpx.InvalidURL,
-)
+LOCAL_FAILURES = (UnicodeError, NotSendable)
 USER_AGENT = "contract-api-gateway/0.1"
 
 # What a client other than an admin reads for each error type: stable, and free of
@@ -182,14 +178,17 @@ class Result:
         return reported
 
 
-@dataclass
-class _Answer:
-    """One downstream response, its body read up to the cap."""
+_Answer = Answer
 
-    status: int
-    headers: httpx.Headers
+
+@dataclass(frozen=True)
+class _Outgoing:
+    """The request every attempt sends, checked before any."""
+
+    url: httpx.URL  # as the allow-list reads it
+    wire_url: str  # as it is dialled
+    headers: list[tuple[str, str]]
     content: bytes
-    too_large: bool
 
 
 @dataclass
@@ -301,17 +300,17 @@ class Gateway:
         max_concurrent_per_client: int = 32,
         max_connections_per_client: int = 64,
         allowed_hosts: HostAllowList | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.max_response_bytes = max_response_bytes
         self.max_connections = max_connections
         self.allowed_hosts = allowed_hosts or HostAllowList([])
-        self._transport = transport
+        self._transport = transport or AiohttpTransport(max_connections=max_connections)
         self._clock = clock
         self._sleep = sleep
-        self._client: httpx.AsyncClient | None = None
+        self._started = False
         self._breakers: dict[str, tuple[tuple[str, int, float], CircuitBreaker]] = {}
         # Waiting for a connection happens here, where a wait that outlasts the deadline
         # is known to be this side's doing, not in the transport's pool.
@@ -320,37 +319,16 @@ class Gateway:
         self._clients = _Slots(max_connections_per_client)  # a client's share of the pool
 
     async def start(self) -> None:
-        """Open the pooled client (the app's lifespan calls this once)."""
+        """Open the pooled transport (the app's lifespan calls this once)."""
         # Anew, in case this gateway served another event loop before (a semaphore binds
         # to the loop of its first wait).
         self._pool = asyncio.Semaphore(self.max_connections)
-        # httpx's API over aiohttp's connection pool: httpx's own pool (httpcore) falls
-        # to a fraction of its throughput with a few dozen requests in flight (measured:
-        # 160 against 1,100 requests/s at 64 concurrent 50 ms calls; encode/httpx#3215).
-        transport = self._transport or AiohttpTransport(client=self._session, trust_env=False)
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            follow_redirects=False,
-            trust_env=False,  # no proxy or netrc from the environment: only the stored URL
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-            headers={"user-agent": USER_AGENT},
-        )
-
-    def _session(self) -> aiohttp.ClientSession:
-        # One caller's downstream cookies must never ride along on another caller's
-        # dispatch: neither layer keeps any.
-        return aiohttp.ClientSession(
-            # Idle connections go before common servers drop them (uvicorn and Node.js
-            # after 5 s), so a call rarely picks one the server is closing.
-            connector=aiohttp.TCPConnector(limit=self.max_connections, keepalive_timeout=4),
-            cookie_jar=aiohttp.DummyCookieJar(),
-            trust_env=False,
-        )
+        await self._transport.start()
+        self._started = True
 
     async def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        self._started = False
+        await self._transport.close()
 
     def breaker(self, target: Target) -> CircuitBreaker:
         """The destination's breaker; a new, closed one if its settings changed."""
@@ -429,13 +407,13 @@ class Gateway:
             error = ("not_sent", str(exc))
         except CircuitOpen as exc:
             error = ("circuit_open", f"Not tried further: {exc}.")
-        except (TimeoutError, httpx.TimeoutException):
+        except TimeoutError:
             error = ("timeout", f"No complete answer within {budget:g} s.")
-        except httpx.ConnectError as exc:
+        except ConnectFailed as exc:
             error = ("connect_error", _first_line(exc, "Could not connect."))
         except LOCAL_FAILURES as exc:
             error = ("not_sent", f"Nothing was sent: {_first_line(exc, type(exc).__name__)}")
-        except httpx.HTTPError as exc:
+        except TransportError as exc:
             error = ("transport_error", _first_line(exc, type(exc).__name__))
         except Exception as exc:  # never the whole dispatch's 500: the others' results stand
             logger.exception("destination %s: unexpected %s", target.name, type(exc).__name__)
@@ -463,19 +441,20 @@ class Gateway:
             error_detail=error[1] if error else None,
         )
 
-    def _request(self, target: Target, content: bytes, headers: Mapping[str, str]) -> httpx.Request:
+    def _request(self, target: Target, content: bytes, headers: Mapping[str, str]) -> _Outgoing:
         """The request every attempt sends, built (URL and headers encoded) before any."""
-        if self._client is None:
+        if not self._started:
             raise RuntimeError("the gateway is not started (the app's lifespan starts it)")
         try:
-            url = _parsed(target.url)
+            url, wire_url = _parsed(target.url)
         except UndialableURL as exc:
             # Stored before URLs were checked as they are now: store it again.
             raise NotSent(f"The stored URL cannot be dialled: it {exc}.") from None
         try:
-            return self._client.build_request("POST", url, content=content, headers=headers)
-        except LOCAL_FAILURES as exc:
-            raise NotSent(f"Nothing was sent: {_first_line(exc, type(exc).__name__)}") from None
+            fields = check_headers({"user-agent": USER_AGENT, **headers})
+        except NotSendable as exc:
+            raise NotSent(f"Nothing was sent: {exc}.") from None
+        return _Outgoing(url, wire_url, fields, content)
 
     def _judge(self, answer: _Answer) -> tuple[Any, tuple[str, str] | None]:
         """The body to report, and the error if the answer is not a success."""
@@ -495,7 +474,7 @@ class Gateway:
     async def _with_retries(
         self,
         target: Target,
-        request: httpx.Request,
+        request: _Outgoing,
         client_id: str,
         budget: float,
         cut_by_caller: bool,
@@ -569,7 +548,7 @@ class Gateway:
         # (measured): the first attempt goes straight out, and only an outcome worth
         # retrying is handed to tenacity, replayed as its first attempt so that it decides
         # the wait (backoff or Retry-After) and everything after.
-        first: _Answer | httpx.TransportError
+        first: _Answer | TransportError
         try:
             first = await attempt()
         except RETRY_ERRORS as exc:
@@ -608,72 +587,31 @@ class Gateway:
         return answer
 
     async def _post(
-        self, request: httpx.Request, deadline: float, cut: str | None, attempts: _Attempts
+        self, request: _Outgoing, deadline: float, cut: str | None, attempts: _Attempts
     ) -> _Answer:
         """One attempt; a timeout is ``CutShort`` saying ``cut`` when that is given."""
-        assert self._client is not None  # _request checked
         attempts.count += 1
-        loop = asyncio.get_running_loop()
-        # The deadline covers the whole exchange, a body that drips in included; httpx's
-        # own timeouts only bound each single read.
+        # The deadline covers the whole exchange, a body that drips in included.
         try:
-            async with asyncio.timeout_at(deadline), _true_connection_errors():
-                request.extensions["timeout"] = httpx.Timeout(
-                    max(0.001, deadline - loop.time())
-                ).as_dict()
-                response = await self._client.send(request, stream=True)
-                try:
-                    body, too_large = await self._read_capped(response)
-                finally:
-                    await response.aclose()
-                return _Answer(response.status_code, response.headers, body, too_large)
-        except (TimeoutError, httpx.TimeoutException) as exc:
+            async with asyncio.timeout_at(deadline):
+                return await self._transport.post(
+                    request.wire_url,
+                    request.content,
+                    request.headers,
+                    max_bytes=self.max_response_bytes,
+                )
+        except TimeoutError as exc:
             if cut is not None:
                 raise CutShort(cut) from exc
             raise
 
-    async def _read_capped(self, response: httpx.Response) -> tuple[bytes, bool]:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self.max_response_bytes:
-                return b"", True  # leaving the stream closes the connection
-            chunks.append(chunk)
-        return b"".join(chunks), False
-
 
 @functools.lru_cache(maxsize=1024)
-def _parsed(url: str) -> httpx.URL:
+def _parsed(url: str) -> tuple[httpx.URL, str]:
     """The URL as the gateway dials it, parsed once per destination URL, not once per
     call (httpx's parser is slow); ``UndialableURL`` for one that cannot be."""
-    return httpx.URL(dialable_url(url))
-
-
-@contextlib.asynccontextmanager
-async def _true_connection_errors() -> AsyncIterator[None]:
-    """httpx_aiohttp 0.2.0 maps every aiohttp connection error, a refused connection
-    included, to ``httpx.ConnectTimeout``, and lets a malformed answer's error through
-    unmapped; say what happened instead: a refused connection is a ``connect_error``, a
-    closed or broken one or an answer that is not HTTP a ``transport_error``."""
-    try:
-        yield
-    except httpx.ConnectTimeout as exc:
-        cause = exc.__cause__
-        if isinstance(cause, aiohttp.ClientConnectorError):
-            raise httpx.ConnectError(_first_line(cause, "Could not connect.")) from cause
-        if isinstance(cause, aiohttp.ServerDisconnectedError):
-            raise httpx.RemoteProtocolError("The destination closed the connection.") from cause
-        if isinstance(cause, aiohttp.ClientConnectionError) and not isinstance(
-            cause, aiohttp.ServerTimeoutError
-        ):
-            raise httpx.ReadError(_first_line(cause, "The connection broke.")) from cause
-        raise
-    except aiohttp.ClientError as exc:  # not mapped by httpx_aiohttp: a malformed answer
-        # (no status line, a bad header or chunk, two Content-Lengths): the destination's
-        # fault, reported as a transport error, never retried (it may have acted).
-        detail = _first_line(exc, type(exc).__name__)
-        raise httpx.ReadError(f"The answer is not valid HTTP: {detail}") from exc
+    parsed = httpx.URL(dialable_url(url))
+    return parsed, str(parsed)
 
 
 def _json_or_none(content: bytes) -> tuple[Any, str | None]:

@@ -1,10 +1,13 @@
-"""The gateway against httpx's MockTransport: no sockets, no sleeping, a clock we move."""
+"""The gateway over a fake transport that answers as a handler says (httpx's request and
+response types, as httpx's MockTransport takes them): no sockets, no sleeping, a clock we
+move. ``test_transport.py`` tests the real one against real sockets."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -14,6 +17,7 @@ import httpx
 import orjson
 import pytest
 import yaml
+from multidict import CIMultiDict
 
 from server.downstream.gateway import (
     PUBLIC_DETAILS,
@@ -23,10 +27,41 @@ from server.downstream.gateway import (
     retry_after_seconds,
 )
 from server.downstream.hosts import HostAllowList, check_entry, dialable_url
+from server.downstream.transport import (
+    Answer,
+    Broken,
+    ClosedBeforeAnswer,
+    ConnectFailed,
+    named,
+)
 from server.errors import ValidationFailed
 from server.services.destinations import check_url
 
-Handler = Callable[[httpx.Request], httpx.Response]
+Handler = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
+
+
+class MockWire:
+    """The gateway's transport, with ``handler`` for the network."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def post(
+        self, url: str, content: bytes, headers: Sequence[tuple[str, str]], *, max_bytes: int
+    ) -> Answer:
+        answer = self.handler(httpx.Request("POST", url, headers=list(headers), content=content))
+        response = await answer if inspect.isawaitable(answer) else answer
+        assert isinstance(response, httpx.Response)
+        body = response.content
+        too_large = len(body) > max_bytes
+        headers_ = CIMultiDict(response.headers.multi_items())
+        return Answer(response.status_code, headers_, b"" if too_large else body, too_large)
 
 
 class FakeClock:
@@ -53,7 +88,7 @@ class Harness:
             self.waits.append(seconds)
 
         self.gateway = Gateway(
-            transport=httpx.MockTransport(counted),
+            transport=MockWire(counted),
             clock=self.clock,
             sleep=sleep,
             **gateway,  # type: ignore[arg-type]
@@ -129,7 +164,7 @@ class TestRetries:
 
     def test_connection_errors_are_retried(self) -> None:
         def refuse(request: httpx.Request) -> httpx.Response:
-            raise httpx.ConnectError("connection refused", request=request)
+            raise ConnectFailed("connection refused")
 
         harness = Harness(refuse)
         [result] = harness.send(target(max_attempts=4))
@@ -139,7 +174,7 @@ class TestRetries:
     def test_a_read_timeout_is_not_retried(self) -> None:
         # The request may have been processed: sending it again is the caller's call.
         def stall(request: httpx.Request) -> httpx.Response:
-            raise httpx.ReadTimeout("timed out", request=request)
+            raise TimeoutError("timed out")
 
         harness = Harness(stall)
         [result] = harness.send(target(timeout=2.0))
@@ -156,32 +191,40 @@ class TestRetries:
     def test_a_connection_closed_before_the_answer_is_retried(self) -> None:
         # Usually a pooled keep-alive connection the destination had just timed out.
         def closed(request: httpx.Request) -> httpx.Response:
-            raise httpx.RemoteProtocolError("peer closed connection", request=request)
+            raise ClosedBeforeAnswer("peer closed connection")
 
         [result] = Harness(closed).send(target(max_attempts=2))
         assert (result.error_type, result.attempts) == ("transport_error", 2)
 
     def test_a_connection_broken_mid_answer_is_not_retried(self) -> None:
         def reset(request: httpx.Request) -> httpx.Response:
-            raise httpx.ReadError("connection reset", request=request)
+            raise Broken("connection reset")
 
         [result] = Harness(reset).send(target())
         assert (result.error_type, result.attempts) == ("transport_error", 1)
 
     @pytest.mark.parametrize(
-        ("cause", "error_type", "attempts"),
+        ("cause", "answered", "error_type", "attempts"),
         [
-            pytest.param(aiohttp.ServerDisconnectedError(), "transport_error", 3, id="closed"),
-            pytest.param(aiohttp.ClientOSError(104, "reset"), "transport_error", 1, id="reset"),
-            pytest.param(aiohttp.ServerTimeoutError("slow"), "timeout", 1, id="timeout"),
+            pytest.param(
+                aiohttp.ServerDisconnectedError(), False, "transport_error", 3, id="closed"
+            ),
+            pytest.param(aiohttp.ServerDisconnectedError(), True, "transport_error", 1, id="cut"),
+            pytest.param(
+                aiohttp.ClientOSError(104, "reset"), False, "transport_error", 1, id="reset"
+            ),
+            pytest.param(aiohttp.ServerTimeoutError("slow"), False, "timeout", 1, id="timeout"),
+            pytest.param(
+                aiohttp.ClientPayloadError("bad chunk"), True, "transport_error", 1, id="bad"
+            ),
+            pytest.param(aiohttp.InvalidURL("http://"), False, "not_sent", 1, id="url"),
         ],
     )
     def test_aiohttp_errors_are_told_apart(
-        self, cause: Exception, error_type: str, attempts: int
+        self, cause: Exception, answered: bool, error_type: str, attempts: int
     ) -> None:
-        # httpx_aiohttp reports every aiohttp connection error as ConnectTimeout.
         def failing(request: httpx.Request) -> httpx.Response:
-            raise httpx.ConnectTimeout("mapped") from cause
+            raise named(cause, answered=answered)
 
         [result] = Harness(failing).send(target())
         assert (result.error_type, result.attempts) == (error_type, attempts)
@@ -434,7 +477,7 @@ class TestNothingACallerControlsMovesTheBreaker:
             finished[who] += 1
             return httpx.Response(200, json={})
 
-        gateway = Gateway(transport=httpx.MockTransport(handler), max_concurrent_per_client=2)
+        gateway = Gateway(transport=MockWire(handler), max_concurrent_per_client=2)
         shared = target(timeout=1.0, max_attempts=1, failure_threshold=1)
 
         async def run() -> list[Result]:
@@ -485,7 +528,7 @@ class TestNothingACallerControlsMovesTheBreaker:
             return httpx.Response(200, json={})
 
         gateway = Gateway(
-            transport=httpx.MockTransport(handler),
+            transport=MockWire(handler),
             max_connections=4,
             max_connections_per_client=2,
             max_concurrent_per_client=2,
@@ -521,7 +564,7 @@ class TestNothingACallerControlsMovesTheBreaker:
             await asyncio.sleep(2)
             return httpx.Response(200, json={})
 
-        gateway = Gateway(transport=httpx.MockTransport(handler), max_concurrent_per_client=1)
+        gateway = Gateway(transport=MockWire(handler), max_concurrent_per_client=1)
         mixed = target(timeout=0.6, max_attempts=2, initial_backoff=0.0, max_backoff=0.0)
 
         async def run() -> list[Result]:
