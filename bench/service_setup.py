@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 
 from bench.credentials import API_KEY, CLIENT_ID
 from server import migrate
+from server.contract import ADMIN
 from server.downstream.hosts import HostAllowList
 from server.persistence import clients
 from server.persistence.database import Database
 from server.services import destinations
 from server.services.clients import SCOPES, hash_secret
 
-SCOPE = " ".join(s for s in SCOPES if s != "admin")
+SCOPE = " ".join(s for s in SCOPES if s != ADMIN)
 
 
 def _add_client(*, session: Session) -> None:

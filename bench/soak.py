@@ -48,11 +48,12 @@ if __package__ in (None, ""):  # `python bench/soak.py`: make the `bench` packag
 from bench import cpu
 from bench.loadgen import WRK_TIMEOUT_S, WrkError
 from bench.servers import HOST, REPO_ROOT, STOP_GRACE_S, free_port, log_tail
+from server import contract
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SCRIPT = Path(__file__).resolve().parent / "wrk" / "soak.lua"
 MAX_GROWTH = 0.10  # RSS growth over the load that fails the gate
-SCOPES = "process:write records:read users:read users:write"
+SCOPES = " ".join(s for s in contract.scopes() if s != contract.ADMIN)  # all but admin
 # High enough never to be reached: the limiter still counts every request.
 UNREACHED_LIMIT = "1000000000/minute"
 SETUP_TIMEOUT_S = 120.0

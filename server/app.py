@@ -20,7 +20,7 @@ from connexion import AsyncApp
 from connexion.exceptions import ResolverError
 from connexion.options import SwaggerUIOptions
 
-from server import compat
+from server import compat, contract
 from server.dispatch import Dispatcher, HandlerMismatch
 from server.downstream.gateway import Gateway
 from server.downstream.hosts import HostAllowList
@@ -34,8 +34,8 @@ from server.telemetry import metrics
 
 logger = logging.getLogger(__name__)
 
-SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
-SPEC_FILE = "openapi.yaml"
+SPEC_DIR = contract.SPEC_DIR
+SPEC_FILE = contract.SPEC_FILE
 
 
 class StartupError(Exception):

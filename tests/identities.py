@@ -16,13 +16,15 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from server.contract import ADMIN
 from server.downstream.hosts import HostAllowList
 from server.persistence import clients as repository
 from server.persistence.database import Database
 from server.services import destinations
-from server.services.clients import hash_secret
+from server.services.clients import SCOPES, hash_secret
 
-EVERYDAY_SCOPES = "process:write records:read users:read users:write dispatch:write"
+# Every scope but admin.
+EVERYDAY_SCOPES = " ".join(scope for scope in SCOPES if scope != ADMIN)
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,14 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from server import contract
+from server.contract import ADMIN
 from server.errors import InvalidCursor, NotFound, ValidationFailed
 from server.persistence import clients as repository
 from server.services.pagination import CursorCodec
 
-ADMIN = "admin"
-# Every scope an operation can require; the spec's OAuth2 scheme lists the same ones.
-SCOPES = ("process:write", "records:read", "users:read", "users:write", "dispatch:write", ADMIN)
+# Every scope an operation can require, as the spec's OAuth2 scheme lists them.
+SCOPES = contract.scopes()
 CLIENT_ID_PREFIX = "c_"
 _CLIENT_ID = re.compile(r"c_[A-Za-z0-9_-]{1,38}")
 

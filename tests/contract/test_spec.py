@@ -10,6 +10,8 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
+from server import contract
+
 SPEC = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
@@ -116,3 +118,22 @@ def test_every_stored_or_queried_string_refuses_nul(
         assert "\\u0000" in pattern or "[!-~]" in pattern or "[a-z0-9]" in pattern, (
             f"{method.upper()} {path}: {name} may carry NUL"
         )
+
+
+def test_scopes_are_written_once() -> None:
+    """The ``Scope`` schema, every operation's OAuth2 requirement and the service's list
+    (``server.contract.scopes``) all name the OAuth2 scheme's scopes, and only those."""
+    spec = load()
+    declared = list(
+        spec["components"]["securitySchemes"]["OAuth2"]["flows"]["clientCredentials"]["scopes"]
+    )
+    assert spec["components"]["schemas"]["Scope"]["enum"] == declared
+    assert list(contract.scopes()) == declared
+    required = {
+        scope
+        for _path, _method, operation in operations()
+        for requirement in operation.get("security", spec.get("security", []))
+        for scope in requirement.get("OAuth2", [])
+    }
+    assert required <= set(declared)
+    assert set(declared) - required <= {contract.ADMIN}  # every other one guards something
