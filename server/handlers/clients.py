@@ -8,7 +8,7 @@ from sqlalchemy import Row
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.handlers.paging import next_link
+from server.handlers.paging import paged
 from server.persistence.database import Database
 from server.security import Authenticator
 from server.services import clients
@@ -29,14 +29,13 @@ def representation(client: Row[Any]) -> dict[str, Any]:
 async def list_clients(
     db: Database, settings: Settings, request: Request, limit: int = 20, cursor: str | None = None
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    page, next_cursor = await db.read(
+    page = await db.read(
         clients.list_clients,
         codec=cursor_codec(settings.secret(), "clients"),
         limit=limit,
         cursor=cursor,
     )
-    body = {"items": [representation(c) for c in page], "next_cursor": next_cursor}
-    return body, 200, next_link(request, next_cursor)
+    return paged(request, page, representation)
 
 
 async def create_client(

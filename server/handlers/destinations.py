@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.downstream.gateway import Gateway
-from server.handlers.paging import next_link
+from server.handlers.paging import paged
 from server.persistence.database import Database
 from server.services import destinations
 from server.services.pagination import cursor_codec
@@ -51,14 +51,13 @@ async def list_destinations(
     limit: int = 20,
     cursor: str | None = None,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    page, next_cursor = await db.read(
+    page = await db.read(
         destinations.list_destinations,
         codec=cursor_codec(settings.secret(), "destinations"),
         limit=limit,
         cursor=cursor,
     )
-    body = {"items": [representation(row, gateway) for row in page], "next_cursor": next_cursor}
-    return body, 200, next_link(request, next_cursor)
+    return paged(request, page, lambda row: representation(row, gateway))
 
 
 async def create_destination(

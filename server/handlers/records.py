@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Row
 from starlette.requests import Request
 
-from server.handlers.paging import next_link
+from server.handlers.paging import paged
 from server.persistence.database import Database
 from server.security import Principal
 from server.services import processing
@@ -40,7 +40,7 @@ async def list_records(
     limit: int = 20,
     cursor: str | None = None,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    page, next_cursor = await db.read(
+    page = await db.read(
         processing.list_records,
         codec=cursor_codec(settings.secret(), "records"),
         tenant=principal.tenant,
@@ -48,5 +48,4 @@ async def list_records(
         limit=limit,
         cursor=cursor,
     )
-    body = {"items": [representation(r) for r in page], "next_cursor": next_cursor}
-    return body, 200, next_link(request, next_cursor)
+    return paged(request, page, representation)

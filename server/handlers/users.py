@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.handlers.paging import next_link
+from server.handlers.paging import paged
 from server.persistence.database import Database
 from server.persistence.users import UserFilters
 from server.security import Principal
@@ -94,7 +94,7 @@ async def list_users(
         min_age=min_age,
         max_age=max_age,
     )
-    page, next_cursor = await db.read(
+    page = await db.read(
         users.list_users,
         codec=cursor_codec(settings.secret(), "users"),
         filters=filters,
@@ -102,8 +102,7 @@ async def list_users(
         limit=limit,
         cursor=cursor,
     )
-    body = {"items": [representation(u) for u in page], "next_cursor": next_cursor}
-    return body, 200, next_link(request, next_cursor)
+    return paged(request, page, representation)
 
 
 async def replace_user(

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from server import contract
 from server.contract import ADMIN
-from server.errors import InvalidCursor, NotFound, ValidationFailed
+from server.errors import NotFound, ValidationFailed
 from server.persistence import clients as repository
-from server.services.pagination import CursorCodec
+from server.services.pagination import CursorCodec, Keyset, Page, as_str, as_time, paginate
 
 # Every scope an operation can require, as the spec's OAuth2 scheme lists them.
 SCOPES = contract.scopes()
@@ -119,18 +119,18 @@ def all_clients(*, session: Session) -> list[Row[Any]]:
 
 def list_clients(
     *, session: Session, codec: CursorCodec, limit: int, cursor: str | None
-) -> tuple[list[Row[Any]], str | None]:
-    """One page of clients, oldest first, and the cursor of the next page."""
-    after = None
-    if cursor is not None:
-        try:
-            created_at, client_id = codec.decode(cursor, query={})
-            after = (datetime.fromisoformat(created_at), str(client_id))
-        except (TypeError, ValueError):
-            raise InvalidCursor("The cursor is not one this service issued.") from None
-    rows = repository.page(session, after=after, limit=limit + 1)
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    last = rows[-1]
-    return rows, codec.encode([last.created_at.isoformat(), last.client_id], query={})
+) -> Page[Row[Any]]:
+    """One page of clients, oldest first."""
+    return paginate(
+        codec=codec,
+        keyset=_BY_AGE,
+        cursor=cursor,
+        query={},
+        limit=limit,
+        fetch=lambda after, n: repository.page(session, after=after, limit=n),
+    )
+
+
+_BY_AGE: Keyset[Row[Any]] = Keyset(
+    (as_time, as_str), lambda row: [row.created_at.isoformat(), row.client_id]
+)

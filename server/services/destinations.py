@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from server.downstream.gateway import Target
 from server.downstream.hosts import HostAllowList, UndialableURL, dialable_url
-from server.errors import Conflict, InvalidCursor, NotFound, ValidationFailed
+from server.errors import Conflict, NotFound, ValidationFailed
 from server.persistence import destinations as repository
-from server.services.pagination import CursorCodec
+from server.services.pagination import CursorCodec, Keyset, Page, as_str, paginate
 
 DEFAULT_TIMEOUT = 5.0
 RETRY_DEFAULTS = {"max_attempts": 3, "initial_backoff_seconds": 0.1, "max_backoff_seconds": 2.0}
@@ -94,19 +94,19 @@ def get_destination(*, session: Session, name: str) -> Row[Any]:
 
 def list_destinations(
     *, session: Session, codec: CursorCodec, limit: int, cursor: str | None
-) -> tuple[list[Row[Any]], str | None]:
-    """One page of destinations by name, and the cursor of the next page."""
-    after = None
-    if cursor is not None:
-        position = codec.decode(cursor, query={})
-        if len(position) != 1 or not isinstance(position[0], str):
-            raise InvalidCursor("The cursor is not one this service issued.")
-        after = position[0]
-    rows = repository.page(session, after=after, limit=limit + 1)
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, codec.encode([rows[-1].name], query={})
+) -> Page[Row[Any]]:
+    """One page of destinations, by name."""
+    return paginate(
+        codec=codec,
+        keyset=_BY_NAME,
+        cursor=cursor,
+        query={},
+        limit=limit,
+        fetch=lambda after, n: repository.page(session, after=after[0] if after else None, limit=n),
+    )
+
+
+_BY_NAME: Keyset[Row[Any]] = Keyset((as_str,), lambda row: [row.name])
 
 
 def update_destination(

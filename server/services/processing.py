@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from server.errors import InvalidCursor, NotFound
+from server.errors import NotFound
 from server.persistence import records as repository
-from server.services.pagination import CursorCodec
+from server.services.pagination import CursorCodec, Keyset, Page, as_int, paginate
 
 
 def process_record(*, user_id: int, item_id: int, quantity: int) -> dict[str, int]:
@@ -51,19 +51,18 @@ def list_records(
     user_id: int | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[Row[Any]], str | None]:
-    """One page of records, newest first, and the cursor of the next page."""
-    query = {"user_id": user_id, "tenant": tenant}
-    before_id = None
-    if cursor is not None:
-        position = codec.decode(cursor, query=query)
-        if len(position) != 1 or not isinstance(position[0], int):
-            raise InvalidCursor("The cursor is not one this service issued.")
-        before_id = position[0]
-    rows = repository.page(
-        session, owner=tenant, user_id=user_id, before_id=before_id, limit=limit + 1
+) -> Page[Row[Any]]:
+    """One page of records, newest first."""
+    return paginate(
+        codec=codec,
+        keyset=_NEWEST_FIRST,
+        cursor=cursor,
+        query={"user_id": user_id, "tenant": tenant},
+        limit=limit,
+        fetch=lambda after, n: repository.page(
+            session, owner=tenant, user_id=user_id, before_id=after[0] if after else None, limit=n
+        ),
     )
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, codec.encode([rows[-1].id], query=query)
+
+
+_NEWEST_FIRST: Keyset[Row[Any]] = Keyset((as_int,), lambda row: [row.id])

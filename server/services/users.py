@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from server.errors import InvalidCursor, NotFound, PreconditionFailed
+from server.errors import NotFound, PreconditionFailed
 from server.persistence import users as repository
 from server.persistence.users import UserFilters
-from server.services.pagination import CursorCodec
+from server.services.pagination import CursorCodec, Keyset, Page, as_int, as_str, as_time, paginate
 
 MAX_PATCH_ATTEMPTS = 5
 
@@ -85,31 +85,30 @@ def list_users(
     sort: str,
     limit: int,
     cursor: str | None,
-) -> tuple[list[Row[Any]], str | None]:
-    """One page of users and the cursor of the next page (None on the last)."""
-    descending = sort.startswith("-")
+) -> Page[Row[Any]]:
+    """One page of users, in ``sort`` order (``-`` first: descending), then by id."""
     column = sort.removeprefix("-")
-    query = {"filters": asdict(filters), "sort": sort}
-    after = None
-    if cursor is not None:
-        position = codec.decode(cursor, query=query)
-        try:
-            value, last_id = position
-            after = (
-                datetime.fromisoformat(value) if column == "created_at" else str(value),
-                int(last_id),
-            )
-        except (TypeError, ValueError):
-            raise InvalidCursor("The cursor is not one this service issued.") from None
-    users = repository.page(
-        session, filters=filters, sort=column, descending=descending, after=after, limit=limit + 1
+    return paginate(
+        codec=codec,
+        keyset=_BY[column],
+        cursor=cursor,
+        query={"filters": asdict(filters), "sort": sort},
+        limit=limit,
+        fetch=lambda after, n: repository.page(
+            session,
+            filters=filters,
+            sort=column,
+            descending=sort.startswith("-"),
+            after=after,
+            limit=n,
+        ),
     )
-    if len(users) <= limit:
-        return users, None
-    users = users[:limit]
-    last = users[-1]
-    value = last.created_at.isoformat() if column == "created_at" else last.name
-    return users, codec.encode([value, last.id], query=query)
+
+
+_BY: dict[str, Keyset[Row[Any]]] = {
+    "created_at": Keyset((as_time, as_int), lambda row: [row.created_at.isoformat(), row.id]),
+    "name": Keyset((as_str, as_int), lambda row: [row.name, row.id]),
+}
 
 
 def replace_user(
