@@ -29,6 +29,7 @@ from server.persistence.database import Database
 from server.ratelimit import RateLimits
 from server.security import Authenticator, Guard, Tokens
 from server.services.idempotency import IdempotencyPolicy, keep_swept
+from server.services.pagination import Cursors
 from server.settings import Settings
 from server.telemetry import metrics
 
@@ -123,7 +124,7 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
         __name__,
         resources={
             "db": db,
-            "settings": settings,
+            "cursors": Cursors(settings.secret()),
             "authenticator": authenticator,
             "gateway": gateway,
             "rate_limits": rate_limits,

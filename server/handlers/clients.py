@@ -12,8 +12,7 @@ from server.handlers.paging import paged
 from server.persistence.database import Database
 from server.security import Authenticator
 from server.services import clients
-from server.services.pagination import cursor_codec
-from server.settings import Settings
+from server.services.pagination import Cursors
 
 
 def representation(client: Row[Any]) -> dict[str, Any]:
@@ -27,11 +26,11 @@ def representation(client: Row[Any]) -> dict[str, Any]:
 
 
 async def list_clients(
-    db: Database, settings: Settings, request: Request, limit: int = 20, cursor: str | None = None
+    db: Database, cursors: Cursors, request: Request, limit: int = 20, cursor: str | None = None
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     page = await db.read(
         clients.list_clients,
-        codec=cursor_codec(settings.secret(), "clients"),
+        codec=cursors("clients"),
         limit=limit,
         cursor=cursor,
     )

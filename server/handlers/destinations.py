@@ -12,8 +12,7 @@ from server.downstream.gateway import Gateway
 from server.handlers.paging import paged
 from server.persistence.database import Database
 from server.services import destinations
-from server.services.pagination import cursor_codec
-from server.settings import Settings
+from server.services.pagination import Cursors
 
 
 def representation(row: Row[Any], gateway: Gateway) -> dict[str, Any]:
@@ -45,7 +44,7 @@ def representation(row: Row[Any], gateway: Gateway) -> dict[str, Any]:
 
 async def list_destinations(
     db: Database,
-    settings: Settings,
+    cursors: Cursors,
     gateway: Gateway,
     request: Request,
     limit: int = 20,
@@ -53,7 +52,7 @@ async def list_destinations(
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     page = await db.read(
         destinations.list_destinations,
-        codec=cursor_codec(settings.secret(), "destinations"),
+        codec=cursors("destinations"),
         limit=limit,
         cursor=cursor,
     )

@@ -11,8 +11,7 @@ from server.handlers.paging import paged
 from server.persistence.database import Database
 from server.security import Principal
 from server.services import processing
-from server.services.pagination import cursor_codec
-from server.settings import Settings
+from server.services.pagination import Cursors
 
 
 def representation(record: Row[Any]) -> dict[str, Any]:
@@ -33,7 +32,7 @@ async def get_record(record_id: int, db: Database, principal: Principal) -> dict
 
 async def list_records(
     db: Database,
-    settings: Settings,
+    cursors: Cursors,
     request: Request,
     principal: Principal,
     user_id: int | None = None,
@@ -42,7 +41,7 @@ async def list_records(
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     page = await db.read(
         processing.list_records,
-        codec=cursor_codec(settings.secret(), "records"),
+        codec=cursors("records"),
         tenant=principal.tenant,
         user_id=user_id,
         limit=limit,

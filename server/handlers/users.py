@@ -15,8 +15,7 @@ from server.persistence.users import UserFilters
 from server.security import Principal
 from server.services import idempotency, users
 from server.services.idempotency import Reply
-from server.services.pagination import cursor_codec
-from server.settings import Settings
+from server.services.pagination import Cursors
 
 
 def representation(user: Row[Any]) -> dict[str, Any]:
@@ -76,7 +75,7 @@ async def get_user(
 
 async def list_users(
     db: Database,
-    settings: Settings,
+    cursors: Cursors,
     request: Request,
     principal: Principal,
     name_contains: str | None = None,
@@ -96,7 +95,7 @@ async def list_users(
     )
     page = await db.read(
         users.list_users,
-        codec=cursor_codec(settings.secret(), "users"),
+        codec=cursors("users"),
         filters=filters,
         sort=sort,
         limit=limit,

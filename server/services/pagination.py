@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -47,10 +46,19 @@ class CursorCodec:
         return payload["p"]
 
 
-@lru_cache(maxsize=32)
-def cursor_codec(secret: str, purpose: str) -> CursorCodec:
-    """The codec for ``purpose``, made once per secret rather than once per request."""
-    return CursorCodec(secret, purpose=purpose)
+class Cursors:
+    """One codec per list (its purpose), all signed with the app's secret; the composition
+    root makes it, the list handlers take it by name (``cursors``)."""
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+        self._codecs: dict[str, CursorCodec] = {}
+
+    def __call__(self, purpose: str) -> CursorCodec:
+        codec = self._codecs.get(purpose)
+        if codec is None:
+            codec = self._codecs[purpose] = CursorCodec(self._secret, purpose=purpose)
+        return codec
 
 
 T = TypeVar("T")
