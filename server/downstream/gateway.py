@@ -35,35 +35,33 @@ What a caller may read of a failure depends on who it is: ``Result.as_dict(discl
 gives admins the whole story (library text, addresses, a failed answer's body) and every
 other client a fixed sentence per error type; the log always has the whole story, with
 the request id.
+
+The package, by concern: ``gateway.py`` (this: the fan-out and one destination's call),
+``results.py`` (``Target``, ``Result``, what callers read), ``retries.py`` (what is
+retried, after how long), ``slots.py`` (waiting on this side within the deadline),
+``breaker.py`` (the circuit breakers), ``transport.py`` (the wire: aiohttp, its errors
+named), ``hosts.py`` (the allow-list and the URL form that is dialled).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import email.utils
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import orjson
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    retry_if_result,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
-from tenacity.stop import stop_base
 
 from server.downstream.breaker import BreakerSnapshot, BreakerState, CircuitBreaker, CircuitOpen
 from server.downstream.hosts import HostAllowList, UndialableURL, dialable_url
+from server.downstream.results import Result, Target, json_or_none
+from server.downstream.retries import (
+    retried,
+)
+from server.downstream.slots import CutShort, Slots, acquire
 from server.downstream.transport import (
     AiohttpTransport,
     Answer,
@@ -79,11 +77,6 @@ from server.telemetry import metrics
 
 logger = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-# No connection, or one the destination closed before answering: most often a pooled
-# keep-alive connection it had just timed out, so the request never reached it (and the
-# Idempotency-Key makes the retry safe should it have).
-RETRY_ERRORS = (ConnectFailed, ClosedBeforeAnswer)
 # What failed only counts against a destination when the destination itself failed: it
 # refused or dropped the connection, broke the exchange, or ran out its own deadline.
 DESTINATION_FAILURES = (TimeoutError, ConnectFailed, ClosedBeforeAnswer, Broken)
@@ -91,91 +84,9 @@ DESTINATION_FAILURES = (TimeoutError, ConnectFailed, ClosedBeforeAnswer, Broken)
 LOCAL_FAILURES = (UnicodeError, NotSendable)
 USER_AGENT = "contract-api-gateway/0.1"
 
-# What a client other than an admin reads for each error type: stable, and free of
-# anything about the destination (host, port, resolver, TLS or library text).
-PUBLIC_DETAILS = {
-    "connect_error": "Could not connect to the destination.",
-    "timeout": "The destination gave no complete answer within its deadline.",
-    "cut_short": (
-        "Stopped on this side before the destination answered (your timeout_seconds ran "
-        "out first, or no connection was free in time); the cut is not counted against it."
-    ),
-    "http_error": "The destination answered with an error status.",
-    "redirect": "The destination answered with a redirect, which is not followed.",
-    "invalid_response": (
-        "The destination answered 2xx with a body the gateway cannot report (not JSON, "
-        "or nested too deep)."
-    ),
-    "response_too_large": "The destination's answer was larger than the gateway accepts.",
-    "circuit_open": "Not tried: the destination has been failing and its breaker is open.",
-    "host_not_allowed": "The destination's host is not on the allow-list.",
-    "transport_error": "The connection to the destination broke, or it spoke bad HTTP.",
-    "not_sent": "Nothing was sent: the request could not be built.",
-}
-
-
-class CutShort(Exception):
-    """This side stopped the call before the destination could be judged."""
-
 
 class NotSent(Exception):
     """The request could not be built or sent: nothing reached the destination."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """What the gateway needs to know about one destination."""
-
-    name: str
-    url: str
-    timeout: float
-    max_attempts: int = 3
-    initial_backoff: float = 0.1
-    max_backoff: float = 2.0
-    failure_threshold: int = 5
-    cooldown: float = 30.0
-
-    @property
-    def breaker_settings(self) -> tuple[str, int, float]:
-        # A new URL is another server as far as its health goes: the breaker starts afresh.
-        return (self.url, self.failure_threshold, self.cooldown)
-
-
-@dataclass
-class Result:
-    """How one destination fared."""
-
-    destination: str
-    status: int | None
-    latency_ms: float
-    attempts: int
-    body: Any = None
-    error_type: str | None = None  # None: it succeeded
-    error_detail: str | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return self.error_type is None
-
-    @property
-    def outcome(self) -> str:
-        return "succeeded" if self.succeeded else "failed"
-
-    def as_dict(self, *, disclose: bool) -> dict[str, Any]:
-        """The result as the API reports it; ``disclose`` (admins) keeps a failure's
-        detail and body, otherwise they become a fixed sentence and null."""
-        reported = {
-            "destination": self.destination,
-            "outcome": self.outcome,
-            "status": self.status,
-            "latency_ms": round(self.latency_ms, 1),
-            "attempts": self.attempts,
-            "body": self.body if disclose or self.error_type is None else None,
-        }
-        if self.error_type is not None:
-            detail = self.error_detail if disclose else PUBLIC_DETAILS.get(self.error_type)
-            reported["error"] = {"type": self.error_type, "detail": detail or ""}
-        return reported
 
 
 _Answer = Answer
@@ -195,98 +106,6 @@ class _Outgoing:
 class _Attempts:
     count: int = 0
     last: _Answer | None = None
-
-
-class _DeadlineStop(stop_base):
-    """Stop when the next wait would end past the deadline: a retry then cannot finish."""
-
-    def __init__(self, deadline: float, now: Callable[[], float]) -> None:
-        self.deadline = deadline
-        self.now = now
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        return self.now() + retry_state.upcoming_sleep >= self.deadline
-
-
-class _BackoffOrRetryAfter:
-    """Exponential backoff with jitter, unless the answer says how long (``Retry-After``)."""
-
-    def __init__(self, target: Target) -> None:
-        self.backoff = wait_exponential_jitter(
-            multiplier=target.initial_backoff,
-            max=target.max_backoff,
-            jitter=target.initial_backoff,
-        )
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        outcome = retry_state.outcome
-        if outcome is not None and not outcome.failed:
-            answer: _Answer = outcome.result()
-            delay = retry_after_seconds(answer.headers.get("retry-after"))
-            if delay is not None:
-                return delay
-        return float(self.backoff(retry_state))
-
-
-def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-class _Slots:
-    """At most ``limit`` holders per key at once; the others wait their turn in order.
-
-    Keys come and go (a client's share of one destination): a key's semaphore lives only
-    while someone holds it or waits for it.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._held: dict[Any, tuple[asyncio.Semaphore, list[int]]] = {}
-
-    @contextlib.asynccontextmanager
-    async def slot(self, key: Any, deadline: float, why: Callable[[], str]) -> AsyncIterator[bool]:
-        """Hold one of ``key``'s slots; yields whether it had to wait for it."""
-        entry = self._held.get(key)
-        if entry is None:
-            entry = self._held[key] = (asyncio.Semaphore(self.limit), [0])
-        semaphore, users = entry
-        users[0] += 1
-        try:
-            waited = await _acquire(semaphore, deadline, why)
-            try:
-                yield waited
-            finally:
-                semaphore.release()
-        finally:
-            users[0] -= 1
-            if not users[0]:
-                del self._held[key]
-
-
-async def _acquire(semaphore: asyncio.Semaphore, deadline: float, why: Callable[[], str]) -> bool:
-    """Take a slot, waiting no later than ``deadline`` (``CutShort`` saying ``why()``
-    then: the sentence is written only when a wait runs out); whether it had to wait."""
-    if not semaphore.locked():
-        await semaphore.acquire()  # free: returns without suspending
-        return False
-    try:
-        async with asyncio.timeout_at(deadline):
-            await semaphore.acquire()
-    except TimeoutError:
-        raise CutShort(why()) from None
-    return True
 
 
 class Gateway:
@@ -315,8 +134,8 @@ class Gateway:
         # Waiting for a connection happens here, where a wait that outlasts the deadline
         # is known to be this side's doing, not in the transport's pool.
         self._pool = asyncio.Semaphore(max_connections)
-        self._shares = _Slots(max_concurrent_per_client)  # a client's share of a destination
-        self._clients = _Slots(max_connections_per_client)  # a client's share of the pool
+        self._shares = Slots(max_concurrent_per_client)  # a client's share of a destination
+        self._clients = Slots(max_connections_per_client)  # a client's share of the pool
 
     async def start(self) -> None:
         """Open the pooled transport (the app's lifespan calls this once)."""
@@ -462,7 +281,7 @@ class Gateway:
         if answer.too_large:
             cap = self.max_response_bytes
             return None, ("response_too_large", f"HTTP {status} with a body over {cap} bytes.")
-        body, unfit = _json_or_none(answer.content)
+        body, unfit = json_or_none(answer.content)
         if 200 <= status < 300:
             if unfit:
                 return None, ("invalid_response", f"HTTP {status} with {unfit}.")
@@ -516,7 +335,7 @@ class Gateway:
                     ),
                 ) as waited_for_share,
             ):
-                waited_for_pool = await _acquire(
+                waited_for_pool = await acquire(
                     self._pool,
                     deadline,
                     lambda: (
@@ -544,47 +363,9 @@ class Gateway:
             attempts.last = answer
             return answer
 
-        # Most calls need no retry, and tenacity's machinery costs about 0.25 ms per call
-        # (measured): the first attempt goes straight out, and only an outcome worth
-        # retrying is handed to tenacity, replayed as its first attempt so that it decides
-        # the wait (backoff or Retry-After) and everything after.
-        first: _Answer | TransportError
-        try:
-            first = await attempt()
-        except RETRY_ERRORS as exc:
-            first = exc
-        else:
-            if first.status not in RETRY_STATUSES:
-                return first
-        if target.max_attempts == 1:
-            if isinstance(first, Exception):
-                raise first
-            return first
-        replayed = False
-
-        async def replay_then_attempt() -> _Answer:
-            nonlocal replayed
-            if replayed:
-                return await attempt()
-            replayed = True
-            if isinstance(first, Exception):
-                raise first
-            return first
-
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(target.max_attempts) | _DeadlineStop(deadline, loop.time),
-            wait=_BackoffOrRetryAfter(target),
-            retry=(
-                retry_if_exception_type(RETRY_ERRORS)
-                | retry_if_result(lambda answer: answer.status in RETRY_STATUSES)
-            ),
-            # Out of attempts or time: the last answer is the result, the last error raised.
-            retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
-            sleep=self._sleep,
-            reraise=True,
+        return await retried(
+            attempt, target=target, deadline=deadline, now=loop.time, sleep=self._sleep
         )
-        answer: _Answer = await retrying(replay_then_attempt)
-        return answer
 
     async def _post(
         self, request: _Outgoing, deadline: float, cut: str | None, attempts: _Attempts
@@ -612,41 +393,6 @@ def _parsed(url: str) -> tuple[httpx.URL, str]:
     call (httpx's parser is slow); ``UndialableURL`` for one that cannot be."""
     parsed = httpx.URL(dialable_url(url))
     return parsed, str(parsed)
-
-
-def _json_or_none(content: bytes) -> tuple[Any, str | None]:
-    """(body, None) for an empty or JSON body that can be reported; (None, what is wrong
-    with it) for anything else."""
-    if not content.strip():
-        return None, None
-    try:
-        body = orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return None, "a body that is not JSON"
-    if not reportable(body, content):
-        return None, f"a JSON body nested deeper than {MAX_JSON_DEPTH} levels"
-    return body, None
-
-
-# orjson writes at most 254 levels of nesting and reads 1024: anything deeper than it
-# writes could never be answered (or sent) and would end the request in a 500.
-MAX_JSON_DEPTH = 128
-
-
-def reportable(value: Any, encoded: bytes) -> bool:
-    """Whether ``value`` (decoded from ``encoded``) nests at most ``MAX_JSON_DEPTH`` deep."""
-    if encoded.count(b"[") + encoded.count(b"{") <= MAX_JSON_DEPTH:
-        return True  # the common case: too few brackets to nest that deep
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            return False
-        if isinstance(node, dict):
-            stack.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
-    return True
 
 
 def _first_line(exc: BaseException, fallback: str) -> str:

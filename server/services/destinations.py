@@ -10,8 +10,8 @@ import httpx
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from server.downstream.gateway import Target
 from server.downstream.hosts import HostAllowList, UndialableURL, dialable_url
+from server.downstream.results import Target
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.persistence import destinations as repository
 from server.services.pagination import CursorCodec, Keyset, Page, as_str, paginate

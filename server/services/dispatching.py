@@ -10,7 +10,8 @@ from typing import Any
 
 import orjson
 
-from server.downstream.gateway import MAX_JSON_DEPTH, Gateway, Result, reportable
+from server.downstream.gateway import Gateway
+from server.downstream.results import MAX_JSON_DEPTH, Result, reportable
 from server.errors import DispatchFailed, ValidationFailed
 from server.persistence.database import Database
 from server.services.destinations import targets_for

@@ -19,14 +19,10 @@ import pytest
 import yaml
 from multidict import CIMultiDict
 
-from server.downstream.gateway import (
-    PUBLIC_DETAILS,
-    Gateway,
-    Result,
-    Target,
-    retry_after_seconds,
-)
+from server.downstream.gateway import Gateway
 from server.downstream.hosts import HostAllowList, check_entry, dialable_url
+from server.downstream.results import PUBLIC_DETAILS, Result, Target
+from server.downstream.retries import retry_after_seconds
 from server.downstream.transport import (
     Answer,
     Broken,
