@@ -21,7 +21,7 @@ from server.telemetry.logs import add_request_id
 from tests import databases
 from tests.config import make_settings
 from tests.downstream import Downstream, running
-from tests.identities import ALICE
+from tests.identities import ADMIN, ALICE
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -101,6 +101,13 @@ def client(app: ContractApp) -> Iterator[TestClient]:
     """Calls as ``ALICE`` (every scope but admin); pass other headers to be someone else."""
     with TestClient(app, base_url="http://testserver", headers=ALICE.headers) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def admin(client: TestClient) -> TestClient:
+    """The ``client``, calling as ``ADMIN`` from now on (one client: one lifespan)."""
+    client.headers.update(ADMIN.headers)
+    return client
 
 
 @pytest.fixture

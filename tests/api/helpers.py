@@ -14,3 +14,15 @@ def assert_problem(response: httpx.Response, expected: dict[str, Any]) -> None:
     """The response is problem+json and its whole body equals ``expected``."""
     assert response.headers["content-type"] == PROBLEM, response.text
     assert response.json() == expected
+
+
+def validation_problem(instance: str, *errors: tuple[str, str]) -> dict[str, Any]:
+    """The whole 400 body the service answers for ``errors`` (field, message) at ``instance``."""
+    return {
+        "type": VALIDATION,
+        "title": "Validation failed",
+        "status": 400,
+        "detail": "; ".join(f"{field}: {message}" for field, message in errors),
+        "instance": instance,
+        "errors": [{"field": field, "message": message} for field, message in errors],
+    }

@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.testclient import TestClient
 
-from server.app import ContractApp, create_app
+from server.app import create_app
 from server.settings import Settings
 from tests.api.helpers import PROBLEM
 from tests.config import TEST_SECRET, make_settings
@@ -538,11 +537,6 @@ class TestTokenEndpoint:
 
 
 class TestClientManagement:
-    @pytest.fixture
-    def admin(self, app: ContractApp) -> Iterator[TestClient]:
-        with TestClient(app, headers=ADMIN.headers) as client:
-            yield client
-
     def test_create_shows_the_secret_once(self, admin: TestClient) -> None:
         response = admin.post(
             "/api/clients", json={"name": "batch", "scopes": ["records:read", "process:write"]}

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.settings import Settings
-from tests.api.helpers import VALIDATION, assert_problem
+from tests.api.helpers import VALIDATION, assert_problem, validation_problem
 from tests.conftest import BACKENDS
 from tests.identities import ADMIN, ALICE
 
@@ -22,28 +22,11 @@ BILLING = {"name": "billing", "url": "https://billing.example.com/hooks/orders"}
 MERGE_PATCH = {**ADMIN.headers, "content-type": "application/merge-patch+json"}
 
 
-@pytest.fixture
-def admin(client: TestClient) -> TestClient:
-    client.headers.update(ADMIN.headers)
-    return client
-
-
 def create(client: TestClient, **fields: Any) -> dict[str, Any]:
     response = client.post("/api/destinations", json={**BILLING, **fields})
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-def validation_problem(instance: str, *errors: tuple[str, str]) -> dict[str, Any]:
-    return {
-        "type": VALIDATION,
-        "title": "Validation failed",
-        "status": 400,
-        "detail": "; ".join(f"{field}: {message}" for field, message in errors),
-        "instance": instance,
-        "errors": [{"field": field, "message": message} for field, message in errors],
-    }
 
 
 class TestCreateDestination:

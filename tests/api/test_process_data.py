@@ -9,22 +9,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from server.settings import Settings
-from tests.api.helpers import VALIDATION, assert_problem
+from tests.api.helpers import assert_problem, validation_problem
 from tests.config import make_settings
 
 URL = "/api/process_data"
 VALID = {"user_id": 1, "item_id": 42, "quantity": 3}
-
-
-def validation_problem(*errors: tuple[str, str]) -> dict[str, Any]:
-    return {
-        "type": VALIDATION,
-        "title": "Validation failed",
-        "status": 400,
-        "detail": "; ".join(f"{field}: {message}" for field, message in errors),
-        "instance": URL,
-        "errors": [{"field": field, "message": message} for field, message in errors],
-    }
 
 
 class TestProcessData:
@@ -109,18 +98,18 @@ class TestProcessData:
     ) -> None:
         response = client.post(URL, json=body)
         assert response.status_code == 400
-        assert_problem(response, validation_problem(*errors))
+        assert_problem(response, validation_problem(URL, *errors))
         assert len(response.content) < 2000, "a large payload must never be echoed back"
 
     def test_response_400_when_body_missing(self, client: TestClient) -> None:
         response = client.post(URL, headers={"content-type": "application/json"})
         assert response.status_code == 400
-        assert_problem(response, validation_problem(("body", "a JSON body is required")))
+        assert_problem(response, validation_problem(URL, ("body", "a JSON body is required")))
 
     def test_response_400_when_body_and_content_type_missing(self, client: TestClient) -> None:
         response = client.post(URL)
         assert response.status_code == 400
-        assert_problem(response, validation_problem(("body", "a JSON body is required")))
+        assert_problem(response, validation_problem(URL, ("body", "a JSON body is required")))
 
     @pytest.mark.parametrize(
         "raw",

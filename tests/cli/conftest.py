@@ -7,29 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from server import migrate
-from tests import identities
-from tests.databases import sqlite_url
-from tests.e2e.conftest import LiveServer, start_server
+from tests.e2e.conftest import LiveServer, seeded_server
 from tests.identities import ALICE
-
-
-def seeded_server(folder: Path, **env: str) -> LiveServer:
-    database_url = sqlite_url(folder / "cli.db")
-    migrate.upgrade(database_url)
-    identities.seed(database_url)
-    return start_server(database_url, folder / "server.log", **env)
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = seeded_server(
+    with seeded_server(
         tmp_path_factory.mktemp("cli"), APP_DISPATCH_ALLOWED_HOSTS='["127.0.0.1"]'
-    )
-    try:
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(autouse=True)

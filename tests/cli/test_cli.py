@@ -15,9 +15,8 @@ import pytest
 
 from cli.errors import transport_problem
 from cli.main import main
-from tests.cli.conftest import seeded_server
 from tests.downstream import Downstream
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, seeded_server
 from tests.identities import ADMIN, ALICE
 from tests.json_service import JsonService
 
@@ -336,8 +335,7 @@ class TestBatch:
     def test_rows_refused_for_a_while_succeed_when_sent_again(
         self, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        server = seeded_server(tmp_path, APP_RATE_LIMIT="6/second")
-        try:
+        with seeded_server(tmp_path, APP_RATE_LIMIT="6/second") as server:
             monkeypatch.setenv("CONTRACT_API_URL", server.url)
             monkeypatch.setenv("CONTRACT_API_KEY", ALICE.secret)
             data = tmp_path / "rows.jsonl"
@@ -361,8 +359,6 @@ class TestBatch:
                 "items"
             ]
             assert sorted(r["quantity"] for r in records) == list(range(1, 11))
-        finally:
-            server.stop()
 
     def test_no_service_fails_every_row_and_keeps_them_all(
         self, capsys: pytest.CaptureFixture[str], tmp_path: Path
