@@ -174,7 +174,7 @@ class Settings(BaseSettings):
     )
     idempotency_sweep_seconds: float = Field(
         default=60.0,
-        gt=0,
+        ge=1,
         le=86_400,
         description=(
             "How often each instance drops expired Idempotency-Keys (past their 24 h) and "

@@ -50,7 +50,7 @@ from connexion.spec import Specification
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
-from server.dispatch import Dispatcher
+from server.dispatch import Dispatcher, Endpoint
 from server.errors import exception_handlers
 from server.http.edge import Edge
 from server.http.stages import Docs, StrictRouting, body_limit
@@ -159,16 +159,31 @@ def link_operations(outermost: ASGIApp) -> None:
         raise RuntimeError(f"unexpected stages between routing and dispatch: {routed}")
     heads: dict[str, ASGIApp] = {}
     for operation_id in routed[-1].endpoints():
-        chain = [_operation(stage, operation_id) for stage in routed]
-        # A stage with nothing to do for an operation (response validation switched off)
-        # gives its next app instead of an operation object: leave it out.
-        chain = [op for op in chain[:-1] if hasattr(op, "next_app")] + [chain[-1]]
-        if any(op is None for op in chain):
+        chain = _chain(routed, operation_id)
+        if chain is None:
             continue  # not every stage knows it: it stays on the stage-by-stage path
         for operation, following in pairwise(chain):
             operation.next_app = following
         heads[operation_id] = chain[0]
     routing.link(heads)
+
+
+def _chain(routed: list[RoutedMiddleware[Any]], operation_id: str) -> list[Any] | None:
+    """``operation_id``'s objects in the routed stages, in order, the endpoint last; None
+    if a stage has none for it."""
+    chain = []
+    for stage in routed:
+        operation = _operation(stage, operation_id)
+        if operation is None:
+            return None
+        if operation is stage.app:
+            # A stage with nothing to do for this operation (response validation switched
+            # off) hands it straight to its next app: leave the stage out.
+            continue
+        if stage is not routed[-1] and not hasattr(operation, "next_app"):
+            return None
+        chain.append(operation)
+    return chain if chain and isinstance(chain[-1], Endpoint) else None
 
 
 def _operation(stage: RoutedMiddleware[Any], operation_id: str) -> Any:

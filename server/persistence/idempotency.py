@@ -29,13 +29,22 @@ def claim(
         )
         .on_conflict_do_nothing(index_elements=["scope", "key"])
     )
-    result = session.execute(statement)
-    if result.rowcount:  # type: ignore[attr-defined]
-        return None
     table = cast(Table, IdempotencyKey.__table__)
-    return session.execute(
-        select(table).where(table.c.scope == scope, table.c.key == key)
-    ).one_or_none()
+    # The row we collided with may be deleted (the sweep, a released key) before we read
+    # it: then the key is free again, and we try to take it once more.
+    for _ in range(3):
+        if session.execute(statement).rowcount:  # type: ignore[attr-defined]
+            return None
+        existing = session.execute(
+            select(table).where(table.c.scope == scope, table.c.key == key)
+        ).one_or_none()
+        if existing is not None:
+            return existing
+    raise KeyVanished(scope, key)
+
+
+class KeyVanished(Exception):
+    """The key kept being taken and let go while we tried to claim it."""
 
 
 def take_over(
@@ -72,11 +81,15 @@ def finish(
     body: bytes,
     now: datetime,
 ) -> None:
-    session.execute(
+    """Store the answer on our claimed key; ``KeyVanished`` if the key is gone (the work in
+    the same transaction must not commit without it)."""
+    result = session.execute(
         update(IdempotencyKey)
         .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
         .values(state="done", status_code=status_code, headers=headers, body=body, updated_at=now)
     )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise KeyVanished(scope, key)
 
 
 def release(session: Session, *, scope: str, key: str) -> None:

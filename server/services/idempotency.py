@@ -36,6 +36,8 @@ from server.telemetry import metrics
 logger = logging.getLogger(__name__)
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+# A key deleted under a request that held it (the sweep, another request letting it go).
+_VANISHED = "This Idempotency-Key changed hands while the request ran; retry shortly."
 
 
 @dataclass
@@ -100,6 +102,8 @@ async def run_once(
         return stored.response(replayed=True)
     try:
         reply = await db.write(_work_and_finish, work=work, scope=scope, key=key)
+    except repository.KeyVanished:  # the work rolled back with it: nothing happened
+        raise IdempotencyInProgress(_VANISHED) from None
     except ApiProblem as problem:
         if problem.status_code >= 500:
             await _release(db, scope, key)
@@ -107,7 +111,10 @@ async def run_once(
         # A refusal (409 duplicate, 404, ...) is an answer too: replay it like any other.
         rendered = render_problem(problem, instance=instance)
         reply = Reply(rendered.status_code, bytes(rendered.body), dict(rendered.headers))
-        await db.write(_finish, scope=scope, key=key, reply=reply)
+        try:
+            await db.write(_finish, scope=scope, key=key, reply=reply)
+        except repository.KeyVanished:
+            pass  # nothing was done, nothing is kept: the refusal is still the answer
     except BaseException:
         await _release(db, scope, key)
         raise
@@ -119,7 +126,10 @@ def _claim(
 ) -> Reply | None:
     """Take the key (None), or return the stored answer to replay, or refuse (409/422)."""
     now = datetime.now(UTC)
-    existing = repository.claim(session, scope=scope, key=key, fingerprint=digest, now=now)
+    try:
+        existing = repository.claim(session, scope=scope, key=key, fingerprint=digest, now=now)
+    except repository.KeyVanished:
+        raise IdempotencyInProgress(_VANISHED) from None
     if existing is None:
         return None
     expired = existing.created_at < now - policy.ttl
@@ -200,18 +210,17 @@ async def keep_swept(
     while not stop.is_set():
         try:
             swept = await sweep(db, policy)
-        except Exception:  # a bug must not end the sweeping for the life of the process
+            if swept is not None and (swept.expired or swept.over_limit):
+                metrics.IDEMPOTENCY_KEYS_DROPPED.labels("expired").inc(swept.expired)
+                metrics.IDEMPOTENCY_KEYS_DROPPED.labels("over_limit").inc(swept.over_limit)
+                logger.info(
+                    "idempotency keys dropped: %d expired, %d over the limit of %d per "
+                    "client and operation",
+                    swept.expired,
+                    swept.over_limit,
+                    policy.max_keys,
+                )
+        except Exception:  # a bug must not end the sweeping, nor the shutdown after it
             logger.exception("idempotency sweep failed")
-            swept = None
-        if swept is not None and (swept.expired or swept.over_limit):
-            metrics.IDEMPOTENCY_KEYS_DROPPED.labels("expired").inc(swept.expired)
-            metrics.IDEMPOTENCY_KEYS_DROPPED.labels("over_limit").inc(swept.over_limit)
-            logger.info(
-                "idempotency keys dropped: %d expired, %d over the limit of %d per client "
-                "and operation",
-                swept.expired,
-                swept.over_limit,
-                policy.max_keys,
-            )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)

@@ -10,17 +10,26 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.util import await_only
 from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.persistence import idempotency as repository
 from server.persistence.database import Database
 from server.persistence.models import IdempotencyKey
-from server.services.idempotency import IdempotencyPolicy, Swept, scope_for, sweep
+from server.services.idempotency import (
+    IdempotencyPolicy,
+    Reply,
+    Swept,
+    run_once,
+    scope_for,
+    sweep,
+)
 from tests.config import make_settings
 from tests.conftest import BACKENDS
 from tests.identities import ALICE, BOB
@@ -107,7 +116,7 @@ def test_a_key_still_running_is_never_dropped(database_url: str) -> None:
 
 
 def test_expired_keys_go_while_the_service_runs(database_url: str) -> None:
-    app = create_app(make_settings(database_url, idempotency_sweep_seconds=0.2))
+    app = create_app(make_settings(database_url, idempotency_sweep_seconds=1))
     expired = datetime.now(UTC) - timedelta(hours=25)
     scope = scope_for(ALICE.client_id, "process_data")
     dropped = ("idempotency_keys_dropped_total", {"reason": "expired"})
@@ -124,3 +133,63 @@ def test_expired_keys_go_while_the_service_runs(database_url: str) -> None:
             time.sleep(0.1)
         assert on(database_url, keys, scope=scope) == ["fresh"]
     assert (REGISTRY.get_sample_value(*dropped) or 0) >= before + 1
+
+
+def test_a_key_deleted_while_it_is_claimed_is_claimed_anew(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep deletes an expired key between the claim's INSERT (which met it) and its
+    SELECT: the claim takes the key anew, so the work runs once and its answer is kept.
+    (On SQLite every write runs on one thread: the sweep cannot come in between.)"""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs every write on one thread: no sweep can come in between")
+    scope, key = scope_for(ALICE.client_id, "process_data"), "reused"
+    runs: list[int] = []
+
+    def work(*, session: Session) -> Reply:
+        runs.append(1)
+        return Reply.json(200, {"run": len(runs)})
+
+    async def swept_meanwhile() -> None:
+        connection = await asyncpg.connect(database_url, timeout=5)
+        try:
+            await connection.execute(
+                "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2", scope, key
+            )
+        finally:
+            await connection.close()
+
+    armed = [True]
+
+    def select_after_the_sweep(*args: Any, **kwargs: Any) -> Any:
+        if armed and armed.pop():
+            await_only(swept_meanwhile())
+        return select(*args, **kwargs)
+
+    async def go() -> tuple[Any, Any, int]:
+        db = Database(database_url)
+        old = datetime.now(UTC) - timedelta(hours=25)
+
+        def expired_key(*, session: Session) -> None:
+            repository.claim(session, scope=scope, key=key, fingerprint="f", now=old)
+            repository.finish(
+                session, scope=scope, key=key, status_code=200, headers={}, body=b"{}", now=old
+            )
+
+        try:
+            await db.write(expired_key)
+            monkeypatch.setattr(repository, "select", select_after_the_sweep)
+            first = await run_once(
+                db=db, scope=scope, key=key, payload={"a": 1}, instance="/api/x", work=work
+            )
+            again = await run_once(
+                db=db, scope=scope, key=key, payload={"a": 1}, instance="/api/x", work=work
+            )
+            kept = len(await db.read(keys, scope=scope))
+            return first, again, kept
+        finally:
+            await db.dispose()
+
+    first, again, kept = asyncio.run(go())
+    assert first.status_code == 200 and again.headers.get("idempotent-replayed") == "true"
+    assert (len(runs), kept) == (1, 1)

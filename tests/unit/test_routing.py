@@ -11,16 +11,20 @@ from typing import Any
 
 import pytest
 from connexion.middleware.abstract import ROUTING_CONTEXT
+from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.resolver import RelativeResolver
 from connexion.spec import Specification
+from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
 from server.app import SPEC_DIR, SPEC_FILE, create_app
 from server.dispatch import Dispatcher
 from server.http.pipeline import link_operations
 from server.http.stages import StrictRouting
+from server.validation import RequestValidation
 from tests.config import make_settings
+from tests.identities import ALICE
 
 SPEC = Specification.load(SPEC_DIR / SPEC_FILE)
 
@@ -147,3 +151,53 @@ def test_an_unknown_stage_between_routing_and_dispatch_stops_the_start() -> None
     routing = StrictRouting(Stranger(Dispatcher()))
     with pytest.raises(RuntimeError, match="between routing and dispatch"):
         link_operations(routing)
+
+
+def _routing_of(app: Any) -> StrictRouting:
+    stage = app.middleware.app
+    while not isinstance(stage, StrictRouting):
+        stage = stage.app
+    return stage
+
+
+def test_an_operation_a_stage_lacks_is_not_linked_past_it(tmp_path: Path) -> None:
+    """Were AccessControl to have no object for an operation, linking must not cut it
+    out of that operation's chain: that operation stays on the stage-by-stage path."""
+    app = create_app(make_settings(f"sqlite:///{tmp_path / 'x.db'}", validate_responses=False))
+    routing = _routing_of(app)
+    access = routing.app
+    operation_id = "server.handlers.users.list_users"
+    for apis in access.apis.values():
+        for api in apis:
+            del api.operations[operation_id]
+    link_operations(app.middleware.app)
+    assert operation_id not in routing._heads
+    assert routing._heads  # the others are linked, each from its access control on
+    assert {type(head).__name__ for head in routing._heads.values()} == {"AccessControlOperation"}
+
+
+def test_a_stage_with_nothing_to_do_is_left_out_not_linked(tmp_path: Path) -> None:
+    """Response validation switched off hands every operation to its next app: the chains
+    skip it, and each still ends at its own endpoint (not another operation's)."""
+    app = create_app(make_settings(f"sqlite:///{tmp_path / 'x.db'}", validate_responses=False))
+    stage = _routing_of(app)
+    while not isinstance(stage, Dispatcher):
+        stage = stage.app
+        if isinstance(stage, RequestValidation):
+            break
+    switched_off = ResponseValidationMiddleware(stage.app)
+    switched_off.add_api(
+        SPEC, resolver=RelativeResolver("server.handlers"), validate_responses=False
+    )
+    stage.app = switched_off
+    link_operations(app.middleware.app)
+    for operation_id, head in _routing_of(app)._heads.items():
+        chain = _chain(head)
+        assert chain[-1] == "Endpoint" and "LifespanMiddleware" not in chain
+        end = head
+        while getattr(end, "next_app", None) is not None:
+            end = end.next_app
+        assert end.operation_id == operation_id
+    with TestClient(app, headers=ALICE.headers) as client:
+        assert client.get("/api/hello").json() == {"message": "Hello, World!"}
+        assert client.get("/api/health/live").json() == {"status": "alive"}
