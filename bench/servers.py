@@ -15,17 +15,16 @@ import contextlib
 import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
 from bench.credentials import API_KEY
+from scripts.processes import ServerProcess
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -182,24 +181,18 @@ class Server:
             # Affinity is inherited, so forked workers stay on these CPUs too.
             command = ["taskset", "-c", cpus, *command]
         self.command = command
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._server: ServerProcess | None = None
 
     def start(self) -> None:
         remove_database(self.db_path)  # never reuse a file: every start begins empty
         with self.log_path.open("wb") as log:
             if self.contender.migrate:
                 self._migrate(log)
-            self._proc = subprocess.Popen(
-                self.command,
-                cwd=REPO_ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # Own process group: Ctrl-C in the terminal does not reach it half-way, and
-                # stop() can signal the supervisor and its workers at once.
-                start_new_session=True,
-            )
+        # Its own process group: Ctrl-C in the terminal does not reach it half-way, and
+        # stop() signals the supervisor and its workers at once.
+        self._server = ServerProcess.start(
+            self.command, url=self.url, log=self.log_path, env=self.env, cwd=REPO_ROOT
+        )
 
     def _migrate(self, log: IO[bytes]) -> None:
         command = [sys.executable, *self.contender.migrate]
@@ -254,55 +247,31 @@ class Server:
     @property
     def pgid(self) -> int:
         """The process group of the server and its workers (its leader's pid)."""
-        assert self._proc is not None, "not started"
-        return self._proc.pid
+        assert self._server is not None, "not started"
+        return self._server.process.pid
 
     @property
     def exit_code(self) -> int | None:
-        return None if self._proc is None else self._proc.poll()
+        return None if self._server is None else self._server.process.poll()
 
     def wait_ready(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.exit_code is not None:
-                raise ServerStartError(
-                    f"exited with code {self.exit_code} before answering\n{log_tail(self.log_path)}"
-                )
-            if self._answers():
-                return
-            time.sleep(0.1)
+        """Until any HTTP answer on READY_PATH (the contenders differ in what they answer)."""
+        assert self._server is not None, "not started"
+        ready = self._server.wait_answering(READY_PATH, seconds=timeout_s, ready=lambda _: True)
+        if ready is not None:
+            return
+        if self.exit_code is not None:
+            raise ServerStartError(
+                f"exited with code {self.exit_code} before answering\n{log_tail(self.log_path)}"
+            )
         raise ServerStartError(
             f"no HTTP answer on {self.url}{READY_PATH} within {timeout_s:.0f} s\n"
             f"{log_tail(self.log_path)}"
         )
 
-    def _answers(self) -> bool:
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=1.0)
-        try:
-            connection.request("GET", READY_PATH)
-            connection.getresponse().read()
-            return True
-        except (OSError, http.client.HTTPException):
-            return False
-        finally:
-            connection.close()
-
     def stop(self) -> None:
-        proc = self._proc
-        if proc is None or proc.poll() is not None:
-            return
-        # The group id is the leader's pid (start_new_session); signal that group only.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=STOP_GRACE_S)
-        # Workers that outlived their supervisor would still hold a CPU: make sure they are gone.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        if self._server is not None:
+            self._server.stop(group=True, grace=STOP_GRACE_S)
 
 
 @contextlib.contextmanager

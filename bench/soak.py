@@ -48,6 +48,7 @@ if __package__ in (None, ""):  # `python bench/soak.py`: make the `bench` packag
 from bench import cpu
 from bench.loadgen import WRK_TIMEOUT_S, WrkError
 from bench.servers import HOST, REPO_ROOT, STOP_GRACE_S, free_port, log_tail
+from scripts.processes import ServerProcess
 from server import contract
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -191,7 +192,7 @@ class Service:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     client_id: str = ""
     api_key: str = ""
-    process: subprocess.Popen[bytes] | None = None
+    server: ServerProcess | None = None
     started: float = 0.0
     log_offset: int = 0  # where the server's own output begins in the log
     log_end: int | None = None  # and where it ends
@@ -264,43 +265,39 @@ class Service:
             log.write(
                 f"$ python -m server  (APP_WORKERS={self.workers}, port {self.port})\n".encode()
             )
-            log.flush()
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "server"],
-                cwd=REPO_ROOT,
-                env=self.environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # Own process group: stop() reaches the supervisor and its workers at once.
-                start_new_session=True,
-            )
+        # Its own process group: stop() reaches the supervisor and its workers at once.
+        self.server = ServerProcess.start(
+            [sys.executable, "-m", "server"],
+            url=self.url,
+            log=self.log_path,
+            env=self.environment(),
+            cwd=REPO_ROOT,
+        )
         self.started = time.monotonic()
 
     @property
     def pid(self) -> int:
-        assert self.process is not None, "not started"
-        return self.process.pid
+        assert self.server is not None, "not started"
+        return self.server.process.pid
 
     def exit_code(self) -> int | None:
-        return None if self.process is None else self.process.poll()
+        return None if self.server is None else self.server.process.poll()
 
     def wait_ready(self, timeout_s: float) -> None:
-        """Until GET /api/hello answers 200. Any other answer is final: the app builds its
-        routes on the first request, so a broken spec or handler shows as a 500 there."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if (code := self.exit_code()) is not None:
-                raise SoakError(f"exited with code {code} before answering\n{self.log_tail()}")
-            status, body = request(self.url, "GET", "/api/hello", timeout_s=1.0)
-            if status == 200:
-                return
-            if status is not None:
-                raise SoakError(
-                    f"GET /api/hello answered {status} before any load: {body[:200]!r}\n"
-                    + self.log_tail()
-                )
-            time.sleep(0.1)
+        """Until GET /api/hello answers 200. Any other answer is final: a broken spec or
+        handler would show there before any load."""
+        assert self.server is not None, "not started"
+        status = self.server.wait_answering("/api/hello", seconds=timeout_s, ready=lambda _: True)
+        if status == 200:
+            return
+        if status is not None:
+            _, body = request(self.url, "GET", "/api/hello", timeout_s=1.0)
+            raise SoakError(
+                f"GET /api/hello answered {status} before any load: {body[:200]!r}\n"
+                + self.log_tail()
+            )
+        if (code := self.exit_code()) is not None:
+            raise SoakError(f"exited with code {code} before answering\n{self.log_tail()}")
         raise SoakError(f"no answer on {self.url}/api/hello within {timeout_s:.0f} s")
 
     def check_credential(self) -> None:
@@ -314,21 +311,9 @@ class Service:
         return log_tail(self.log_path, lines)
 
     def stop(self) -> None:
-        process = self.process
-        if process is None:
+        if self.server is None:
             return
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_GRACE_S * 2)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=STOP_GRACE_S)
-        # Workers that outlived their supervisor would keep the port and a CPU.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        self.server.stop(group=True, grace=STOP_GRACE_S * 2)
         with contextlib.suppress(OSError):
             self.log_end = self.log_path.stat().st_size
 

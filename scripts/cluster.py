@@ -37,9 +37,10 @@ from types import FrameType, TracebackType
 from typing import Self
 
 import asyncpg
-import httpx
 import redis
 from sqlalchemy.engine import make_url
+
+from scripts.processes import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
@@ -65,12 +66,19 @@ class Instance:
 
     name: str
     port: int
-    process: subprocess.Popen[bytes]
-    log: Path
+    server: ServerProcess
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return self.server.url
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        return self.server.process
+
+    @property
+    def log(self) -> Path:
+        return self.server.log
 
     @property
     def address(self) -> str:
@@ -128,8 +136,12 @@ class Cluster:
         self.tls = tls
         self.ca_file = self.run_dir / "tls" / "ca.pem"
         self.instances: list[Instance] = []
-        self.nginx_process: subprocess.Popen[bytes] | None = None
+        self._nginx_server: ServerProcess | None = None
         self._stopped = False
+
+    @property
+    def nginx_process(self) -> subprocess.Popen[bytes] | None:
+        return self._nginx_server.process if self._nginx_server else None
 
     @property
     def url(self) -> str:
@@ -165,9 +177,9 @@ class Cluster:
         if self._stopped:
             return
         self._stopped = True
-        if self.nginx_process is not None:
-            _terminate([self.nginx_process], signal.SIGQUIT, timeout=10)
-        _terminate([i.process for i in self.instances], signal.SIGTERM, self.stop_timeout)
+        if self._nginx_server is not None:
+            _terminate([self._nginx_server], signal.SIGQUIT, timeout=10)
+        _terminate([i.server for i in self.instances], signal.SIGTERM, self.stop_timeout)
 
     # Start-up, in order.
 
@@ -227,14 +239,12 @@ class Cluster:
         for position, offset in enumerate(offsets):
             instance = self.instances[position]
             for attempt in range(1, PORT_ATTEMPTS + 1):
-                if wait_until_answering(instance.url, instance.process, deadline):
+                if _answering(instance.server, deadline):
                     break
                 exited = instance.process.poll() is not None
-                lost_race = exited and PORT_TAKEN.search(_tail(instance.log, offset))
+                lost_race = exited and PORT_TAKEN.search(instance.server.log_tail())
                 if not (choose and lost_race and attempt < PORT_ATTEMPTS):
-                    raise ClusterError(
-                        _failure(instance.name, instance.process, instance.log, offset)
-                    )
+                    raise ClusterError(_failure(instance.name, instance.server))
                 instance.process.wait()
                 port = free_ports(1)[0]
                 instance, offset = self._spawn_instance(instance.name, port, environment)
@@ -244,19 +254,14 @@ class Cluster:
         self, name: str, port: int, environment: dict[str, str]
     ) -> tuple[Instance, int]:
         """The new instance, and where its output starts in its log."""
-        log = self.logs / f"{name}.log"
-        with log.open("ab") as out:
-            offset = out.tell()
-            process = subprocess.Popen(
-                [sys.executable, "-m", "server", "serve"],
-                cwd=ROOT,
-                env={**environment, "APP_PORT": str(port)},
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C reaches us only: we stop things in order
-            )
-        return Instance(name=name, port=port, process=process, log=log), offset
+        server = ServerProcess.start(
+            [sys.executable, "-m", "server", "serve"],
+            url=f"http://{HOST}:{port}",
+            log=self.logs / f"{name}.log",
+            env={**environment, "APP_PORT": str(port)},
+            cwd=ROOT,
+        )
+        return Instance(name=name, port=port, server=server), server.log_offset
 
     def _start_nginx(self, deadline: float) -> None:
         choose = self.port == 0
@@ -271,23 +276,17 @@ class Cluster:
             checked = subprocess.run([*command, "-t", "-q"], capture_output=True, check=False)
             if checked.returncode != 0:
                 raise ClusterError(f"nginx refuses {config}:\n{checked.stderr.decode()}")
-            with log.open("ab") as out:
-                offset = out.tell()
-                self.nginx_process = process = subprocess.Popen(
-                    command,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+            self._nginx_server = nginx = ServerProcess.start(
+                command, url=self.url, log=log, env=os.environ
+            )
             verify = ssl.create_default_context(cafile=self.ca_file) if self.tls else True
-            if wait_until_answering(self.url, process, deadline, verify=verify):
+            if _answering(nginx, deadline, verify=verify):
                 return
-            exited = process.poll() is not None
-            lost_race = exited and PORT_TAKEN.search(_tail(log, offset))
+            exited = nginx.process.poll() is not None
+            lost_race = exited and PORT_TAKEN.search(nginx.log_tail())
             if not (choose and lost_race and attempt < PORT_ATTEMPTS):
-                raise ClusterError(_failure("nginx", process, log, offset))
-            process.wait()
+                raise ClusterError(_failure("nginx", nginx))
+            nginx.process.wait()
 
     def nginx_config(self) -> str:
         """``deploy/nginx.conf.template`` filled in for this cluster."""
@@ -424,42 +423,24 @@ def make_certificate(folder: Path) -> None:
     issued.private_key_pem.write_to_path(str(key))
 
 
-def wait_until_answering(
-    url: str,
-    process: subprocess.Popen[bytes],
-    deadline: float,
-    *,
-    verify: ssl.SSLContext | bool = True,
+def _answering(
+    server: ServerProcess, deadline: float, *, verify: ssl.SSLContext | bool = True
 ) -> bool:
-    """True once ``GET {url}/api/hello`` answers 200; False if the process exits first or
-    the deadline passes."""
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(url + READY_PATH, timeout=1, verify=verify).status_code == 200:
-                return True
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    return False
+    """True once ``GET {url}/api/health/ready`` answers 200; False if the process exits
+    first or the deadline passes."""
+    seconds = max(0.0, deadline - time.monotonic())
+    return server.wait_answering(READY_PATH, seconds=seconds, verify=verify) is not None
 
 
-def _terminate(processes: list[subprocess.Popen[bytes]], sig: int, timeout: float) -> None:
-    """Signal each live process, wait for them all within ``timeout``, then SIGKILL the
-    process group of each (also what a master leaves behind, e.g. nginx workers)."""
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(sig)
+def _terminate(servers: list[ServerProcess], sig: int, timeout: float) -> None:
+    """Signal every live one, give them all ``timeout`` together, then SIGKILL the process
+    group of each (also what a master leaves behind, e.g. nginx workers)."""
+    for server in servers:
+        if server.process.poll() is None:
+            server.process.send_signal(sig)
     deadline = time.monotonic() + timeout
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)  # its own session: pgid == pid
-        except (ProcessLookupError, PermissionError):
-            pass
-        process.wait()
+    for server in servers:
+        server.stop(sig=sig, grace=max(0.0, deadline - time.monotonic()))
 
 
 def _tail(log: Path, offset: int, lines: int = 30) -> str:
@@ -468,10 +449,10 @@ def _tail(log: Path, offset: int, lines: int = 30) -> str:
         return "\n".join(text.read().decode(errors="replace").splitlines()[-lines:])
 
 
-def _failure(name: str, process: subprocess.Popen[bytes], log: Path, offset: int) -> str:
-    code = process.poll()
+def _failure(name: str, server: ServerProcess) -> str:
+    code = server.process.poll()
     state = f"exited with {code}" if code is not None else "did not answer in time"
-    return f"{name} {state}; {log} ends with:\n{_tail(log, offset)}"
+    return f"{name} {state}; {server.log} ends with:\n{server.log_tail()}"
 
 
 # The command.

@@ -5,20 +5,17 @@ from __future__ import annotations
 import os
 import socket
 import ssl
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from contract_api_client import AuthenticatedClient, Client
 from contract_api_client.api.oauth import issue_token
 from contract_api_client.models import TokenRequest, TokenResponse
 
+from scripts.processes import ServerProcess
 from server import migrate
 from tests import identities
 from tests.config import GENEROUS, TEST_SECRET
@@ -28,19 +25,7 @@ from tests.identities import ALICE, Identity
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@dataclass
-class LiveServer:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+LiveServer = ServerProcess  # started, waited for and stopped the one way (scripts/processes.py)
 
 
 def start_server(
@@ -62,19 +47,16 @@ def start_server(
         "APP_LOG_LEVEL": "warning",
         **env,
     }
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            # The service's own command line, on a socket we bound (socket activation).
-            [sys.executable, "-m", "server", "serve", "--fd", str(sock.fileno())],
-            cwd=ROOT,
-            env=environment,
-            pass_fds=[sock.fileno()],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    sock.close()
     scheme = "https" if "APP_TLS_CERTFILE" in env else "http"
-    server = LiveServer(url=f"{scheme}://127.0.0.1:{port}", process=process, log=log)
+    server = ServerProcess.start(
+        # The service's own command line, on a socket we bound (socket activation).
+        [sys.executable, "-m", "server", "serve", "--fd", str(sock.fileno())],
+        url=f"{scheme}://127.0.0.1:{port}",
+        log=log,
+        env=environment,
+        pass_fds=[sock.fileno()],
+    )
+    sock.close()
     verify = ssl.create_default_context(cafile=str(ca_file)) if ca_file else True
     return answering(server, "/api/hello", seconds=20, verify=verify)
 
@@ -83,17 +65,10 @@ def answering(
     server: LiveServer, path: str, *, seconds: float, verify: ssl.SSLContext | bool = True
 ) -> LiveServer:
     """``server`` once ``path`` answers 200; the test fails with its log if it never does."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if httpx.get(f"{server.url}{path}", timeout=1, verify=verify).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        if server.process.poll() is not None or time.monotonic() > deadline:
-            server.stop()
-            pytest.fail(f"the server did not start:\n{server.log.read_text()}")
-        time.sleep(0.1)
+    if server.wait_answering(path, seconds=seconds, verify=verify) is None:
+        server.stop()
+        pytest.fail(f"the server did not start:\n{server.log_tail(60)}")
+    return server
 
 
 def free_port() -> int:
@@ -108,11 +83,9 @@ def serve_module(database_url: str, log: Path, **env: str) -> LiveServer:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
     environment.update(APP_DATABASE_URL=database_url, APP_PORT=str(port), **env)
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server"], cwd=ROOT, env=environment, stdout=out, stderr=out
-        )
-    server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, log=log)
+    server = ServerProcess.start(
+        [sys.executable, "-m", "server"], url=f"http://127.0.0.1:{port}", log=log, env=environment
+    )
     return answering(server, "/api/health/live", seconds=30)
 
 
