@@ -42,6 +42,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
+from prometheus_client.parser import text_string_to_metric_families
+
 if __package__ in (None, ""):  # `python bench/soak.py`: make the `bench` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -443,9 +445,6 @@ def status_findings(result: LoadResult, connections: int) -> list[str]:
 
 # --- /metrics and the server log ----------------------------------------------------------
 
-_SAMPLE = re.compile(r"^http_requests_total\{(?P<labels>[^}]*)\}\s+(?P<value>[0-9.eE+-]+)")
-_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
-
 
 def metrics_cross_check(service: Service, wrk_5xx: int) -> dict[str, Any]:
     """The service's own count of 5xx answers, from ``http_requests_total`` on /metrics,
@@ -454,15 +453,13 @@ def metrics_cross_check(service: Service, wrk_5xx: int) -> dict[str, Any]:
     if status != 200:
         return {"checked": False, "reason": f"GET /metrics answered {status}"}
     total = errors = 0.0
-    for line in body.decode(errors="replace").splitlines():
-        match = _SAMPLE.match(line)
-        if match is None:
-            continue
-        labels = dict(_LABEL.findall(match["labels"]))
-        value = float(match["value"])
-        total += value
-        if labels.get("status", "").startswith("5"):
-            errors += value
+    for family in text_string_to_metric_families(body.decode(errors="replace")):
+        for sample in family.samples:
+            if sample.name != "http_requests_total":
+                continue
+            total += sample.value
+            if sample.labels.get("status", "").startswith("5"):
+                errors += sample.value
     if total == 0:
         return {"checked": False, "reason": "/metrics has no http_requests_total samples"}
     report: dict[str, Any] = {
