@@ -81,3 +81,9 @@ def test_answers_are_the_expected_ones(soak_report: dict[str, Any]) -> None:
 def test_the_gate_passes(soak_report: dict[str, Any]) -> None:
     assert soak_report["verdict"] == "PASS", soak_report["output"]
     assert soak_report["exit_code"] == 0, soak_report["output"]
+
+
+def test_the_services_own_count_agrees_with_wrk(soak_report: dict[str, Any]) -> None:
+    metrics = soak_report["metrics"]
+    assert metrics["checked"], soak_report["output"]
+    assert metrics["requests_total"] > 0 and metrics["agrees"], metrics
