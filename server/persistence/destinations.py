@@ -9,7 +9,7 @@ from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict
+from server.persistence.errors import Duplicate
 from server.persistence.models import Destination
 
 destinations = cast(Table, Destination.__table__)
@@ -24,7 +24,7 @@ def add(session: Session, values: Mapping[str, Any]) -> Row[Any]:
     try:
         return session.execute(_INSERT, dict(values)).one()
     except IntegrityError:
-        raise Conflict(f"A destination named {values['name']!r} already exists.") from None
+        raise Duplicate("name") from None
 
 
 def get(session: Session, name: str) -> Row[Any] | None:

@@ -11,7 +11,7 @@ from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, tupl
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict
+from server.persistence.errors import Duplicate
 from server.persistence.models import User
 
 # SQLAlchemy Core on the mapped table: rows come back as light named tuples, without the
@@ -33,12 +33,6 @@ class UserFilters:
     max_age: int | None = None
 
 
-def _duplicate_email() -> Conflict:
-    # Unique per owner: another client's users never make this fire.
-    # Not quoted back: the caller knows what it sent, and an answer echoes no input.
-    return Conflict("You already have a user with this email.")
-
-
 def add(
     session: Session, *, owner: str, name: str, email: str | None, age: int | None, now: datetime
 ) -> Row[Any]:
@@ -46,7 +40,7 @@ def add(
     try:
         return session.execute(_INSERT, {**values, "created_at": now, "updated_at": now}).one()
     except IntegrityError:
-        raise _duplicate_email() from None
+        raise Duplicate("email") from None  # unique per owner
 
 
 def get(session: Session, user_id: int, *, owner: str | None) -> Row[Any] | None:
@@ -100,7 +94,7 @@ def update_if_version(
     try:
         return session.execute(statement).one_or_none()
     except IntegrityError:
-        raise _duplicate_email() from None
+        raise Duplicate("email") from None  # unique per owner
 
 
 def delete_if_version(session: Session, *, user_id: int, version: int | None) -> bool:

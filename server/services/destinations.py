@@ -14,6 +14,7 @@ from server.downstream.hosts import HostAllowList, UndialableURL, dialable_url
 from server.downstream.results import Target
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.persistence import destinations as repository
+from server.persistence.errors import Duplicate
 from server.services.pagination import CursorCodec, Keyset, Page, as_str, paginate
 
 DEFAULT_TIMEOUT = 5.0
@@ -70,18 +71,21 @@ def create_destination(
     url = check_url(url, allowed_hosts)
     values = {**RETRY_DEFAULTS, **(retry or {}), **BREAKER_DEFAULTS, **(circuit_breaker or {})}
     now = datetime.now(UTC)
-    return repository.add(
-        session,
-        {
-            "name": name,
-            "url": url,
-            "timeout_seconds": DEFAULT_TIMEOUT if timeout_seconds is None else timeout_seconds,
-            "enabled": enabled,
-            "created_at": now,
-            "updated_at": now,
-            **values,
-        },
-    )
+    try:
+        return repository.add(
+            session,
+            {
+                "name": name,
+                "url": url,
+                "timeout_seconds": DEFAULT_TIMEOUT if timeout_seconds is None else timeout_seconds,
+                "enabled": enabled,
+                "created_at": now,
+                "updated_at": now,
+                **values,
+            },
+        )
+    except Duplicate:
+        raise Conflict(f"A destination named {name!r} already exists.") from None
 
 
 def get_destination(*, session: Session, name: str) -> Row[Any]:

@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from server.errors import NotFound, PreconditionFailed
+from server.errors import Conflict, NotFound, PreconditionFailed
 from server.persistence import users as repository
+from server.persistence.errors import Duplicate
 from server.persistence.users import UserFilters
 from server.services.pagination import CursorCodec, Keyset, Page, as_int, as_str, as_time, paginate
 
@@ -63,13 +64,22 @@ def _check_if_match(user: Row[Any], if_match: str | None) -> None:
         )
 
 
+def _email_taken() -> Conflict:
+    # Unique per owner: another client's users never make this fire.
+    # Not quoted back: the caller knows what it sent, and an answer echoes no input.
+    return Conflict("You already have a user with this email.")
+
+
 def create_user(
     *, session: Session, owner: str, name: str, email: str | None, age: int | None
 ) -> Row[Any]:
     """Store a new user of ``owner``; 409 if ``owner`` already has a user with this email."""
-    return repository.add(
-        session, owner=owner, name=name, email=_lowered(email), age=age, now=_now()
-    )
+    try:
+        return repository.add(
+            session, owner=owner, name=name, email=_lowered(email), age=age, now=_now()
+        )
+    except Duplicate:
+        raise _email_taken() from None
 
 
 def get_user(*, session: Session, tenant: str | None, user_id: int) -> Row[Any]:
@@ -157,9 +167,12 @@ def _change(
         _check_if_match(user, if_match)
         if not values:
             return user
-        updated = repository.update_if_version(
-            session, user_id=user_id, version=user.version, values=values, now=_now()
-        )
+        try:
+            updated = repository.update_if_version(
+                session, user_id=user_id, version=user.version, values=values, now=_now()
+            )
+        except Duplicate:
+            raise _email_taken() from None
         if updated is not None:
             return updated
     raise PreconditionFailed(

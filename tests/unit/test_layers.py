@@ -1,0 +1,79 @@
+"""Dependencies point one way: handlers -> services -> persistence | downstream.
+
+Read from the source (every ``import`` of every module), so a new import that breaks the
+layering fails here, not in a review. What still crosses a line is listed in ``KNOWN`` with
+the reason, to be emptied, never added to without one.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SERVER = Path(__file__).resolve().parents[2] / "server"
+
+# package -> what its modules must not import
+FORBIDDEN = {
+    "persistence": (
+        "starlette",
+        "connexion",
+        "server.handlers",
+        "server.services",
+        "server.http",
+        "server.security",
+        "server.downstream",
+    ),
+    "services": (
+        "server.handlers",
+        "server.http",
+        "server.security",
+        "server.ratelimit",
+        "connexion",
+    ),
+    "downstream": ("starlette", "connexion", "server.handlers", "server.http", "server.services"),
+}
+KNOWN = {
+    # services/idempotency returns the stored answer as a Starlette Response (issue 16:
+    # idempotency as one reusable piece at the edge).
+    ("services/idempotency.py", "starlette.responses"),
+    # the readiness check asks the rate limiter's storage (Redis) whether it answers; the
+    # composition root could hand it a check function instead.
+    ("services/health.py", "server.ratelimit"),
+}
+
+
+def imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+    return found
+
+
+MODULES = [
+    (package, path) for package in FORBIDDEN for path in sorted((SERVER / package).rglob("*.py"))
+]
+
+
+@pytest.mark.parametrize(
+    ("package", "path"), MODULES, ids=[str(p.relative_to(SERVER)) for _, p in MODULES]
+)
+def test_no_import_against_the_layering(package: str, path: Path) -> None:
+    relative = str(path.relative_to(SERVER))
+    crossing = {
+        name
+        for name in imports(path)
+        for banned in FORBIDDEN[package]
+        if (name == banned or name.startswith(banned + ".")) and (relative, name) not in KNOWN
+    }
+    assert not crossing, f"{relative} imports {sorted(crossing)}"
+
+
+def test_the_known_crossings_still_exist() -> None:
+    """A crossing that went away leaves ``KNOWN``: the list only shrinks."""
+    for relative, name in KNOWN:
+        assert name in imports(SERVER / relative), (relative, name)
