@@ -81,18 +81,19 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
     )
     rate_limits = RateLimits(redis_url=settings.redis_url) if settings.rate_limit_enabled else None
     guard = Guard(authenticator=authenticator, rate_limits=rate_limits, settings=settings)
+    allowed_hosts = HostAllowList(settings.dispatch_allowed_hosts)
     gateway = Gateway(
         max_response_bytes=settings.dispatch_max_response_bytes,
         max_connections=settings.dispatch_max_connections,
         max_concurrent_per_client=settings.dispatch_max_concurrent_per_client,
         max_connections_per_client=settings.dispatch_max_connections_per_client,
-        allowed_hosts=HostAllowList(settings.dispatch_allowed_hosts),
+        allowed_hosts=allowed_hosts,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         logger.info("service starting (environment=%s)", settings.environment)
-        if settings.environment == "production" and not gateway.allowed_hosts:
+        if settings.environment == "production" and not allowed_hosts:
             logger.warning(
                 "APP_DISPATCH_ALLOWED_HOSTS is empty: admins may point destinations at any host"
             )
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
             "cursors": Cursors(settings.secret()),
             "authenticator": authenticator,
             "gateway": gateway,
+            "allowed_hosts": allowed_hosts,  # where destinations may point
             "rate_limits": rate_limits,
         },
         lifespan=lifespan,

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.downstream.gateway import Gateway
+from server.downstream.hosts import HostAllowList
 from server.handlers.paging import paged
 from server.persistence.database import Database
 from server.services import destinations
@@ -60,11 +61,13 @@ async def list_destinations(
 
 
 async def create_destination(
-    body: dict[str, Any], db: Database, gateway: Gateway, request: Request
+    body: dict[str, Any],
+    db: Database,
+    gateway: Gateway,
+    allowed_hosts: HostAllowList,
+    request: Request,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    row = await db.write(
-        destinations.create_destination, allowed_hosts=gateway.allowed_hosts, **body
-    )
+    row = await db.write(destinations.create_destination, allowed_hosts=allowed_hosts, **body)
     location = f"{request.scope['path'].rstrip('/')}/{row.name}"
     return representation(row, gateway), 201, {"Location": location}
 
@@ -74,11 +77,11 @@ async def get_destination(name: str, db: Database, gateway: Gateway) -> dict[str
 
 
 async def update_destination(
-    name: str, body: dict[str, Any], db: Database, gateway: Gateway
+    name: str, body: dict[str, Any], db: Database, gateway: Gateway, allowed_hosts: HostAllowList
 ) -> dict[str, Any]:
     row = await db.write(
         destinations.update_destination,
-        allowed_hosts=gateway.allowed_hosts,
+        allowed_hosts=allowed_hosts,
         name=name,
         patch=body,
     )
