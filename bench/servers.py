@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from bench.credentials import API_KEY
-from scripts.processes import ServerProcess
+from scripts.processes import ServerProcess, log_tail
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -145,14 +145,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
-
-
-def log_tail(path: Path, lines: int = 8) -> str:
-    try:
-        text = path.read_text(errors="replace").strip()
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
 
 
 def remove_database(path: Path) -> None:

@@ -40,7 +40,7 @@ import asyncpg
 import redis
 from sqlalchemy.engine import make_url
 
-from scripts.processes import ServerProcess
+from scripts.processes import ServerProcess, log_tail
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
@@ -222,7 +222,7 @@ class Cluster:
                 check=False,
             )
         if migrated.returncode != 0:
-            raise ClusterError(f"migrations failed ({log}):\n{_tail(log, offset)}")
+            raise ClusterError(f"migrations failed ({log}):\n{log_tail(log, offset=offset)}")
         return environment
 
     def _start_instances(self, environment: dict[str, str], deadline: float) -> None:
@@ -441,12 +441,6 @@ def _terminate(servers: list[ServerProcess], sig: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     for server in servers:
         server.stop(sig=sig, grace=max(0.0, deadline - time.monotonic()))
-
-
-def _tail(log: Path, offset: int, lines: int = 30) -> str:
-    with log.open("rb") as text:
-        text.seek(offset)
-        return "\n".join(text.read().decode(errors="replace").splitlines()[-lines:])
 
 
 def _failure(name: str, server: ServerProcess) -> str:

@@ -24,6 +24,17 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def log_tail(path: Path, lines: int = 30, *, offset: int = 0) -> str:
+    """The last ``lines`` of ``path`` from byte ``offset`` on ("" if it cannot be read)."""
+    try:
+        with path.open("rb") as text:
+            text.seek(offset)
+            output = text.read().decode(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(output.strip().splitlines()[-lines:])
+
+
 @dataclass
 class ServerProcess:
     url: str
@@ -80,13 +91,7 @@ class ServerProcess:
 
     def log_tail(self, lines: int = 30) -> str:
         """The last ``lines`` of this process's own output."""
-        try:
-            with self.log.open("rb") as text:
-                text.seek(self.log_offset)
-                output = text.read().decode(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(output.strip().splitlines()[-lines:])
+        return log_tail(self.log, lines, offset=self.log_offset)
 
     def stop(
         self, *, sig: int = signal.SIGTERM, group: bool = False, grace: float = 10.0

@@ -58,9 +58,7 @@ import httpx
 from server.downstream.breaker import BreakerSnapshot, BreakerState, CircuitBreaker, CircuitOpen
 from server.downstream.hosts import HostAllowList, UndialableURL, dialable_url
 from server.downstream.results import Result, Target, json_or_none
-from server.downstream.retries import (
-    retried,
-)
+from server.downstream.retries import retried
 from server.downstream.slots import CutShort, Slots, acquire
 from server.downstream.transport import (
     AiohttpTransport,
@@ -72,6 +70,7 @@ from server.downstream.transport import (
     Transport,
     TransportError,
     check_headers,
+    first_line,
 )
 from server.telemetry import metrics
 
@@ -89,9 +88,6 @@ class NotSent(Exception):
     """The request could not be built or sent: nothing reached the destination."""
 
 
-_Answer = Answer
-
-
 @dataclass(frozen=True)
 class _Outgoing:
     """The request every attempt sends, checked before any."""
@@ -105,7 +101,7 @@ class _Outgoing:
 @dataclass
 class _Attempts:
     count: int = 0
-    last: _Answer | None = None
+    last: Answer | None = None
 
 
 class Gateway:
@@ -229,11 +225,11 @@ class Gateway:
         except TimeoutError:
             error = ("timeout", f"No complete answer within {budget:g} s.")
         except ConnectFailed as exc:
-            error = ("connect_error", _first_line(exc, "Could not connect."))
+            error = ("connect_error", first_line(exc, "Could not connect."))
         except LOCAL_FAILURES as exc:
-            error = ("not_sent", f"Nothing was sent: {_first_line(exc, type(exc).__name__)}")
+            error = ("not_sent", f"Nothing was sent: {first_line(exc, type(exc).__name__)}")
         except TransportError as exc:
-            error = ("transport_error", _first_line(exc, type(exc).__name__))
+            error = ("transport_error", first_line(exc, type(exc).__name__))
         except Exception as exc:  # never the whole dispatch's 500: the others' results stand
             logger.exception("destination %s: unexpected %s", target.name, type(exc).__name__)
             error = ("transport_error", f"Unexpected {type(exc).__name__}.")
@@ -275,7 +271,7 @@ class Gateway:
             raise NotSent(f"Nothing was sent: {exc}.") from None
         return _Outgoing(url, wire_url, fields, content)
 
-    def _judge(self, answer: _Answer) -> tuple[Any, tuple[str, str] | None]:
+    def _judge(self, answer: Answer) -> tuple[Any, tuple[str, str] | None]:
         """The body to report, and the error if the answer is not a success."""
         status = answer.status
         if answer.too_large:
@@ -298,7 +294,7 @@ class Gateway:
         budget: float,
         cut_by_caller: bool,
         attempts: _Attempts,
-    ) -> _Answer:
+    ) -> Answer:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget
         breaker = self.breaker(target)
@@ -313,7 +309,7 @@ class Gateway:
 
         waited = False  # on this side, in any attempt: the destination lost that time
 
-        async def attempt() -> _Answer:
+        async def attempt() -> Answer:
             nonlocal waited
             if loop.time() >= deadline:
                 raise CutShort(ran_out) if ran_out else TimeoutError
@@ -369,7 +365,7 @@ class Gateway:
 
     async def _post(
         self, request: _Outgoing, deadline: float, cut: str | None, attempts: _Attempts
-    ) -> _Answer:
+    ) -> Answer:
         """One attempt; a timeout is ``CutShort`` saying ``cut`` when that is given."""
         attempts.count += 1
         # The deadline covers the whole exchange, a body that drips in included.
@@ -393,8 +389,3 @@ def _parsed(url: str) -> tuple[httpx.URL, str]:
     call (httpx's parser is slow); ``UndialableURL`` for one that cannot be."""
     parsed = httpx.URL(dialable_url(url))
     return parsed, str(parsed)
-
-
-def _first_line(exc: BaseException, fallback: str) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else fallback

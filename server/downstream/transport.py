@@ -91,7 +91,7 @@ def check_headers(headers: Mapping[str, str]) -> list[tuple[str, str]]:
 def named(exc: BaseException, *, answered: bool) -> BaseException:
     """aiohttp's (or the OS's) error as one of ours; ``answered``: the status line and
     header fields had arrived. Anything else is returned as it is."""
-    detail = _first_line(exc, type(exc).__name__)
+    detail = first_line(exc, type(exc).__name__)
     if isinstance(exc, aiohttp.ServerTimeoutError | TimeoutError):
         return TimeoutError(detail)
     if isinstance(exc, aiohttp.ClientConnectorError):  # DNS, refused, unreachable, TLS
@@ -170,6 +170,7 @@ def _url(url: str) -> URL:
     return URL(url, encoded=True)  # dialled as stored (``hosts.dialable_url``), not requoted
 
 
-def _first_line(exc: BaseException, fallback: str) -> str:
+def first_line(exc: BaseException, fallback: str) -> str:
+    """An error's first line, cut to 200 characters (``fallback`` when it says nothing)."""
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else fallback
