@@ -15,11 +15,16 @@ WORKERS ?= 1
 INSTANCES ?= 2
 CLUSTER_PORT ?= 8080
 PYTEST_ARGS ?=
+MOCK_PORT ?= 4010
+# The spec's outside judges, pinned in package.json / package-lock.json: Spectral and
+# Redocly (lint), Prism (mock, and the validating-proxy test). npm ci puts them here.
+NODE_BIN := node_modules/.bin
+NODE_STAMP := node_modules/.installed-stamp
 # Debian packages some tests and targets use: nginx (cluster), wrk (soak, bench),
 # chromium (the Swagger UI browser test; Playwright drives it, never downloads one).
 DEBIAN_PACKAGES := nginx wrk chromium
 
-.PHONY: help setup system-deps run cluster migrate test lint client fuzz bench soak clean
+.PHONY: help setup node-tools system-deps run cluster migrate test lint client fuzz mock bench soak clean
 
 help: ## Show this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,6 +36,13 @@ $(STAMP): pyproject.toml generated_client/setup.py
 	touch $(STAMP)
 
 setup: $(STAMP) ## Create .venv and install the pinned dependencies
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+node-tools: $(NODE_STAMP) ## Install the pinned npm tools (Spectral, Redocly, Prism) into node_modules/
 
 system-deps: ## Install the Debian packages tests use (nginx, wrk, chromium) when missing (root)
 	@missing=""; \
@@ -60,10 +72,12 @@ migrate: setup ## Apply database migrations (APP_DATABASE_URL, default SQLite in
 test: setup system-deps lint ## Lint, then run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: setup ## ruff (lint + format check) and mypy
+lint: setup node-tools ## ruff (lint + format check), mypy, and Spectral + Redocly on the spec (0 warnings)
 	$(BIN)/ruff check server cli tests bench scripts
 	$(BIN)/ruff format --check server cli tests bench scripts
 	$(BIN)/mypy
+	$(NODE_BIN)/spectral lint $(SPEC) --ruleset .spectral.yaml --fail-severity=warn
+	REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(NODE_BIN)/redocly lint --config redocly.yaml
 
 client: setup ## Regenerate generated_client/ from the spec
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/openapi-python-client generate --path $(SPEC) --config spec/client-config.yml \
@@ -75,6 +89,9 @@ client: setup ## Regenerate generated_client/ from the spec
 fuzz: setup ## Start a server and fuzz it with the Schemathesis CLI
 	PATH=$(CURDIR)/$(BIN):$$PATH scripts/fuzz.sh
 
+mock: node-tools ## A mock of the API made from the spec's examples (Prism), on 127.0.0.1:MOCK_PORT (4010), no /api prefix
+	$(NODE_BIN)/prism mock $(SPEC) --host 127.0.0.1 --port $(MOCK_PORT)
+
 bench: setup system-deps ## Benchmark against raw Starlette, FastAPI (tutorial, async) and Flask, then the fan-out
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
@@ -84,5 +101,5 @@ soak: setup system-deps ## 60 s of mixed load; fails on a 5xx, a socket error or
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis schemathesis-report test-results
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis schemathesis-report test-results
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

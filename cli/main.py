@@ -497,9 +497,8 @@ def clients_create(
 
 @clients_app.command("revoke")
 def clients_revoke(ctx: typer.Context, client_id: str) -> None:
-    """DELETE /clients/{id}."""
-    session(ctx).call(revoke_client.sync_detailed, client_id=client_id)
-    show(ctx, {"revoked": client_id})
+    """POST /clients/{id}/revoke: the client stays readable, with its revoked_at."""
+    show(ctx, session(ctx).call(revoke_client.sync_detailed, client_id=client_id))
 
 
 # Entry point ----------------------------------------------------------------------------

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Fuzz a freshly started server with the Schemathesis CLI: every check, every phase.
-# Usage: scripts/fuzz.sh [extra schemathesis args]; FUZZ_PORT and FUZZ_EXAMPLES override.
+# Fuzz a freshly started server with the Schemathesis CLI and ./schemathesis.toml (every
+# check, every phase): first as an ordinary client, then as an admin.
+# Usage: scripts/fuzz.sh [extra schemathesis args]. FUZZ_PORT (8765) is where that server
+# listens, FUZZ_RECEIVER_PORT (8766) the loopback receiver its destinations point at,
+# FUZZ_EXAMPLES (the toml's 50) the examples per operation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 PORT=${FUZZ_PORT:-8765}
-EXAMPLES=${FUZZ_EXAMPLES:-200}
+export FUZZ_RECEIVER_PORT=${FUZZ_RECEIVER_PORT:-8766}
 WORK=$(mktemp -d -t fuzz.XXXXXX)
 LOG=$WORK/server.log
 # A database of its own, so fuzzing never touches the one `make run` uses; the test
@@ -13,9 +16,10 @@ LOG=$WORK/server.log
 export APP_ENVIRONMENT=test APP_DATABASE_URL="sqlite:///$WORK/fuzz.db"
 export APP_SECRET_KEY=fuzz-secret-0123456789-0123456789-0123456789
 export APP_RATE_LIMIT=1000000/minute APP_RATE_LIMIT_ANONYMOUS=1000000/minute
-# Destinations may only point at a loopback port where nothing listens: no fuzzed request
-# makes the gateway send anything off this machine.
-export APP_DISPATCH_ALLOWED_HOSTS='["127.0.0.1:9"]'
+export APP_RATE_LIMIT_TOKEN=1000000/minute
+# Destinations may only point at the receiver the hooks start: no fuzzed request makes the
+# gateway send anything anywhere else.
+export APP_DISPATCH_ALLOWED_HOSTS="[\"127.0.0.1:$FUZZ_RECEIVER_PORT\"]"
 $BIN/python -m server migrate 2>>"$LOG"
 # Requests go as Alice; the object-level authorization check replays them as Bob.
 PYTHONPATH=. $BIN/python -m tests.identities "$APP_DATABASE_URL" "$WORK"
@@ -31,9 +35,19 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-# Same case preparation as the test suite (unique Idempotency-Keys, no forged cursors/ETags).
-PYTHONPATH=. SCHEMATHESIS_HOOKS=tests.contract.fuzz_hooks \
-$BIN/schemathesis --config-file "$WORK/schemathesis.toml" run "http://127.0.0.1:$PORT/api/openapi.json" \
-  --checks all --mode all --max-examples "$EXAMPLES" --seed 1 \
-  --generation-deterministic --request-timeout 5 "$@"
+# As Alice: the repository's schemathesis.toml, plus Bob for the object-level check. As
+# an admin: the repository's file as it is.
+cat schemathesis.toml "$WORK/wfc.toml" > "$WORK/alice.toml"
+cp schemathesis.toml "$WORK/admin.toml"
+EXTRA=()
+[ -n "${FUZZ_EXAMPLES:-}" ] && EXTRA+=(--max-examples "$FUZZ_EXAMPLES")
+status=0
+for who in alice admin; do
+  echo "== as $who"
+  # shellcheck disable=SC1090
+  source "$WORK/$who.env"
+  $BIN/schemathesis --config-file "$WORK/$who.toml" run \
+    "http://127.0.0.1:$PORT/api/openapi.json" "${EXTRA[@]}" "$@" || status=1
+done
 echo "server log: $LOG"
+exit $status

@@ -20,10 +20,10 @@ from connexion import AsyncApp
 from connexion.exceptions import ResolverError
 from connexion.options import SwaggerUIOptions
 
-from server import compat, contract
+from server import compat, contract, validation
 from server.dispatch import Dispatcher, HandlerMismatch
 from server.downstream.gateway import Gateway
-from server.downstream.hosts import HostAllowList
+from server.downstream.hosts import HostAllowList, why_not_dialable
 from server.http import pipeline
 from server.persistence.database import Database
 from server.ratelimit import RateLimits
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
     )
     rate_limits = RateLimits(redis_url=settings.redis_url) if settings.rate_limit_enabled else None
     guard = Guard(authenticator=authenticator, rate_limits=rate_limits, settings=settings)
+    validation.EXPLAINERS["destination-url"] = why_not_dialable
     allowed_hosts = HostAllowList(settings.dispatch_allowed_hosts)
     gateway = Gateway(
         max_response_bytes=settings.dispatch_max_response_bytes,

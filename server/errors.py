@@ -42,6 +42,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.http.scope import request_info
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -89,6 +91,26 @@ class ValidationFailed(BadRequest):
         self.errors = [dict(error) for error in errors]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in self.errors)
         super().__init__(detail, ext={"errors": self.errors})
+
+
+class FormValidationFailed(ValidationFailed):
+    """A token request (the one form body of this API) that does not match its schema: a
+    validation problem that also carries OAuth2's ``error`` (RFC 6749 §5.2), so that an
+    OAuth2 client library reads it like any other refusal of the token endpoint."""
+
+    def __init__(
+        self, errors: Sequence[Mapping[str, str]], *, sent: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(errors)
+        wrong = {error["field"] for error in self.errors}
+        if wrong == {"scope"}:
+            code = "invalid_scope"
+        elif wrong == {"grant_type"} and (sent or {}).get("grant_type"):  # sent, not ours
+            code = "unsupported_grant_type"
+        else:
+            code = "invalid_request"
+        extra: dict[str, Any] = {"error": code, "error_description": self.detail}
+        self.ext = {"errors": self.errors, **extra}
 
 
 class MalformedJson(BadRequest):
@@ -327,10 +349,19 @@ def render_problem(exc: ProblemException, *, instance: str) -> Response:
     )
 
 
+TOKEN_OPERATION = "issue_token"
+
+
 async def handle_problem(request: Request, exc: Exception) -> Response:
     """Connexion's own problems (parameter validation, 415, security) and ours."""
     assert isinstance(exc, ProblemException)
     _log(exc.status or 500, exc.title, exc.detail)
+    info = request_info(request.scope)
+    if exc.status == 400 and info is not None and info.operation == TOKEN_OPERATION:
+        # RFC 6749 §5.2: every 400 of the token endpoint carries OAuth2's error code.
+        if not (exc.ext or {}).get("error"):
+            exc.ext = {**(exc.ext or {}), "error": "invalid_request"}
+            exc.ext["error_description"] = exc.detail or "The token request is malformed."
     return render_problem(exc, instance=request.scope["path"])
 
 

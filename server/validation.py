@@ -30,7 +30,13 @@ from jsonschema import Draft4Validator
 from jsonschema.exceptions import best_match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.errors import InvalidEncoding, MalformedJson, UnsupportedMediaType, ValidationFailed
+from server.errors import (
+    FormValidationFailed,
+    InvalidEncoding,
+    MalformedJson,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from server.http.scope import PARSED_BODY
 
 logger = logging.getLogger(__name__)
@@ -89,11 +95,22 @@ def _field(path: Iterable[Any]) -> str:
 NUL_MESSAGE = "must not contain NUL characters (U+0000)"
 
 
-def _pattern_message(value: Any, pattern: str) -> str:
+# A schema whose pattern is too long to quote names an explainer (``x-explain``); the
+# composition root registers each one: it says in words why a value does not fit.
+EXPLAINERS: dict[str, Callable[[str], str]] = {}
+MAX_QUOTED_PATTERN = 120
+
+
+def _pattern_message(value: Any, pattern: str, node: dict[str, Any]) -> str:
     if isinstance(value, str) and "\x00" in value:
         return NUL_MESSAGE
     if isinstance(value, str) and not value.strip():
         return "must not be blank"
+    explain = EXPLAINERS.get(node.get("x-explain", ""))
+    if explain is not None and isinstance(value, str):
+        return explain(value)
+    if len(pattern) > MAX_QUOTED_PATTERN:
+        return "does not have the form the spec describes for it"
     return f"must match the pattern {pattern}"
 
 
@@ -147,7 +164,8 @@ def _describe(error: jsonschema_rs.ValidationError, schema: dict[str, Any]) -> l
         ][:MAX_REPORTED_ERRORS]
     describe = _MESSAGES.get(keyword)
     if keyword == "pattern":
-        message = _pattern_message(instance, _at(schema, error.schema_path))
+        node = _at(schema, error.schema_path[:-1])
+        message = _pattern_message(instance, node["pattern"], node)
     elif describe is not None:
         message = describe(_at(schema, error.schema_path))
     else:  # anyOf, oneOf, not, ...: the library's wording, cut short (it may quote the value)
@@ -212,14 +230,20 @@ class FormBodySchema(JsonBodySchema):
         except UnicodeDecodeError:
             raise InvalidEncoding("The request body is not valid UTF-8.") from None
         fields: dict[str, str] = {}
+        known = self._schema.get("properties", {})
         for name, value in parse_qsl(text, keep_blank_values=True):
-            if name in fields:  # RFC 6749 §3.1: parameters must not be repeated
-                raise ValidationFailed(
-                    [{"field": _field([name]), "message": "must not be repeated"}]
-                )
+            if name in fields:
+                if name in known:  # RFC 6749 §3.1: parameters must not be repeated
+                    raise FormValidationFailed(
+                        [{"field": _field([name]), "message": "must not be repeated"}]
+                    )
+                continue  # §3.2: an unknown parameter is ignored, however often it comes
             fields[name] = value
         # An empty form is a form without fields: the schema says which ones are required.
-        return self.validate(fields)
+        try:
+            return self.validate(fields)
+        except ValidationFailed as failed:
+            raise FormValidationFailed(failed.errors, sent=fields) from None
 
 
 FORM = "application/x-www-form-urlencoded"
@@ -277,7 +301,7 @@ class ParameterChecks(ParameterValidator):
         error = best_match(validator.iter_errors(value))
         if error is not None:
             if error.validator == "pattern":
-                message = _pattern_message(error.instance, str(error.validator_value))
+                message = _pattern_message(error.instance, str(error.validator_value), error.schema)
             else:
                 describe = _MESSAGES.get(str(error.validator))
                 message = describe(error.validator_value) if describe else "is not valid"

@@ -100,11 +100,15 @@ def write_schemathesis_auth(path: Path, user: Identity, peer: Identity) -> dict[
     return {"path": str(path), "user": user.name, "peers": [user.name, peer.name]}
 
 
-if __name__ == "__main__":  # scripts/fuzz.sh: seed a database, write the auth files
+if __name__ == "__main__":  # scripts/fuzz.sh: seed a database, write who calls
     database_url, folder = sys.argv[1], Path(sys.argv[2])
     seed(database_url)
     wfc = write_schemathesis_auth(folder / "auth.json", ALICE, BOB)
     peers = ", ".join(f'"{name}"' for name in wfc["peers"])  # type: ignore[attr-defined]
-    (folder / "schemathesis.toml").write_text(
-        f'[auth.wfc]\npath = "{wfc["path"]}"\nuser = "{wfc["user"]}"\npeers = [{peers}]\n'
+    (folder / "wfc.toml").write_text(
+        f'\n[auth.wfc]\npath = "{wfc["path"]}"\nuser = "{wfc["user"]}"\npeers = [{peers}]\n'
     )
+    for name, identity in (("alice", ALICE), ("admin", ADMIN)):
+        (folder / f"{name}.env").write_text(
+            f"export CONTRACT_API_KEY={identity.secret} CONTRACT_CLIENT_ID={identity.client_id}\n"
+        )

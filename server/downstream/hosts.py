@@ -4,7 +4,9 @@ the optional allow-list of hosts (the gateway's SSRF guard).
 A URL is parsed the way browsers and Node.js parse it (the WHATWG URL standard, by ada):
 ``http://2130706433/``, ``http://127.1/`` and ``http://0x7f.0.0.1/`` all mean
 ``127.0.0.1``, a trailing dot names the same host as without it, ``HTTP://A.test:80/x``
-is ``http://a.test/x``. Only that canonical form is stored and dialled, and the
+is ``http://a.test/x``. (The spec's pattern refuses the legacy IPv4 spellings before a
+request gets here; URLs stored by older versions may still hold one.) Only that canonical
+form is stored and dialled, and the
 allow-list compares canonical hosts with canonical entries, so no spelling of an address
 slips past the list or reaches a transport that would refuse it (aiohttp refuses legacy
 IPv4 forms; every call to such a URL used to fail and count against the breaker).
@@ -68,6 +70,18 @@ def dialable_url(url: str) -> str:
     except (httpx.InvalidURL, UnicodeError):
         raise UndialableURL("has a host name that is not valid") from None
     return canonical
+
+
+def why_not_dialable(url: str) -> str:
+    """In words, why ``url`` cannot be a destination (for a URL the spec's pattern refused)."""
+    try:
+        dialable_url(url)
+    except UndialableURL as refused:
+        return str(refused)
+    return (
+        "must be an http or https URL whose host is a DNS name (the last label starting "
+        "with a letter), an IPv4 address or a bracketed IPv6 address"
+    )
 
 
 def _domain(host: str) -> str:

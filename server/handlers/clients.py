@@ -6,11 +6,10 @@ from typing import Any
 
 from sqlalchemy import Row
 from starlette.requests import Request
-from starlette.responses import Response
 
 from server.handlers.paging import paged
 from server.persistence.database import Database
-from server.security import Authenticator
+from server.security import Authenticator, Principal
 from server.services import clients
 from server.services.pagination import Cursors
 
@@ -49,7 +48,9 @@ async def get_client(client_id: str, db: Database) -> dict[str, Any]:
     return representation(await db.read(clients.get_client, client_id=client_id))
 
 
-async def revoke_client(client_id: str, db: Database, authenticator: Authenticator) -> Response:
-    await db.write(clients.revoke_client, client_id=client_id)
+async def revoke_client(
+    client_id: str, db: Database, authenticator: Authenticator, principal: Principal
+) -> dict[str, Any]:
+    client = await db.write(clients.revoke_client, client_id=client_id, caller=principal.client_id)
     authenticator.forget(client_id)  # at once here; other instances within the cache bound
-    return Response(status_code=204)
+    return representation(client)

@@ -13,8 +13,6 @@ from server.errors import InvalidClient, OAuthError
 from server.security import Authenticator
 from server.services.clients import SCOPES, effective_scopes
 
-GRANT_TYPE = "client_credentials"
-
 
 def _basic_credentials(header: str) -> tuple[str, str]:
     """RFC 6749 §2.3.1: id and secret form-urlencoded, joined by ':', in base64."""
@@ -53,13 +51,7 @@ def _granted_scopes(requested: str | None, held: frozenset[str]) -> str:
 async def issue_token(
     body: dict[str, Any], request: Request, authenticator: Authenticator
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    grant_type = body.get("grant_type")
-    if not grant_type:
-        raise OAuthError("invalid_request", "grant_type is required.")
-    if grant_type != GRANT_TYPE:
-        raise OAuthError(
-            "unsupported_grant_type", "Only the client_credentials grant is supported."
-        )
+    # grant_type is `client_credentials`: the spec says so, and validation saw to it.
     client_id, secret = _client_credentials(request, body)
     client = await authenticator.from_client_credentials(client_id, secret)
     scope = _granted_scopes(body.get("scope"), client.scopes)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from server import contract
 from server.contract import ADMIN
-from server.errors import NotFound, ValidationFailed
+from server.errors import Conflict, NotFound, ValidationFailed
 from server.persistence import clients as repository
 from server.services.pagination import CursorCodec, Keyset, Page, as_str, as_time, paginate
 
@@ -99,8 +99,15 @@ def get_client(*, session: Session, client_id: str) -> Row[Any]:
     return row
 
 
-def revoke_client(*, session: Session, client_id: str) -> Row[Any]:
-    """Revoke the client's secret and every token issued to it; 404 if unknown."""
+def revoke_client(*, session: Session, client_id: str, caller: str | None = None) -> Row[Any]:
+    """Revoke the client's secret and every token issued to it; 404 if unknown, 409 if it
+    is the ``caller`` itself (an admin would lock itself out mid-request; the management
+    command, which has no caller, may revoke any client)."""
+    if client_id == caller:
+        raise Conflict(
+            "A client cannot revoke itself; revoke it with another admin client, or with "
+            "`python -m server clients revoke`."
+        )
     row = repository.revoke(session, client_id=client_id, now=datetime.now(UTC))
     if row is None:
         raise NotFound(f"There is no client {client_id[:40]!r}.")

@@ -197,8 +197,10 @@ class TestApiKey:
         ).json()
         key = {"X-API-Key": created["client_secret"]}
         assert anonymous.get("/api/users", headers=key).status_code == 200  # now cached
-        revoked = anonymous.delete(f"/api/clients/{created['client_id']}", headers=ADMIN.headers)
-        assert revoked.status_code == 204
+        revoked = anonymous.post(
+            f"/api/clients/{created['client_id']}/revoke", headers=ADMIN.headers
+        )
+        assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
         assert_unauthorized(anonymous.get("/api/users", headers=key))
 
     def test_revocation_reaches_other_instances_within_the_cache_bound(
@@ -215,7 +217,7 @@ class TestApiKey:
             ).json()
             key = {"X-API-Key": created["client_secret"]}
             assert there.get("/api/users", headers=key).status_code == 200
-            here.delete(f"/api/clients/{created['client_id']}", headers=ADMIN.headers)
+            here.post(f"/api/clients/{created['client_id']}/revoke", headers=ADMIN.headers)
             time.sleep(0.6)
             assert_unauthorized(there.get("/api/users", headers=key))
 
@@ -302,7 +304,7 @@ class TestBearerToken:
         )
         token = response.json()["access_token"]
         assert anonymous.get("/api/users", headers=bearer(token)).status_code == 200
-        anonymous.delete(f"/api/clients/{identity.client_id}", headers=ADMIN.headers)
+        anonymous.post(f"/api/clients/{identity.client_id}/revoke", headers=ADMIN.headers)
         assert_unauthorized(anonymous.get("/api/users", headers=bearer(token)))
 
 
@@ -506,9 +508,46 @@ class TestTokenEndpoint:
             auth=(ALICE.client_id, ALICE.secret),
         )
         assert response.status_code == 400
-        assert response.json()["errors"] == [
-            {"field": "grant_type", "message": "must not be repeated"}
-        ]
+        body = response.json()
+        assert body["errors"] == [{"field": "grant_type", "message": "must not be repeated"}]
+        assert body["error"] == "invalid_request"  # RFC 6749 §5.2, as on every 400 here
+
+    def test_unknown_parameters_are_ignored_even_repeated(self, anonymous: TestClient) -> None:
+        """RFC 6749 §3.2: the server ignores parameters it does not know."""
+        response = anonymous.post(
+            TOKEN_URL,
+            content=b"grant_type=client_credentials&x=1&x=2&resource=a",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            auth=(ALICE.client_id, ALICE.secret),
+        )
+        assert response.status_code == 200, response.text
+
+    @pytest.mark.parametrize(
+        ("form", "error"),
+        [
+            ({"grant_type": "client_credentials", "scope": "users:read nonsense"}, "invalid_scope"),
+            ({"grant_type": "password"}, "unsupported_grant_type"),
+            ({"grant_type": ""}, "invalid_request"),
+            ({"grant_type": "client_credentials", "client_id": "c_1\u0000"}, "invalid_request"),
+        ],
+    )
+    def test_a_form_that_breaks_the_schema_carries_the_oauth_error(
+        self, anonymous: TestClient, form: dict[str, str], error: str
+    ) -> None:
+        response = anonymous.post(TOKEN_URL, data=form, auth=(ALICE.client_id, ALICE.secret))
+        assert response.status_code == 400
+        body = response.json()
+        assert body["type"] == "urn:contract-api:problem:validation-error"
+        assert (body["error"], body["error_description"]) == (error, body["detail"])
+
+    def test_a_query_parameter_400_carries_the_oauth_error(self, anonymous: TestClient) -> None:
+        response = anonymous.post(
+            TOKEN_URL + "?debug=1",
+            data={"grant_type": "client_credentials"},
+            auth=(ALICE.client_id, ALICE.secret),
+        )
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_request"
 
     def test_malformed_basic_header_is_401(self, anonymous: TestClient) -> None:
         response = anonymous.post(
@@ -527,7 +566,7 @@ class TestTokenEndpoint:
         created = anonymous.post(
             "/api/clients", json={"name": "t", "scopes": ["users:read"]}, headers=ADMIN.headers
         ).json()
-        anonymous.delete(f"/api/clients/{created['client_id']}", headers=ADMIN.headers)
+        anonymous.post(f"/api/clients/{created['client_id']}/revoke", headers=ADMIN.headers)
         response = anonymous.post(
             TOKEN_URL,
             data={"grant_type": "client_credentials"},
@@ -563,14 +602,31 @@ class TestClientManagement:
         assert set(seen) == {ALICE.client_id, BOB.client_id, READER.client_id, ADMIN.client_id}
         assert len(seen) == 4
 
-    def test_revoke_keeps_the_client_listed(self, admin: TestClient) -> None:
-        assert admin.delete(f"/api/clients/{READER.client_id}").status_code == 204
-        assert admin.delete(f"/api/clients/{READER.client_id}").status_code == 204  # harmless
-        assert admin.get(f"/api/clients/{READER.client_id}").json()["revoked_at"] is not None
+    def test_revoke_keeps_the_client_readable(self, admin: TestClient) -> None:
+        first = admin.post(f"/api/clients/{READER.client_id}/revoke")
+        assert first.status_code == 200 and first.json()["revoked_at"] is not None
+        again = admin.post(f"/api/clients/{READER.client_id}/revoke")  # harmless
+        assert again.status_code == 200 and again.json() == first.json()
+        assert admin.get(f"/api/clients/{READER.client_id}").json() == first.json()
+        listed = admin.get("/api/clients", params={"limit": 100}).json()["items"]
+        assert first.json() in listed
+
+    def test_a_client_cannot_revoke_itself(self, admin: TestClient) -> None:
+        refused = admin.post(f"/api/clients/{ADMIN.client_id}/revoke")
+        assert refused.status_code == 409
+        assert refused.json()["type"] == "urn:contract-api:problem:conflict"
+        assert admin.get(f"/api/clients/{ADMIN.client_id}").json()["revoked_at"] is None
+        assert admin.get("/api/users").status_code == 200  # its key still works
+
+    def test_delete_is_not_an_operation(self, admin: TestClient) -> None:
+        """Revoking is not deleting: DELETE is refused, and the client stays."""
+        refused = admin.delete(f"/api/clients/{READER.client_id}")
+        assert refused.status_code == 405 and refused.headers["allow"] == "GET, HEAD"
+        assert admin.get(f"/api/clients/{READER.client_id}").json()["revoked_at"] is None
 
     def test_unknown_client_is_404(self, admin: TestClient) -> None:
         assert admin.get("/api/clients/c_0000000000000000").status_code == 404
-        assert admin.delete("/api/clients/c_0000000000000000").status_code == 404
+        assert admin.post("/api/clients/c_0000000000000000/revoke").status_code == 404
 
     @pytest.mark.parametrize(
         "body",

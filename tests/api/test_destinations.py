@@ -219,9 +219,16 @@ class TestListDestinations:
         assert seen == ["a", "b", "c", "d", "e"]
 
     def test_response_400_on_a_forged_cursor(self, admin: TestClient) -> None:
-        response = admin.get("/api/destinations?cursor=forged")
+        # Shaped like a cursor (the spec's pattern), but not signed by this service.
+        response = admin.get("/api/destinations?cursor=Zm9yZ2Vk.c2lnbmVk")
         assert response.status_code == 400
         assert response.json()["type"] == "urn:contract-api:problem:invalid-cursor"
+
+    def test_response_400_on_a_string_that_is_no_cursor(self, admin: TestClient) -> None:
+        response = admin.get("/api/destinations?cursor=forged")
+        assert response.status_code == 400
+        assert response.json()["type"] == "urn:contract-api:problem:validation-error"
+        assert response.json()["errors"][0]["field"] == "cursor"
 
 
 class TestGetDestination:

@@ -586,17 +586,29 @@ class TestDestinationUrlsAreStoredAsDialled:
             pytest.param("127.0.0.1.", id="trailing-dot"),
         ],
     )
-    def test_a_legacy_ipv4_form_is_stored_canonical_and_dials(
-        self, client: TestClient, downstream: Downstream, spelling: str
+    def test_a_legacy_ipv4_form_is_refused(self, client: TestClient, spelling: str) -> None:
+        """Browsers read these as 127.0.0.1; the spec's pattern takes dotted decimal only,
+        so no spelling of an address reaches the allow-list or the transport."""
+        response = client.post(
+            "/api/destinations",
+            json={"name": "legacy", "url": f"http://{spelling}:9/ok"},
+            headers=ADMIN.headers,
+        )
+        assert response.status_code == 400, response.text
+        assert [e["field"] for e in response.json()["errors"]] == ["url"]
+        assert client.get("/api/destinations/legacy", headers=ADMIN.headers).status_code == 404
+
+    def test_a_url_is_stored_canonical_and_dials(
+        self, client: TestClient, downstream: Downstream
     ) -> None:
         port = downstream.url.rsplit(":", 1)[1]
         response = client.post(
             "/api/destinations",
-            json={"name": "legacy", "url": f"http://{spelling}:{port}/ok"},
+            json={"name": "spelled", "url": f"HTTP://LocalHost.:{port}/x/../ok"},
             headers=ADMIN.headers,
         )
         assert response.status_code == 201, response.text
-        assert response.json()["url"] == f"http://127.0.0.1:{port}/ok"
+        assert response.json()["url"] == f"http://localhost:{port}/ok"
         assert dispatch(client).json()["summary"] == "complete"
 
     def test_a_url_stored_before_the_check_is_dialled_canonical(
@@ -614,15 +626,12 @@ class TestDestinationUrlsAreStoredAsDialled:
         self, settings: Settings, downstream: Downstream
     ) -> None:
         port = downstream.url.rsplit(":", 1)[1]
-        settings = settings.model_copy(update={"dispatch_allowed_hosts": [f"127.0.0.1:{port}"]})
+        settings = settings.model_copy(update={"dispatch_allowed_hosts": [f"localhost:{port}"]})
         with TestClient(create_app(settings), headers=ADMIN.headers) as admin:
-            for spelling in ("127.1", "2130706433", "127.0.0.1."):
+            for number, spelling in enumerate(("localhost", "LOCALHOST", "LocalHost.")):
                 response = admin.post(
                     "/api/destinations",
-                    json={
-                        "name": "d" + spelling.replace(".", ""),
-                        "url": f"http://{spelling}:{port}/",
-                    },
+                    json={"name": f"d{number}", "url": f"http://{spelling}:{port}/"},
                 )
                 assert response.status_code == 201, response.text
             response = admin.post(

@@ -90,6 +90,34 @@ def test_ui_lists_every_operation(page: Page, problems: list[str]) -> None:
     assert problems == []
 
 
+def test_the_first_screen_shows_operations(
+    page: Page, problems: list[str], screenshot: Screenshot
+) -> None:
+    """The API's rules are folded under the title: the first operation is on screen."""
+    open_ui(page)
+    rules = page.locator(".info details")
+    assert rules.locator("summary").inner_text().startswith("The rules every operation follows")
+    assert rules.get_attribute("open") is None  # folded until someone opens it
+    first = page.locator(".opblock").first.bounding_box()
+    viewport = page.viewport_size
+    assert first is not None and viewport is not None
+    assert first["y"] + first["height"] < viewport["height"]
+    screenshot(page, "first-screen")
+    assert problems == []
+
+
+def test_a_shared_error_shows_its_own_example(page: Page, problems: list[str]) -> None:
+    """The 403 of an operation shows an insufficient-scope problem, not a validation one."""
+    open_ui(page)
+    clients = operation(page, "clients", "list_clients")
+    clients.locator(".opblock-summary").click()
+    forbidden = clients.locator("tr.response[data-code='403']")
+    assert "urn:contract-api:problem:insufficient-scope" in forbidden.inner_text()
+    too_many = clients.locator("tr.response[data-code='429']")
+    assert "urn:contract-api:problem:rate-limited" in too_many.inner_text()
+    assert problems == []
+
+
 def test_hello_executes_without_credentials(page: Page, problems: list[str]) -> None:
     open_ui(page)
     hello = operation(page, "greetings", "hello")

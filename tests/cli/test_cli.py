@@ -113,9 +113,8 @@ class TestSingleCommands:
         assert created["client_id"] in [
             c["client_id"] for c in as_json(capsys, "clients", "list", "--all")["items"]
         ]
-        assert as_json(capsys, "clients", "revoke", created["client_id"]) == {
-            "revoked": created["client_id"]
-        }
+        revoked = as_json(capsys, "clients", "revoke", created["client_id"])
+        assert revoked["client_id"] == created["client_id"] and revoked["revoked_at"]
 
         url = downstream.url_for("/ok")
         made = as_json(

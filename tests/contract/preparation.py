@@ -35,8 +35,11 @@ def no_forged_state(case: schemathesis.Case) -> None:
         return
     if case.query and "cursor" in case.query:
         del case.query["cursor"]
-    if case.headers and "If-Match" in case.headers:
-        del case.headers["If-Match"]
+    for header in ("If-Match", "If-None-Match"):
+        if case.headers and header in case.headers:
+            # Schemathesis' coverage phase cannot write a header value with a quote in it,
+            # and sends one that does not fit the pattern as if it did: never a valid tag.
+            del case.headers[header]
 
 
 def safe_destinations(case: schemathesis.Case) -> None:

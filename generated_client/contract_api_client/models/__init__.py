@@ -29,6 +29,8 @@ from .list_users_sort import ListUsersSort
 from .liveness import Liveness
 from .liveness_status import LivenessStatus
 from .not_ready import NotReady
+from .o_auth_problem import OAuthProblem
+from .o_auth_problem_error import OAuthProblemError
 from .problem import Problem
 from .process_request import ProcessRequest
 from .process_response import ProcessResponse
@@ -43,6 +45,7 @@ from .retry_policy import RetryPolicy
 from .retry_policy_input import RetryPolicyInput
 from .scope import Scope
 from .token_request import TokenRequest
+from .token_request_grant_type import TokenRequestGrantType
 from .token_response import TokenResponse
 from .token_response_token_type import TokenResponseTokenType
 from .user import User
@@ -80,6 +83,8 @@ __all__ = (
     "Liveness",
     "LivenessStatus",
     "NotReady",
+    "OAuthProblem",
+    "OAuthProblemError",
     "Problem",
     "ProcessRequest",
     "ProcessResponse",
@@ -94,6 +99,7 @@ __all__ = (
     "RetryPolicyInput",
     "Scope",
     "TokenRequest",
+    "TokenRequestGrantType",
     "TokenResponse",
     "TokenResponseTokenType",
     "User",

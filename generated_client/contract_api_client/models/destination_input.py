@@ -22,9 +22,17 @@ class DestinationInput:
         name (str): Lower-case letters, digits, `-` and `_`; starts with a letter or digit. Example: billing.
         url (str): Where the payload is POSTed: `http` or `https`, no `user:password@`, no fragment.
             Redirects from it are not followed. It is stored, answered and dialled in its
-            canonical form, as browsers read it: `http://2130706433/` and `http://127.1/` are
-            `http://127.0.0.1/`, a trailing dot on the host is dropped, the host is lower case
-            (IDNA for non-ASCII names), a default port and `..` segments go.
+            canonical form, as browsers read it: the scheme and host in lower case, a trailing
+            dot on the host dropped, a default port and `..` segments gone
+            (`HTTP://Billing.Example.:80/a/../hooks` is `http://billing.example/hooks`).
+            IPv4 addresses are written dotted-decimal: the legacy spellings browsers also read
+            (`2130706433`, `127.1`, `0x7f.0.0.1`) are refused.
+
+            The pattern is the whole rule: a host name of labels of at most 63 letters, digits,
+            `_` or `-` (the last one starting with a letter, at most 253 characters in all), an
+            IPv4 address or a bracketed IPv6 address; a port from 1 to 65535; a path and query
+            of URL characters. On a service with `APP_DISPATCH_ALLOWED_HOSTS` set, a host not
+            on that list is `400` too. A refusal says in words what is wrong with the URL.
              Example: https://billing.example.com/hooks/orders.
         timeout_seconds (float | Unset): The deadline for this destination, every attempt and backoff included. Example:
             5.

@@ -25,7 +25,8 @@ class DispatchResult:
         status (int | None): The last answer's HTTP status; null when there was none.
         latency_ms (float): From the first attempt to the final result, backoffs included.
         attempts (int): Requests made (0 when the circuit breaker refused).
-        body (Any): The last answer's JSON body, when it had one within the size cap. A failed
+        body (Any): Any JSON value, or null: the last answer's JSON body, when it had one within the
+            size cap. A failed
             answer's body is shown to admins only: null for every other client.
         error (DispatchError | Unset): Why the destination failed.
     """

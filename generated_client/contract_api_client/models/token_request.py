@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.token_request_grant_type import TokenRequestGrantType, check_token_request_grant_type
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="TokenRequest")
@@ -13,25 +14,29 @@ T = TypeVar("T", bound="TokenRequest")
 
 @_attrs_define
 class TokenRequest:
-    """RFC 6749 §4.4.2. Fields are checked by the token endpoint itself, so that a
-    refusal carries OAuth2's error code; unknown fields are ignored (RFC 6749 §3.2).
+    """RFC 6749 §4.4.2. Unknown fields are ignored (RFC 6749 §3.2). A form that does not
+    match this schema is a `validation-error` problem that also carries OAuth2's `error`
+    (`invalid_scope` when only `scope` is wrong, else `invalid_request`).
 
         Attributes:
-            grant_type (str | Unset): Must be `client_credentials`. Example: client_credentials.
-            scope (str | Unset): Space-separated scopes wanted; by default every scope of the client. Example: process:write
-                records:read.
+            grant_type (TokenRequestGrantType): The only grant this service has; another one is `400` with OAuth2's
+                `unsupported_grant_type`.
+                 Example: client_credentials.
+            scope (str | Unset): Space-separated scopes wanted, each one of `Scope`; by default every scope of the
+                client. A scope the client does not hold is `400` (`invalid_scope`).
+                 Example: process:write records:read.
             client_id (str | Unset): With `client_secret`, when not using HTTP Basic.
             client_secret (str | Unset): With `client_id`, when not using HTTP Basic.
     """
 
-    grant_type: str | Unset = UNSET
+    grant_type: TokenRequestGrantType
     scope: str | Unset = UNSET
     client_id: str | Unset = UNSET
     client_secret: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        grant_type = self.grant_type
+        grant_type: str = self.grant_type
 
         scope = self.scope
 
@@ -41,9 +46,11 @@ class TokenRequest:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if grant_type is not UNSET:
-            field_dict["grant_type"] = grant_type
+        field_dict.update(
+            {
+                "grant_type": grant_type,
+            }
+        )
         if scope is not UNSET:
             field_dict["scope"] = scope
         if client_id is not UNSET:
@@ -56,7 +63,7 @@ class TokenRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        grant_type = d.pop("grant_type", UNSET)
+        grant_type = check_token_request_grant_type(d.pop("grant_type"))
 
         scope = d.pop("scope", UNSET)
 

@@ -56,6 +56,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_405
 
+    if response.status_code == 414:
+        response_414 = Problem.from_dict(response.json())
+
+        return response_414
+
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
@@ -88,6 +93,8 @@ def sync_detailed(
 ) -> Response[ApiClient | Problem]:
     """Get one API client
 
+     Revoked clients stay readable, with `revoked_at`. The secret is never shown again.
+
     Args:
         client_id (str):  Example: c_5f2b9c0e7a1d4e33.
 
@@ -117,6 +124,8 @@ def sync(
 ) -> ApiClient | Problem | None:
     """Get one API client
 
+     Revoked clients stay readable, with `revoked_at`. The secret is never shown again.
+
     Args:
         client_id (str):  Example: c_5f2b9c0e7a1d4e33.
 
@@ -140,6 +149,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[ApiClient | Problem]:
     """Get one API client
+
+     Revoked clients stay readable, with `revoked_at`. The secret is never shown again.
 
     Args:
         client_id (str):  Example: c_5f2b9c0e7a1d4e33.
@@ -167,6 +178,8 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> ApiClient | Problem | None:
     """Get one API client
+
+     Revoked clients stay readable, with `revoked_at`. The secret is never shown again.
 
     Args:
         client_id (str):  Example: c_5f2b9c0e7a1d4e33.

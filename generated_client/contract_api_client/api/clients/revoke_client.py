@@ -1,11 +1,12 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.api_client import ApiClient
 from ...models.problem import Problem
 from ...types import Response
 
@@ -15,8 +16,8 @@ def _get_kwargs(
 ) -> dict[str, Any]:
 
     _kwargs: dict[str, Any] = {
-        "method": "delete",
-        "url": "/clients/{client_id}".format(
+        "method": "post",
+        "url": "/clients/{client_id}/revoke".format(
             client_id=quote(str(client_id), safe=""),
         ),
     }
@@ -24,10 +25,11 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Problem | None:
-    if response.status_code == 204:
-        response_204 = cast(Any, None)
-        return response_204
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ApiClient | Problem | None:
+    if response.status_code == 200:
+        response_200 = ApiClient.from_dict(response.json())
+
+        return response_200
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
@@ -54,6 +56,16 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_405
 
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 414:
+        response_414 = Problem.from_dict(response.json())
+
+        return response_414
+
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
@@ -70,7 +82,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | Problem]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ApiClient | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -83,12 +95,16 @@ def sync_detailed(
     client_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | Problem]:
+) -> Response[ApiClient | Problem]:
     """Revoke an API client
 
      Its secret and every token issued to it stop working: at once on the instance that
-    answers, within `auth_cache_seconds` (10 s by default) on the others. The client
-    stays listed, with `revoked_at`. Revoking twice is harmless.
+    answers, within `auth_cache_seconds` (10 s by default) on the others. A revoked
+    client is not deleted: it stays readable and listed, with `revoked_at`, because the
+    users and records it created stay its own. Revoking twice is harmless and keeps the
+    first `revoked_at`. A client cannot revoke itself (`409`): an admin would lock
+    itself out; another admin, or `python -m server clients revoke`, can. No request
+    body.
 
     Args:
         client_id (str):  Example: c_5f2b9c0e7a1d4e33.
@@ -98,7 +114,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[ApiClient | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -116,12 +132,16 @@ def sync(
     client_id: str,
     *,
     client: AuthenticatedClient,
-) -> Any | Problem | None:
+) -> ApiClient | Problem | None:
     """Revoke an API client
 
      Its secret and every token issued to it stop working: at once on the instance that
-    answers, within `auth_cache_seconds` (10 s by default) on the others. The client
-    stays listed, with `revoked_at`. Revoking twice is harmless.
+    answers, within `auth_cache_seconds` (10 s by default) on the others. A revoked
+    client is not deleted: it stays readable and listed, with `revoked_at`, because the
+    users and records it created stay its own. Revoking twice is harmless and keeps the
+    first `revoked_at`. A client cannot revoke itself (`409`): an admin would lock
+    itself out; another admin, or `python -m server clients revoke`, can. No request
+    body.
 
     Args:
         client_id (str):  Example: c_5f2b9c0e7a1d4e33.
@@ -131,7 +151,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        ApiClient | Problem
     """
 
     return sync_detailed(
@@ -144,12 +164,16 @@ async def asyncio_detailed(
     client_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | Problem]:
+) -> Response[ApiClient | Problem]:
     """Revoke an API client
 
      Its secret and every token issued to it stop working: at once on the instance that
-    answers, within `auth_cache_seconds` (10 s by default) on the others. The client
-    stays listed, with `revoked_at`. Revoking twice is harmless.
+    answers, within `auth_cache_seconds` (10 s by default) on the others. A revoked
+    client is not deleted: it stays readable and listed, with `revoked_at`, because the
+    users and records it created stay its own. Revoking twice is harmless and keeps the
+    first `revoked_at`. A client cannot revoke itself (`409`): an admin would lock
+    itself out; another admin, or `python -m server clients revoke`, can. No request
+    body.
 
     Args:
         client_id (str):  Example: c_5f2b9c0e7a1d4e33.
@@ -159,7 +183,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[ApiClient | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -175,12 +199,16 @@ async def asyncio(
     client_id: str,
     *,
     client: AuthenticatedClient,
-) -> Any | Problem | None:
+) -> ApiClient | Problem | None:
     """Revoke an API client
 
      Its secret and every token issued to it stop working: at once on the instance that
-    answers, within `auth_cache_seconds` (10 s by default) on the others. The client
-    stays listed, with `revoked_at`. Revoking twice is harmless.
+    answers, within `auth_cache_seconds` (10 s by default) on the others. A revoked
+    client is not deleted: it stays readable and listed, with `revoked_at`, because the
+    users and records it created stay its own. Revoking twice is harmless and keeps the
+    first `revoked_at`. A client cannot revoke itself (`409`): an admin would lock
+    itself out; another admin, or `python -m server clients revoke`, can. No request
+    body.
 
     Args:
         client_id (str):  Example: c_5f2b9c0e7a1d4e33.
@@ -190,7 +218,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        ApiClient | Problem
     """
 
     return (

@@ -54,6 +54,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_405
 
+    if response.status_code == 414:
+        response_414 = Problem.from_dict(response.json())
+
+        return response_414
+
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
@@ -86,6 +91,9 @@ def sync_detailed(
 ) -> Response[Any | Problem]:
     """Remove a destination
 
+     For good: later dispatches no longer go to it, and a dispatch that names it is `400`.
+    A second `DELETE` is `404`.
+
     Args:
         name (str): Lower-case letters, digits, `-` and `_`; starts with a letter or digit.
             Example: billing.
@@ -116,6 +124,9 @@ def sync(
 ) -> Any | Problem | None:
     """Remove a destination
 
+     For good: later dispatches no longer go to it, and a dispatch that names it is `400`.
+    A second `DELETE` is `404`.
+
     Args:
         name (str): Lower-case letters, digits, `-` and `_`; starts with a letter or digit.
             Example: billing.
@@ -140,6 +151,9 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[Any | Problem]:
     """Remove a destination
+
+     For good: later dispatches no longer go to it, and a dispatch that names it is `400`.
+    A second `DELETE` is `404`.
 
     Args:
         name (str): Lower-case letters, digits, `-` and `_`; starts with a letter or digit.
@@ -168,6 +182,9 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> Any | Problem | None:
     """Remove a destination
+
+     For good: later dispatches no longer go to it, and a dispatch that names it is `400`.
+    A second `DELETE` is `404`.
 
     Args:
         name (str): Lower-case letters, digits, `-` and `_`; starts with a letter or digit.

@@ -56,6 +56,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_405
 
+    if response.status_code == 414:
+        response_414 = Problem.from_dict(response.json())
+
+        return response_414
+
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
@@ -90,6 +95,10 @@ def sync_detailed(
 ) -> Response[Destination | Problem]:
     """Get one destination, with its circuit breaker's state
 
+     `circuit.state` says whether the answering instance sends to it (`closed`), has
+    stopped after repeated failures (`open`, for `retry_after_seconds` more), or lets one
+    probe through (`half_open`). Each instance keeps its own breaker.
+
     Args:
         name (str): Lower-case letters, digits, `-` and `_`; starts with a letter or digit.
             Example: billing.
@@ -120,6 +129,10 @@ def sync(
 ) -> Destination | Problem | None:
     """Get one destination, with its circuit breaker's state
 
+     `circuit.state` says whether the answering instance sends to it (`closed`), has
+    stopped after repeated failures (`open`, for `retry_after_seconds` more), or lets one
+    probe through (`half_open`). Each instance keeps its own breaker.
+
     Args:
         name (str): Lower-case letters, digits, `-` and `_`; starts with a letter or digit.
             Example: billing.
@@ -144,6 +157,10 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[Destination | Problem]:
     """Get one destination, with its circuit breaker's state
+
+     `circuit.state` says whether the answering instance sends to it (`closed`), has
+    stopped after repeated failures (`open`, for `retry_after_seconds` more), or lets one
+    probe through (`half_open`). Each instance keeps its own breaker.
 
     Args:
         name (str): Lower-case letters, digits, `-` and `_`; starts with a letter or digit.
@@ -172,6 +189,10 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> Destination | Problem | None:
     """Get one destination, with its circuit breaker's state
+
+     `circuit.state` says whether the answering instance sends to it (`closed`), has
+    stopped after repeated failures (`open`, for `retry_after_seconds` more), or lets one
+    probe through (`half_open`). Each instance keeps its own breaker.
 
     Args:
         name (str): Lower-case letters, digits, `-` and `_`; starts with a letter or digit.

@@ -39,6 +39,11 @@ def _parse_response(
 
         return response_405
 
+    if response.status_code == 414:
+        response_414 = Problem.from_dict(response.json())
+
+        return response_414
+
     if response.status_code == 503:
         response_503 = NotReady.from_dict(response.json())
 

@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.o_auth_problem import OAuthProblem
 from ...models.problem import Problem
 from ...models.token_request import TokenRequest
 from ...models.token_response import TokenResponse
@@ -31,19 +32,19 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | TokenResponse | None:
+) -> OAuthProblem | Problem | TokenResponse | None:
     if response.status_code == 200:
         response_200 = TokenResponse.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = Problem.from_dict(response.json())
+        response_400 = OAuthProblem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = Problem.from_dict(response.json())
+        response_401 = OAuthProblem.from_dict(response.json())
 
         return response_401
 
@@ -56,6 +57,11 @@ def _parse_response(
         response_413 = Problem.from_dict(response.json())
 
         return response_413
+
+    if response.status_code == 414:
+        response_414 = Problem.from_dict(response.json())
+
+        return response_414
 
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
@@ -80,7 +86,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | TokenResponse]:
+) -> Response[OAuthProblem | Problem | TokenResponse]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -93,7 +99,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TokenRequest,
-) -> Response[Problem | TokenResponse]:
+) -> Response[OAuthProblem | Problem | TokenResponse]:
     """Get an access token (OAuth2 client credentials)
 
      The client-credentials grant of RFC 6749 §4.4. Authenticate the client with HTTP
@@ -104,16 +110,17 @@ def sync_detailed(
     OAuth2's `error` and `error_description` members (RFC 6749 §5.2).
 
     Args:
-        body (TokenRequest): RFC 6749 §4.4.2. Fields are checked by the token endpoint itself, so
-            that a
-            refusal carries OAuth2's error code; unknown fields are ignored (RFC 6749 §3.2).
+        body (TokenRequest): RFC 6749 §4.4.2. Unknown fields are ignored (RFC 6749 §3.2). A form
+            that does not
+            match this schema is a `validation-error` problem that also carries OAuth2's `error`
+            (`invalid_scope` when only `scope` is wrong, else `invalid_request`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | TokenResponse]
+        Response[OAuthProblem | Problem | TokenResponse]
     """
 
     kwargs = _get_kwargs(
@@ -131,7 +138,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: TokenRequest,
-) -> Problem | TokenResponse | None:
+) -> OAuthProblem | Problem | TokenResponse | None:
     """Get an access token (OAuth2 client credentials)
 
      The client-credentials grant of RFC 6749 §4.4. Authenticate the client with HTTP
@@ -142,16 +149,17 @@ def sync(
     OAuth2's `error` and `error_description` members (RFC 6749 §5.2).
 
     Args:
-        body (TokenRequest): RFC 6749 §4.4.2. Fields are checked by the token endpoint itself, so
-            that a
-            refusal carries OAuth2's error code; unknown fields are ignored (RFC 6749 §3.2).
+        body (TokenRequest): RFC 6749 §4.4.2. Unknown fields are ignored (RFC 6749 §3.2). A form
+            that does not
+            match this schema is a `validation-error` problem that also carries OAuth2's `error`
+            (`invalid_scope` when only `scope` is wrong, else `invalid_request`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | TokenResponse
+        OAuthProblem | Problem | TokenResponse
     """
 
     return sync_detailed(
@@ -164,7 +172,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TokenRequest,
-) -> Response[Problem | TokenResponse]:
+) -> Response[OAuthProblem | Problem | TokenResponse]:
     """Get an access token (OAuth2 client credentials)
 
      The client-credentials grant of RFC 6749 §4.4. Authenticate the client with HTTP
@@ -175,16 +183,17 @@ async def asyncio_detailed(
     OAuth2's `error` and `error_description` members (RFC 6749 §5.2).
 
     Args:
-        body (TokenRequest): RFC 6749 §4.4.2. Fields are checked by the token endpoint itself, so
-            that a
-            refusal carries OAuth2's error code; unknown fields are ignored (RFC 6749 §3.2).
+        body (TokenRequest): RFC 6749 §4.4.2. Unknown fields are ignored (RFC 6749 §3.2). A form
+            that does not
+            match this schema is a `validation-error` problem that also carries OAuth2's `error`
+            (`invalid_scope` when only `scope` is wrong, else `invalid_request`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | TokenResponse]
+        Response[OAuthProblem | Problem | TokenResponse]
     """
 
     kwargs = _get_kwargs(
@@ -200,7 +209,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: TokenRequest,
-) -> Problem | TokenResponse | None:
+) -> OAuthProblem | Problem | TokenResponse | None:
     """Get an access token (OAuth2 client credentials)
 
      The client-credentials grant of RFC 6749 §4.4. Authenticate the client with HTTP
@@ -211,16 +220,17 @@ async def asyncio(
     OAuth2's `error` and `error_description` members (RFC 6749 §5.2).
 
     Args:
-        body (TokenRequest): RFC 6749 §4.4.2. Fields are checked by the token endpoint itself, so
-            that a
-            refusal carries OAuth2's error code; unknown fields are ignored (RFC 6749 §3.2).
+        body (TokenRequest): RFC 6749 §4.4.2. Unknown fields are ignored (RFC 6749 §3.2). A form
+            that does not
+            match this schema is a `validation-error` problem that also carries OAuth2's `error`
+            (`invalid_scope` when only `scope` is wrong, else `invalid_request`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | TokenResponse
+        OAuthProblem | Problem | TokenResponse
     """
 
     return (

@@ -56,6 +56,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_405
 
+    if response.status_code == 414:
+        response_414 = Problem.from_dict(response.json())
+
+        return response_414
+
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
@@ -88,6 +93,9 @@ def sync_detailed(
 ) -> Response[Problem | Record]:
     """Get one processed record
 
+     Records are only ever created by `POST /process_data`. A client sees its own records;
+    another client's record is `404`, as if it did not exist. Admins see every record.
+
     Args:
         record_id (int):
 
@@ -117,6 +125,9 @@ def sync(
 ) -> Problem | Record | None:
     """Get one processed record
 
+     Records are only ever created by `POST /process_data`. A client sees its own records;
+    another client's record is `404`, as if it did not exist. Admins see every record.
+
     Args:
         record_id (int):
 
@@ -140,6 +151,9 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[Problem | Record]:
     """Get one processed record
+
+     Records are only ever created by `POST /process_data`. A client sees its own records;
+    another client's record is `404`, as if it did not exist. Admins see every record.
 
     Args:
         record_id (int):
@@ -167,6 +181,9 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> Problem | Record | None:
     """Get one processed record
+
+     Records are only ever created by `POST /process_data`. A client sees its own records;
+    another client's record is `404`, as if it did not exist. Admins see every record.
 
     Args:
         record_id (int):

@@ -65,6 +65,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_412
 
+    if response.status_code == 414:
+        response_414 = Problem.from_dict(response.json())
+
+        return response_414
+
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
@@ -98,10 +103,15 @@ def sync_detailed(
 ) -> Response[Any | Problem]:
     """Delete a user
 
+     With `If-Match`, only if the user is still the version you read (`412` otherwise).
+    Deleting is final: the id is not reused, and a second `DELETE` is `404`.
+
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110). Example: "1".
+            `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -131,10 +141,15 @@ def sync(
 ) -> Any | Problem | None:
     """Delete a user
 
+     With `If-Match`, only if the user is still the version you read (`412` otherwise).
+    Deleting is final: the id is not reused, and a second `DELETE` is `404`.
+
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110). Example: "1".
+            `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -159,10 +174,15 @@ async def asyncio_detailed(
 ) -> Response[Any | Problem]:
     """Delete a user
 
+     With `If-Match`, only if the user is still the version you read (`412` otherwise).
+    Deleting is final: the id is not reused, and a second `DELETE` is `404`.
+
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110). Example: "1".
+            `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -190,10 +210,15 @@ async def asyncio(
 ) -> Any | Problem | None:
     """Delete a user
 
+     With `If-Match`, only if the user is still the version you read (`412` otherwise).
+    Deleting is final: the id is not reused, and a second `DELETE` is `404`.
+
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110). Example: "1".
+            `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -66,6 +66,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_405
 
+    if response.status_code == 414:
+        response_414 = Problem.from_dict(response.json())
+
+        return response_414
+
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
@@ -101,10 +106,16 @@ def sync_detailed(
 ) -> Response[Any | Problem | User]:
     """Get a user
 
+     The answer carries the user's `ETag`; send it back in `If-None-Match` to get a `304`
+    while the user is unchanged, or in `If-Match` on `PUT`, `PATCH` and `DELETE` to act only
+    on the version you read. Another client's user is `404`.
+
     Args:
         user_id (int):
         if_none_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"`
-            or `W/"3"` (RFC 9110). Example: "1".
+            or `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -134,10 +145,16 @@ def sync(
 ) -> Any | Problem | User | None:
     """Get a user
 
+     The answer carries the user's `ETag`; send it back in `If-None-Match` to get a `304`
+    while the user is unchanged, or in `If-Match` on `PUT`, `PATCH` and `DELETE` to act only
+    on the version you read. Another client's user is `404`.
+
     Args:
         user_id (int):
         if_none_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"`
-            or `W/"3"` (RFC 9110). Example: "1".
+            or `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -162,10 +179,16 @@ async def asyncio_detailed(
 ) -> Response[Any | Problem | User]:
     """Get a user
 
+     The answer carries the user's `ETag`; send it back in `If-None-Match` to get a `304`
+    while the user is unchanged, or in `If-Match` on `PUT`, `PATCH` and `DELETE` to act only
+    on the version you read. Another client's user is `404`.
+
     Args:
         user_id (int):
         if_none_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"`
-            or `W/"3"` (RFC 9110). Example: "1".
+            or `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -193,10 +216,16 @@ async def asyncio(
 ) -> Any | Problem | User | None:
     """Get a user
 
+     The answer carries the user's `ETag`; send it back in `If-None-Match` to get a `304`
+    while the user is unchanged, or in `If-Match` on `PUT`, `PATCH` and `DELETE` to act only
+    on the version you read. Another client's user is `404`.
+
     Args:
         user_id (int):
         if_none_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"`
-            or `W/"3"` (RFC 9110). Example: "1".
+            or `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

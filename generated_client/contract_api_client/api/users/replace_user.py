@@ -83,6 +83,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_413
 
+    if response.status_code == 414:
+        response_414 = Problem.from_dict(response.json())
+
+        return response_414
+
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
 
@@ -127,7 +132,9 @@ def sync_detailed(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110). Example: "1".
+            `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
         body (UserInput): A user as a client writes it. Server-assigned fields are not accepted.
 
     Raises:
@@ -165,7 +172,9 @@ def sync(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110). Example: "1".
+            `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
         body (UserInput): A user as a client writes it. Server-assigned fields are not accepted.
 
     Raises:
@@ -198,7 +207,9 @@ async def asyncio_detailed(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110). Example: "1".
+            `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
         body (UserInput): A user as a client writes it. Server-assigned fields are not accepted.
 
     Raises:
@@ -234,7 +245,9 @@ async def asyncio(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110). Example: "1".
+            `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
         body (UserInput): A user as a client writes it. Server-assigned fields are not accepted.
 
     Raises:

@@ -83,6 +83,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_413
 
+    if response.status_code == 414:
+        response_414 = Problem.from_dict(response.json())
+
+        return response_414
+
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
 
@@ -128,7 +133,9 @@ def sync_detailed(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110). Example: "1".
+            `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
         body (UserPatch): A JSON merge patch of a user; `email` and `age` may be null to clear
             them.
 
@@ -168,7 +175,9 @@ def sync(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110). Example: "1".
+            `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
         body (UserPatch): A JSON merge patch of a user; `email` and `age` may be null to clear
             them.
 
@@ -203,7 +212,9 @@ async def asyncio_detailed(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110). Example: "1".
+            `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
         body (UserPatch): A JSON merge patch of a user; `email` and `age` may be null to clear
             them.
 
@@ -241,7 +252,9 @@ async def asyncio(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110). Example: "1".
+            `W/"3"` (RFC 9110).
+            A tag that is not the resource's current `ETag` is `412`.
+             Example: "1".
         body (UserPatch): A JSON merge patch of a user; `email` and `age` may be null to clear
             them.
 
