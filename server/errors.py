@@ -336,8 +336,11 @@ def _log(status: int, title: str | None, detail: str | None) -> None:
         logger.debug("problem %s %s: %s", status, title, detail)
 
 
-def render_problem(exc: ProblemException, *, instance: str) -> Response:
-    """The response for a raised problem (Connexion's built-in ones use about:blank)."""
+def render_problem(
+    exc: ProblemException, *, instance: str, ext: Mapping[str, Any] | None = None
+) -> Response:
+    """The response for a raised problem (Connexion's built-in ones use about:blank);
+    ``ext`` replaces the problem's own extension members."""
     return problem_response(
         status=exc.status or 500,
         title=exc.title,
@@ -345,7 +348,7 @@ def render_problem(exc: ProblemException, *, instance: str) -> Response:
         type_=exc.type,
         instance=instance,
         headers=exc.headers,
-        ext=exc.ext,
+        ext=exc.ext if ext is None else ext,
     )
 
 
@@ -357,12 +360,14 @@ async def handle_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemException)
     _log(exc.status or 500, exc.title, exc.detail)
     info = request_info(request.scope)
+    ext = exc.ext or {}
     if exc.status == 400 and info is not None and info.operation == TOKEN_OPERATION:
-        # RFC 6749 §5.2: every 400 of the token endpoint carries OAuth2's error code.
-        if not (exc.ext or {}).get("error"):
-            exc.ext = {**(exc.ext or {}), "error": "invalid_request"}
-            exc.ext["error_description"] = exc.detail or "The token request is malformed."
-    return render_problem(exc, instance=request.scope["path"])
+        # RFC 6749 §5.2: every 400 of the token endpoint carries OAuth2's error code;
+        # FormValidationFailed and OAuthError name theirs, anything else is a bad request.
+        if not ext.get("error"):
+            description = exc.detail or "The token request is malformed."
+            ext = {**ext, "error": "invalid_request", "error_description": description}
+    return render_problem(exc, instance=request.scope["path"], ext=ext)
 
 
 def http_exception_handler(

@@ -8,7 +8,6 @@ generated client must read every such answer into its models, errors included.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -21,7 +20,7 @@ from contract_api_client.models import Greeting, Problem, ProcessRequest, User, 
 from scripts.processes import ServerProcess
 from tests.contract.test_prism import PRISM
 from tests.databases import unavailable
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import ROOT, free_port
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +28,7 @@ def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The mock as `make mock` starts it, on a port of its own."""
     if not PRISM.is_file():
         unavailable(f"Prism is not installed at {PRISM} (make node-tools)")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = ServerProcess.start(
         ["make", "--no-print-directory", "mock", f"MOCK_PORT={port}"],
         url=f"http://127.0.0.1:{port}",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,21 +27,15 @@ from schemathesis.core import NotSet
 from scripts.processes import ServerProcess
 from tests.contract import preparation
 from tests.contract.preparation import prepare
+from tests.contract.test_spec import operations
 from tests.databases import unavailable
 from tests.downstream import Downstream, raw_answer, running
-from tests.e2e.conftest import ROOT, LiveServer, seeded_server
+from tests.e2e.conftest import ROOT, LiveServer, free_port, seeded_server
 from tests.identities import ADMIN, ALICE
 
 PRISM = ROOT / "node_modules" / ".bin" / "prism"
 SPEC = ROOT / "spec" / "openapi.yaml"
 ADMIN_TAGS = {"clients", "destinations"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +57,7 @@ def prism_proxy(upstream: str, log: Path) -> Iterator[str]:
     """``prism proxy`` in front of ``upstream`` (the spec's paths, without ``/api``)."""
     if not PRISM.is_file():
         unavailable(f"Prism is not installed at {PRISM} (make node-tools)")
-    port = _free_port()
+    port = free_port()
     proxy = ServerProcess.start(
         [str(PRISM), "proxy", str(SPEC), upstream, "--host", "127.0.0.1", "--port", str(port)],
         url=f"http://127.0.0.1:{port}",
@@ -143,16 +136,6 @@ def test_prism_reports_a_violation_it_sees(tmp_path: Path) -> None:
     ]
 
 
-def _operations() -> list[tuple[str, str, dict[str, Any]]]:
-    spec = schema.raw_schema
-    return [
-        (path, method.upper(), operation)
-        for path, item in spec["paths"].items()
-        for method, operation in item.items()
-        if method in ("get", "post", "put", "patch", "delete")
-    ]
-
-
 def _concrete(path: str) -> str:
     return (
         path.replace("{user_id}", "1")
@@ -168,8 +151,8 @@ def _media_type(operation: dict[str, Any]) -> str | None:
 
 BODY_KINDS = ["text/plain body", "application/json for another media type", "unknown property"]
 INVALID = [
-    pytest.param(path, method, kind, id=f"{method} {path} {kind}")
-    for path, method, operation in _operations()
+    pytest.param(path, method.upper(), kind, id=f"{method.upper()} {path} {kind}")
+    for path, method, operation in operations()
     for kind in (
         (["no credential"] if operation.get("security") != [] else [])
         + ["405", "414"]
