@@ -24,7 +24,7 @@ NODE_STAMP := node_modules/.installed-stamp
 # chromium (the Swagger UI browser test; Playwright drives it, never downloads one).
 DEBIAN_PACKAGES := nginx wrk chromium
 
-.PHONY: help setup node-tools system-deps run cluster migrate test lint client fuzz mock bench soak clean
+.PHONY: help setup node-tools system-deps run cluster migrate test lint breaking client fuzz mock bench soak clean
 
 help: ## Show this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -69,7 +69,7 @@ cluster: setup system-deps ## INSTANCES instances on PostgreSQL + Redis behind n
 migrate: setup ## Apply database migrations (APP_DATABASE_URL, default SQLite in ./var/)
 	$(BIN)/python -m server migrate
 
-test: setup system-deps lint ## Lint, then run the whole test suite
+test: setup system-deps lint breaking ## Lint, check the spec for breaking changes, then run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup node-tools ## ruff (lint + format check), mypy, and Spectral + Redocly on the spec (0 warnings)
@@ -78,6 +78,9 @@ lint: setup node-tools ## ruff (lint + format check), mypy, and Spectral + Redoc
 	$(BIN)/mypy
 	$(NODE_BIN)/spectral lint $(SPEC) --ruleset .spectral.yaml --fail-severity=warn
 	REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(NODE_BIN)/redocly lint --config redocly.yaml
+
+breaking: setup ## Fail on a breaking change since the spec's last release unless info.version's major was raised (BASE=rev|file)
+	$(BIN)/python -m scripts.breaking $(if $(BASE),--base $(BASE)) $(SPEC)
 
 client: setup ## Regenerate generated_client/ from the spec
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/openapi-python-client generate --path $(SPEC) --config spec/client-config.yml \
