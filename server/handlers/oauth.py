@@ -32,7 +32,12 @@ def _client_credentials(request: Request, body: dict[str, Any]) -> tuple[str | N
             raise OAuthError(
                 "invalid_request", "Authenticate with HTTP Basic or with form fields, not both."
             )
-        return _basic_credentials(header)
+        client_id, secret = _basic_credentials(header)
+        if body.get("client_id", client_id) != client_id:
+            raise OAuthError(
+                "invalid_request", "The form's client_id is not the one in the Basic credentials."
+            )
+        return client_id, secret
     if not in_body:
         raise InvalidClient("No client credentials: use HTTP Basic or client_id/client_secret.")
     return body.get("client_id"), body["client_secret"]

@@ -481,6 +481,22 @@ class TestTokenEndpoint:
                 "invalid_request",
                 id="two-methods",
             ),
+            # RFC 6749 §2.3.1 lets a Basic request name its client_id in the form too; a
+            # form naming another client, or none there is, is a contradiction, not a hint.
+            pytest.param(
+                {"grant_type": "client_credentials", "client_id": BOB.client_id},
+                (ALICE.client_id, ALICE.secret),
+                400,
+                "invalid_request",
+                id="basic-and-another-client-id",
+            ),
+            pytest.param(
+                {"grant_type": "client_credentials", "client_id": "nobody"},
+                (ALICE.client_id, ALICE.secret),
+                400,
+                "invalid_request",
+                id="basic-and-an-unknown-client-id",
+            ),
         ],
     )
     def test_refusals_carry_the_oauth_error(
@@ -499,6 +515,16 @@ class TestTokenEndpoint:
         assert body["error_description"] == body["detail"]
         if status == 401:
             assert response.headers["www-authenticate"] == 'Basic realm="contract-api"'
+
+    def test_basic_with_its_own_client_id_in_the_form_is_accepted(
+        self, anonymous: TestClient
+    ) -> None:
+        response = anonymous.post(
+            TOKEN_URL,
+            data={"grant_type": "client_credentials", "client_id": ALICE.client_id},
+            auth=(ALICE.client_id, ALICE.secret),
+        )
+        assert response.status_code == 200, response.text
 
     def test_repeated_parameter_is_400(self, anonymous: TestClient) -> None:
         response = anonymous.post(

@@ -9,13 +9,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from contract_api_client import AuthenticatedClient, Client
+from contract_api_client.api.clients import list_clients
+from contract_api_client.api.destinations import create_destination, list_destinations
 from contract_api_client.api.greetings import hello
 from contract_api_client.api.processing import process_data
+from contract_api_client.api.records import list_records
 from contract_api_client.api.users import create_user, get_user, list_users
-from contract_api_client.models import Greeting, Problem, ProcessRequest, User, UserInput, UserPage
+from contract_api_client.models import (
+    Destination,
+    DestinationInput,
+    Greeting,
+    Problem,
+    ProcessRequest,
+    User,
+    UserInput,
+    UserPage,
+)
 
 from scripts.processes import ServerProcess
 from tests.contract.test_prism import PRISM
@@ -65,6 +78,42 @@ def test_the_client_reads_mocked_users(mock: str) -> None:
             client=client, body=ProcessRequest(user_id=1, item_id=42, quantity=3)
         )
         assert processed.status_code == 200
+
+
+def authenticated(mock: str) -> AuthenticatedClient:
+    return AuthenticatedClient(
+        base_url=mock, token="any-key", prefix="", auth_header_name="X-API-Key", timeout=5
+    )
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [list_users, list_records, list_clients, list_destinations],
+    ids=lambda m: m.__name__.rsplit(".", 1)[-1],
+)
+def test_a_mocked_page_can_be_followed(mock: str, listing: Any) -> None:
+    """A list's mocked `next_cursor` is one the spec accepts back as `cursor` (a placeholder
+    such as "string" is refused by the mock's own validation), and its items are
+    realistic, not the schema's placeholders."""
+    with authenticated(mock) as client:
+        first = listing.sync_detailed(client=client)
+        assert first.status_code == 200, first.content
+        assert first.parsed.next_cursor
+        following = listing.sync_detailed(client=client, cursor=first.parsed.next_cursor)
+        assert following.status_code == 200, following.content
+    assert b'"string"' not in first.content
+
+
+def test_a_mocked_destination_can_be_created_back(mock: str) -> None:
+    """What the mock lists is valid input: its URL passes DestinationUrl's pattern."""
+    with authenticated(mock) as client:
+        page = list_destinations.sync(client=client)
+        assert page is not None and not isinstance(page, Problem)
+        listed: Destination = page.items[0]
+        created = create_destination.sync_detailed(
+            client=client, body=DestinationInput(name=listed.name, url=listed.url)
+        )
+    assert created.status_code == 201, created.content
 
 
 def test_the_client_reads_a_mocked_problem(mock: str) -> None:

@@ -16,9 +16,9 @@ class ApiClient:
     """
     Attributes:
         client_id (str):  Example: c_5f2b9c0e7a1d4e33.
-        name (str):
-        scopes (list[Scope]):
-        created_at (datetime.datetime):
+        name (str):  Example: billing-service.
+        scopes (list[Scope]):  Example: ['process:write', 'records:read'].
+        created_at (datetime.datetime):  Example: 2026-12-01T09:30:00Z.
         revoked_at (datetime.datetime | None):
     """
 

@@ -16,11 +16,12 @@ class ApiClientCreated:
     """
     Attributes:
         client_id (str):  Example: c_5f2b9c0e7a1d4e33.
-        name (str):
-        scopes (list[Scope]):
-        created_at (datetime.datetime):
+        name (str):  Example: billing-service.
+        scopes (list[Scope]):  Example: ['process:write', 'records:read'].
+        created_at (datetime.datetime):  Example: 2026-12-01T09:30:00Z.
         revoked_at (datetime.datetime | None):
-        client_secret (str): Shown only in this answer. Use it as `X-API-Key` or as `client_secret`.
+        client_secret (str): Shown only in this answer. Use it as `X-API-Key` or as `client_secret`. Example:
+            c_5f2b9c0e7a1d4e33.Jx1bV6cS2pKq0tL9wE4rZy7uHn3mAd5fGs8oPi2WkXo.
     """
 
     client_id: str

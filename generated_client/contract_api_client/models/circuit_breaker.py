@@ -12,8 +12,8 @@ T = TypeVar("T", bound="CircuitBreaker")
 class CircuitBreaker:
     """
     Attributes:
-        failure_threshold (int):
-        cooldown_seconds (float):
+        failure_threshold (int):  Example: 5.
+        cooldown_seconds (float):  Example: 30.
     """
 
     failure_threshold: int

@@ -19,15 +19,15 @@ T = TypeVar("T", bound="Destination")
 class Destination:
     """
     Attributes:
-        name (str):
-        url (str):
-        timeout_seconds (float):
+        name (str):  Example: billing.
+        url (str):  Example: https://billing.example.com/hooks/orders.
+        timeout_seconds (float):  Example: 5.
         retry (RetryPolicy):
         circuit_breaker (CircuitBreaker):
-        enabled (bool):
+        enabled (bool):  Example: True.
         circuit (CircuitState): The breaker as the answering instance sees it (each process has its own).
-        created_at (datetime.datetime):
-        updated_at (datetime.datetime):
+        created_at (datetime.datetime):  Example: 2026-12-01T09:30:00Z.
+        updated_at (datetime.datetime):  Example: 2026-12-01T09:30:00Z.
     """
 
     name: str

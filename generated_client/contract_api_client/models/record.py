@@ -13,12 +13,12 @@ T = TypeVar("T", bound="Record")
 class Record:
     """
     Attributes:
-        id (int):
-        user_id (int):
-        item_id (int):
-        quantity (int): The quantity as submitted.
-        processed_quantity (int): The processed quantity (twice the submitted one).
-        created_at (datetime.datetime):
+        id (int):  Example: 17.
+        user_id (int):  Example: 1.
+        item_id (int):  Example: 42.
+        quantity (int): The quantity as submitted. Example: 3.
+        processed_quantity (int): The processed quantity (twice the submitted one). Example: 6.
+        created_at (datetime.datetime):  Example: 2026-12-01T09:30:00Z.
     """
 
     id: int

@@ -17,7 +17,8 @@ class RecordPage:
     """
     Attributes:
         items (list[Record]):
-        next_cursor (None | str): Pass as `cursor` to get the next page; null on the last page.
+        next_cursor (None | str): Pass as `cursor` to get the next page; null on the last page. Example:
+            eyJwIjpbIjIwMjYtMTItMDFUMDk6MzA6MDArMDA6MDAiLDQyXSwicSI6IjM2ZWQzNTIyYzJjYzI5ODMifQ.L1QGDhsd4YcMROt7314pEsMyeIQ.
     """
 
     items: list[Record]

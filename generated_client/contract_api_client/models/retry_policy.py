@@ -12,9 +12,9 @@ T = TypeVar("T", bound="RetryPolicy")
 class RetryPolicy:
     """
     Attributes:
-        max_attempts (int):
-        initial_backoff_seconds (float):
-        max_backoff_seconds (float):
+        max_attempts (int):  Example: 3.
+        initial_backoff_seconds (float):  Example: 0.1.
+        max_backoff_seconds (float):  Example: 2.
     """
 
     max_attempts: int

@@ -14,7 +14,9 @@ T = TypeVar("T", bound="TokenResponse")
 class TokenResponse:
     """
     Attributes:
-        access_token (str): A JWT; send it as `Authorization: Bearer <access_token>`.
+        access_token (str): A JWT; send it as `Authorization: Bearer <access_token>`. Example: eyJhbGciOiJIUzI1NiIsInR5c
+            CI6ImF0K2p3dCJ9.eyJzdWIiOiJjXzVmMmI5YzBlN2ExZDRlMzMiLCJzY29wZSI6InByb2Nlc3M6d3JpdGUifQ.t3oR2Vb8lQf0Jk1mNc7yXp4sW
+            z9eHu6aGi5dKo3rTqE.
         token_type (TokenResponseTokenType):
         expires_in (int): Seconds until the token expires. Example: 900.
         scope (str): The scopes granted, space-separated. Example: process:write records:read.

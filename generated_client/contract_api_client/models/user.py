@@ -13,12 +13,12 @@ T = TypeVar("T", bound="User")
 class User:
     """
     Attributes:
-        id (int):
-        name (str):
-        email (None | str): Stored lower-cased; `null` when the user has none.
-        age (int | None):
-        created_at (datetime.datetime):
-        updated_at (datetime.datetime):
+        id (int):  Example: 1.
+        name (str):  Example: Ada Lovelace.
+        email (None | str): Stored lower-cased; `null` when the user has none. Example: ada@example.com.
+        age (int | None):  Example: 36.
+        created_at (datetime.datetime):  Example: 2026-12-01T09:30:00Z.
+        updated_at (datetime.datetime):  Example: 2026-12-01T09:30:00Z.
     """
 
     id: int

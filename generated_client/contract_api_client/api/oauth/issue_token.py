@@ -104,7 +104,8 @@ def sync_detailed(
 
      The client-credentials grant of RFC 6749 §4.4. Authenticate the client with HTTP
     Basic (`client_id:client_secret`) or with the `client_id` and `client_secret` form
-    fields, not both. The answer is a short-lived JWT to send as
+    fields, not both (with Basic, a form `client_id` may repeat the Basic one, and any
+    other is `400 invalid_request`). The answer is a short-lived JWT to send as
     `Authorization: Bearer <access_token>`; it carries the requested `scope` (by default
     every scope of the client). Refusals are problem documents that also carry
     OAuth2's `error` and `error_description` members (RFC 6749 §5.2).
@@ -143,7 +144,8 @@ def sync(
 
      The client-credentials grant of RFC 6749 §4.4. Authenticate the client with HTTP
     Basic (`client_id:client_secret`) or with the `client_id` and `client_secret` form
-    fields, not both. The answer is a short-lived JWT to send as
+    fields, not both (with Basic, a form `client_id` may repeat the Basic one, and any
+    other is `400 invalid_request`). The answer is a short-lived JWT to send as
     `Authorization: Bearer <access_token>`; it carries the requested `scope` (by default
     every scope of the client). Refusals are problem documents that also carry
     OAuth2's `error` and `error_description` members (RFC 6749 §5.2).
@@ -177,7 +179,8 @@ async def asyncio_detailed(
 
      The client-credentials grant of RFC 6749 §4.4. Authenticate the client with HTTP
     Basic (`client_id:client_secret`) or with the `client_id` and `client_secret` form
-    fields, not both. The answer is a short-lived JWT to send as
+    fields, not both (with Basic, a form `client_id` may repeat the Basic one, and any
+    other is `400 invalid_request`). The answer is a short-lived JWT to send as
     `Authorization: Bearer <access_token>`; it carries the requested `scope` (by default
     every scope of the client). Refusals are problem documents that also carry
     OAuth2's `error` and `error_description` members (RFC 6749 §5.2).
@@ -214,7 +217,8 @@ async def asyncio(
 
      The client-credentials grant of RFC 6749 §4.4. Authenticate the client with HTTP
     Basic (`client_id:client_secret`) or with the `client_id` and `client_secret` form
-    fields, not both. The answer is a short-lived JWT to send as
+    fields, not both (with Basic, a form `client_id` may repeat the Basic one, and any
+    other is `400 invalid_request`). The answer is a short-lived JWT to send as
     `Authorization: Bearer <access_token>`; it carries the requested `scope` (by default
     every scope of the client). Refusals are problem documents that also carry
     OAuth2's `error` and `error_description` members (RFC 6749 §5.2).
