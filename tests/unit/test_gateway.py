@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import aiohttp
 import httpx
+import jsonschema_rs
 import orjson
 import pytest
 import yaml
@@ -688,6 +690,32 @@ class TestDialableUrls:
     )
     def test_the_allow_list_compares_canonical_forms(self, entry: str, url: str) -> None:
         assert check_url(url, HostAllowList([entry]))
+
+    @pytest.mark.parametrize(
+        ("host", "dialable"),
+        [
+            (".".join(["a" * 63] * 3 + ["b" * 61]), True),  # 253 characters
+            (".".join(["a" * 63] * 3 + ["b" * 61]) + ".", True),  # and its trailing dot
+            (".".join(["a" * 63] * 3 + ["b" * 62]), False),  # 254
+            (".".join(["a" * 63] * 3 + ["b" * 62]) + ".", False),
+            (".".join(["a" * 63] * 4), False),  # 255
+        ],
+    )
+    def test_the_spec_pattern_and_the_service_agree_on_a_host_names_length(
+        self, host: str, dialable: bool
+    ) -> None:
+        """The spec says its pattern is the whole rule: a URL it lets through is one the
+        service stores, and what it refuses the service refuses too."""
+        spec = yaml.safe_load(Path("spec/openapi.yaml").read_text())
+        schema = spec["components"]["schemas"]["DestinationUrl"]
+        url = f"https://{host}/hooks"
+        assert jsonschema_rs.validator_for(schema).is_valid(url) is dialable
+        assert (re.search(schema["pattern"], url) is not None) is dialable  # what fuzzers use
+        if dialable:
+            assert check_url(url, HostAllowList([]))
+        else:
+            with pytest.raises(ValidationFailed):
+                check_url(url, HostAllowList([]))
 
     def test_another_spelling_does_not_slip_past_the_allow_list(self) -> None:
         with pytest.raises(ValidationFailed):

@@ -28,7 +28,8 @@ class DestinationPatch:
             (`2130706433`, `127.1`, `0x7f.0.0.1`) are refused.
 
             The pattern is the whole rule: a host name of labels of at most 63 letters, digits,
-            `_` or `-` (the last one starting with a letter, at most 253 characters in all), an
+            `_` or `-` (the last one starting with a letter, at most 253 characters in all, a
+            trailing dot aside: the lookahead after `://` holds that length), an
             IPv4 address or a bracketed IPv6 address; a port from 1 to 65535; a path and query
             of URL characters. On a service with `APP_DISPATCH_ALLOWED_HOSTS` set, a host not
             on that list is `400` too. A refusal says in words what is wrong with the URL.
