@@ -11,6 +11,7 @@ parses twice. Validation errors name every offending field without echoing value
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -277,6 +278,12 @@ class ParameterChecks(ParameterValidator):
         super().__init__(*args, **kwargs)
         self._compiled: dict[int, Draft4Validator] = {}
         self._required_query = any(p.get("required") for p in self.parameters.get("query", []))
+        # A scalar given twice is refused: which value counts is not for the service to guess.
+        self._scalar_query = [
+            p["name"]
+            for p in self.parameters.get("query", [])
+            if p.get("schema", {}).get("type") != "array"
+        ]
 
     def validate_parameter(  # type: ignore[override]
         self, parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
@@ -336,6 +343,13 @@ class ParameterChecks(ParameterValidator):
                         for name in sorted(unknown)[:MAX_REPORTED_ERRORS]
                     ]
                 )
+        query = request.scope["query_string"].decode("latin-1")
+        given = Counter(name for name, _ in parse_qsl(query, keep_blank_values=True))
+        repeated = [name for name in self._scalar_query if given[name] > 1]
+        if repeated:
+            raise ValidationFailed(
+                [{"field": _field([name]), "message": "must not be repeated"} for name in repeated]
+            )
         super().validate_request(request)
 
 

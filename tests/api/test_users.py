@@ -383,6 +383,17 @@ class TestListUsers:
         assert response.status_code == 400
         assert response.json()["errors"] == [{"field": field, "message": message}]
 
+    @pytest.mark.parametrize(
+        "query", ["limit=1&limit=5", "sort=name&sort=-name", "min_age=1&min_age=90"]
+    )
+    def test_a_parameter_given_twice_is_400(self, client: TestClient, query: str) -> None:
+        """Which of two values counts is not for the service to guess: a proxy or a cache in
+        front may have read the other one."""
+        response = client.get(f"/api/users?{query}")
+        assert response.status_code == 400
+        name = query.split("=", 1)[0]
+        assert response.json()["errors"] == [{"field": name, "message": "must not be repeated"}]
+
 
 class TestReplaceUser:
     def test_response_200_replaces_everything(self, client: TestClient) -> None:

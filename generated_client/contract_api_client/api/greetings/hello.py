@@ -68,7 +68,8 @@ def sync_detailed(
     """Say hello
 
      Returns a fixed greeting. Useful to check that the API answers at all. Like every
-    operation, it refuses query parameters it does not define (400).
+    operation, it refuses query parameters it does not define, and one it defines given
+    twice (400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -94,7 +95,8 @@ def sync(
     """Say hello
 
      Returns a fixed greeting. Useful to check that the API answers at all. Like every
-    operation, it refuses query parameters it does not define (400).
+    operation, it refuses query parameters it does not define, and one it defines given
+    twice (400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -116,7 +118,8 @@ async def asyncio_detailed(
     """Say hello
 
      Returns a fixed greeting. Useful to check that the API answers at all. Like every
-    operation, it refuses query parameters it does not define (400).
+    operation, it refuses query parameters it does not define, and one it defines given
+    twice (400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -140,7 +143,8 @@ async def asyncio(
     """Say hello
 
      Returns a fixed greeting. Useful to check that the API answers at all. Like every
-    operation, it refuses query parameters it does not define (400).
+    operation, it refuses query parameters it does not define, and one it defines given
+    twice (400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
