@@ -28,6 +28,7 @@ from server.http import pipeline
 from server.persistence.database import Database
 from server.ratelimit import RateLimits
 from server.security import Authenticator, Guard, Tokens
+from server.services.health import Readiness, database_probe
 from server.services.idempotency import IdempotencyPolicy, keep_swept
 from server.services.pagination import Cursors
 from server.settings import Settings
@@ -81,6 +82,9 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
     )
     rate_limits = RateLimits(redis_url=settings.redis_url) if settings.rate_limit_enabled else None
     guard = Guard(authenticator=authenticator, rate_limits=rate_limits, settings=settings)
+    probes = {"database": database_probe(db)}
+    if rate_limits is not None and rate_limits.uses_redis:
+        probes["redis"] = rate_limits.check
     validation.EXPLAINERS["destination-url"] = why_not_dialable
     allowed_hosts = HostAllowList(settings.dispatch_allowed_hosts)
     gateway = Gateway(
@@ -130,7 +134,7 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
             "authenticator": authenticator,
             "gateway": gateway,
             "allowed_hosts": allowed_hosts,  # where destinations may point
-            "rate_limits": rate_limits,
+            "readiness": Readiness(probes),
         },
         lifespan=lifespan,
         middlewares=pipeline.stages(settings, guard, spec_file),

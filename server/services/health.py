@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from server.persistence import health
 from server.persistence.database import Database
-from server.ratelimit import RateLimits
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ class Check:
         return reported
 
 
-async def _timed(name: str, probe: Callable[[], Awaitable[bool]], seconds: float) -> Check:
+async def _timed(name: str, probe: Probe, seconds: float) -> Check:
     started = time.perf_counter()
     detail = None
     try:
@@ -52,19 +51,28 @@ async def _timed(name: str, probe: Callable[[], Awaitable[bool]], seconds: float
     return Check(up, (time.perf_counter() - started) * 1000, detail)
 
 
-async def check_readiness(
-    *, db: Database, rate_limits: RateLimits | None, seconds: float = CHECK_SECONDS
-) -> dict[str, Check]:
-    """The database always; Redis when the rate limits keep their counters there."""
+Probe = Callable[[], Awaitable[bool]]
 
+
+def database_probe(db: Database) -> Probe:
     async def database() -> bool:
         await db.read(health.ping)
         return True
 
-    probes: dict[str, Callable[[], Awaitable[bool]]] = {"database": database}
-    if rate_limits is not None and rate_limits.uses_redis:
-        probes["redis"] = rate_limits.check
-    results = await asyncio.gather(
-        *(_timed(name, probe, seconds) for name, probe in probes.items())
-    )
-    return dict(zip(probes, results, strict=True))
+    return database
+
+
+class Readiness:
+    """The dependencies this instance needs, by name; the composition root says which (the
+    database always, Redis when the rate limits keep their counters there)."""
+
+    def __init__(self, probes: Mapping[str, Probe], *, seconds: float = CHECK_SECONDS) -> None:
+        self._probes = dict(probes)
+        self._seconds = seconds
+
+    async def check(self) -> dict[str, Check]:
+        """Every probe at once, each within the deadline."""
+        results = await asyncio.gather(
+            *(_timed(name, probe, self._seconds) for name, probe in self._probes.items())
+        )
+        return dict(zip(self._probes, results, strict=True))

@@ -38,9 +38,6 @@ KNOWN = {
     # services/idempotency returns the stored answer as a Starlette Response (issue 16:
     # idempotency as one reusable piece at the edge).
     ("services/idempotency.py", "starlette.responses"),
-    # the readiness check asks the rate limiter's storage (Redis) whether it answers; the
-    # composition root could hand it a check function instead.
-    ("services/health.py", "server.ratelimit"),
 }
 
 
