@@ -66,7 +66,8 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
     """Build the ASGI application for ``settings`` (read from the environment if omitted).
 
     ``StartupError`` when an operation of the spec has no handler, a handler is not
-    ``async def``, or takes a parameter that neither the spec nor the app can fill.
+    ``async def``, or takes a parameter that neither the spec nor the app can fill, or
+    when the dispatch allow-list holds an entry that is no host.
     """
     settings = settings or Settings()
     spec_file = spec_file or SPEC_DIR / SPEC_FILE
@@ -86,7 +87,10 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
     if rate_limits is not None and rate_limits.uses_redis:
         probes["redis"] = rate_limits.check
     validation.EXPLAINERS["destination-url"] = why_not_dialable
-    allowed_hosts = HostAllowList(settings.dispatch_allowed_hosts)
+    try:
+        allowed_hosts = HostAllowList(settings.dispatch_allowed_hosts)
+    except ValueError as exc:
+        raise StartupError(f"dispatch_allowed_hosts (APP_DISPATCH_ALLOWED_HOSTS): {exc}") from None
     gateway = Gateway(
         max_response_bytes=settings.dispatch_max_response_bytes,
         max_connections=settings.dispatch_max_connections,

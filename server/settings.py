@@ -13,8 +13,6 @@ from limits import parse_many
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from server.downstream.hosts import check_entry
-
 ENV_PREFIX = "APP_"
 PLACEHOLDER_SECRET = "change-me"
 MIN_SECRET_CHARS = 32
@@ -285,11 +283,6 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{entry!r} is not an IP address or network") from None
         return value
-
-    @field_validator("dispatch_allowed_hosts")
-    @classmethod
-    def _valid_hosts(cls, value: list[str]) -> list[str]:
-        return [check_entry(entry) for entry in value]
 
     @field_validator("rate_limit_clients")
     @classmethod

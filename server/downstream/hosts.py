@@ -118,7 +118,8 @@ def _split(entry: str) -> tuple[str, int | None]:
 
 class HostAllowList:
     def __init__(self, entries: Iterable[str]) -> None:
-        self.entries = [_split(entry) for entry in entries if entry.strip()]
+        """ValueError, naming the entry, for one that is not host, host:port or *.domain."""
+        self.entries = [_split(check_entry(entry)) for entry in entries if entry.strip()]
 
     def __bool__(self) -> bool:
         return bool(self.entries)

@@ -74,3 +74,8 @@ def test_the_known_crossings_still_exist() -> None:
     """A crossing that went away leaves ``KNOWN``: the list only shrinks."""
     for relative, name in KNOWN:
         assert name in imports(SERVER / relative), (relative, name)
+
+
+def test_the_settings_import_nothing_of_the_service() -> None:
+    """Settings are read by the composition root and handed down, never the other way."""
+    assert not {name for name in imports(SERVER / "settings.py") if name.startswith("server")}

@@ -99,6 +99,13 @@ def test_python_m_server_exits_with_one_line(tmp_path: Path) -> None:
             "unable to parse string as an integer",
             id="environment",
         ),
+        pytest.param(
+            ["serve"],
+            {"APP_DISPATCH_ALLOWED_HOSTS": '["billing.test", "user@host"]'},
+            "error: dispatch_allowed_hosts (APP_DISPATCH_ALLOWED_HOSTS): "
+            "'user@host' is not host, host:port or *.domain",
+            id="allow-list",
+        ),
     ],
 )
 def test_a_bad_setting_stops_python_m_server_with_one_line(
