@@ -246,8 +246,8 @@ class PreconditionFailed(ApiProblem):
     default_title = "Precondition Failed"
     problem_type = TYPE_PREFIX + "precondition-failed"
 
-    def __init__(self, detail: str, *, etag: str) -> None:
-        super().__init__(detail, headers={"ETag": etag})
+    def __init__(self, detail: str, *, version: int) -> None:
+        super().__init__(detail, headers={"ETag": f'"{version}"'})  # the current one
 
 
 class IdempotencyKeyReused(ApiProblem):

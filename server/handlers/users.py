@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.handlers.paging import paged
+from server.http import conditions
 from server.persistence.database import Database
 from server.persistence.users import UserFilters
 from server.security import Principal
@@ -30,7 +31,7 @@ def representation(user: Row[Any]) -> dict[str, Any]:
 
 
 def _with_etag(user: Row[Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
-    return representation(user), 200, {"ETag": users.etag(user)}
+    return representation(user), 200, {"ETag": conditions.etag(user.version)}
 
 
 async def create_user(
@@ -50,7 +51,7 @@ async def create_user(
         )
         location = f"{request.scope['path'].rstrip('/')}/{user.id}"
         return Reply.json(
-            201, representation(user), {"Location": location, "ETag": users.etag(user)}
+            201, representation(user), {"Location": location, "ETag": conditions.etag(user.version)}
         )
 
     return await idempotency.run_once(
@@ -67,9 +68,8 @@ async def get_user(
     user_id: int, db: Database, principal: Principal, if_none_match: str | None = None
 ) -> Response | tuple[dict[str, Any], int, dict[str, str]]:
     user = await db.read(users.get_user, tenant=principal.tenant, user_id=user_id)
-    tag = users.etag(user)
-    if if_none_match is not None and users.etag_matches(if_none_match, tag, weak=True):
-        return Response(status_code=304, headers={"ETag": tag})
+    if conditions.none_match(if_none_match, user.version):
+        return Response(status_code=304, headers={"ETag": conditions.etag(user.version)})
     return _with_etag(user)
 
 
@@ -115,7 +115,7 @@ async def replace_user(
         users.replace_user,
         tenant=principal.tenant,
         user_id=user_id,
-        if_match=if_match,
+        expected=conditions.if_match(if_match),
         name=body["name"],
         email=body.get("email"),
         age=body.get("age"),
@@ -134,7 +134,7 @@ async def update_user(
         users.update_user,
         tenant=principal.tenant,
         user_id=user_id,
-        if_match=if_match,
+        expected=conditions.if_match(if_match),
         patch=body,
     )
     return _with_etag(user)
@@ -143,5 +143,10 @@ async def update_user(
 async def delete_user(
     user_id: int, db: Database, principal: Principal, if_match: str | None = None
 ) -> Response:
-    await db.write(users.delete_user, tenant=principal.tenant, user_id=user_id, if_match=if_match)
+    await db.write(
+        users.delete_user,
+        tenant=principal.tenant,
+        user_id=user_id,
+        expected=conditions.if_match(if_match),
+    )
     return Response(status_code=204)

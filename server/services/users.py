@@ -18,6 +18,7 @@ from server.persistence import users as repository
 from server.persistence.errors import Duplicate
 from server.persistence.users import UserFilters
 from server.services.pagination import CursorCodec, Keyset, Page, as_int, as_str, as_time, paginate
+from server.services.versions import Versions
 
 MAX_PATCH_ATTEMPTS = 5
 
@@ -25,25 +26,6 @@ MAX_PATCH_ATTEMPTS = 5
 def _lowered(email: str | None) -> str | None:
     """E-mail addresses are stored lower-cased; a user may have none."""
     return email.lower() if email is not None else None
-
-
-def etag(user: Row[Any]) -> str:
-    return f'"{user.version}"'
-
-
-def etag_matches(header: str, current: str, *, weak: bool) -> bool:
-    """RFC 9110 list matching: ``*``, or any listed tag (weak comparison only if ``weak``)."""
-    if header.strip() == "*":
-        return True
-    for tag in header.split(","):
-        tag = tag.strip()
-        if tag.startswith("W/"):
-            if not weak:
-                continue
-            tag = tag[2:]
-        if tag == current:
-            return True
-    return False
 
 
 def _now() -> datetime:
@@ -57,10 +39,10 @@ def _existing(session: Session, user_id: int, tenant: str | None) -> Row[Any]:
     return user
 
 
-def _check_if_match(user: Row[Any], if_match: str | None) -> None:
-    if if_match is not None and not etag_matches(if_match, etag(user), weak=False):
+def _check_expected(user: Row[Any], expected: Versions | None) -> None:
+    if expected is not None and not expected.allow(user.version):
         raise PreconditionFailed(
-            "The user changed since you read it; fetch it again and retry.", etag=etag(user)
+            "The user changed since you read it; fetch it again and retry.", version=user.version
         )
 
 
@@ -126,14 +108,14 @@ def replace_user(
     session: Session,
     tenant: str | None,
     user_id: int,
-    if_match: str | None,
+    expected: Versions | None,
     name: str,
     email: str | None,
     age: int | None,
 ) -> Row[Any]:
-    """Replace every writable field; 404, 409 on a taken email, 412 on a stale If-Match."""
+    """Replace every writable field; 404, 409 on a taken email, 412 on a version not expected."""
     values = {"name": name, "email": _lowered(email), "age": age}
-    return _change(session, tenant, user_id, if_match, values)
+    return _change(session, tenant, user_id, expected, values)
 
 
 def update_user(
@@ -141,7 +123,7 @@ def update_user(
     session: Session,
     tenant: str | None,
     user_id: int,
-    if_match: str | None,
+    expected: Versions | None,
     patch: dict[str, Any],
 ) -> Row[Any]:
     """Apply a JSON merge patch (the schema allows only name, email, age; email and age
@@ -149,22 +131,22 @@ def update_user(
     values = dict(patch)
     if "email" in values:
         values["email"] = _lowered(values["email"])
-    return _change(session, tenant, user_id, if_match, values)
+    return _change(session, tenant, user_id, expected, values)
 
 
 def _change(
     session: Session,
     tenant: str | None,
     user_id: int,
-    if_match: str | None,
+    expected: Versions | None,
     values: dict[str, Any],
 ) -> Row[Any]:
     # Optimistic concurrency: the UPDATE only applies to the version we checked, so two
     # writers can never both win. A lost race is re-read and re-checked: with a stale
-    # If-Match that is a 412, without one the change is simply retried.
+    # precondition that is a 412, without one the change is simply retried.
     for _ in range(MAX_PATCH_ATTEMPTS):
         user = _existing(session, user_id, tenant)
-        _check_if_match(user, if_match)
+        _check_expected(user, expected)
         if not values:
             return user
         try:
@@ -176,21 +158,21 @@ def _change(
         if updated is not None:
             return updated
     raise PreconditionFailed(
-        "The user keeps changing; retry.", etag=etag(_existing(session, user_id, tenant))
+        "The user keeps changing; retry.", version=_existing(session, user_id, tenant).version
     )
 
 
 def delete_user(
-    *, session: Session, tenant: str | None, user_id: int, if_match: str | None
+    *, session: Session, tenant: str | None, user_id: int, expected: Versions | None
 ) -> None:
-    """Delete; 404 if absent, 412 on a stale If-Match."""
+    """Delete; 404 if absent, 412 on a version not expected."""
     user = _existing(session, user_id, tenant)
-    _check_if_match(user, if_match)
+    _check_expected(user, expected)
     deleted = repository.delete_if_version(
-        session, user_id=user_id, version=user.version if if_match is not None else None
+        session, user_id=user_id, version=user.version if expected is not None else None
     )
     if not deleted:
         current = repository.get(session, user_id, owner=tenant)
         if current is None:
             raise NotFound(f"There is no user {user_id}.")
-        raise PreconditionFailed("The user changed since you read it.", etag=etag(current))
+        raise PreconditionFailed("The user changed since you read it.", version=current.version)
