@@ -9,12 +9,13 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.handlers.idempotent import idempotent
 from server.handlers.paging import paged
 from server.http import conditions
 from server.persistence.database import Database
 from server.persistence.users import UserFilters
 from server.security import Principal
-from server.services import idempotency, users
+from server.services import users
 from server.services.idempotency import Reply
 from server.services.pagination import Cursors
 
@@ -34,34 +35,17 @@ def _with_etag(user: Row[Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     return representation(user), 200, {"ETag": conditions.etag(user.version)}
 
 
-async def create_user(
-    body: dict[str, Any],
-    db: Database,
-    request: Request,
-    principal: Principal,
-    idempotency_key: str | None = None,
-) -> Response:
-    def work(session: Session) -> Reply:
-        user = users.create_user(
-            session=session,
-            owner=principal.client_id,
-            name=body["name"],
-            email=body.get("email"),
-            age=body.get("age"),
-        )
-        location = f"{request.scope['path'].rstrip('/')}/{user.id}"
-        return Reply.json(
-            201, representation(user), {"Location": location, "ETag": conditions.etag(user.version)}
-        )
-
-    return await idempotency.run_once(
-        db=db,
-        scope=idempotency.scope_for(principal.client_id, "create_user"),
-        key=idempotency_key,
-        payload=body,
-        instance=request.scope["path"],
-        work=work,
+@idempotent
+def create_user(session: Session, body: dict[str, Any], principal: Principal, path: str) -> Reply:
+    user = users.create_user(
+        session=session,
+        owner=principal.client_id,
+        name=body["name"],
+        email=body.get("email"),
+        age=body.get("age"),
     )
+    headers = {"Location": f"{path.rstrip('/')}/{user.id}", "ETag": conditions.etag(user.version)}
+    return Reply.json(201, representation(user), headers)
 
 
 async def get_user(

@@ -21,32 +21,27 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from starlette.responses import Response
 
-from server.errors import (
-    ApiProblem,
-    IdempotencyInProgress,
-    IdempotencyKeyReused,
-    render_problem,
-)
+from server.errors import ApiProblem, IdempotencyInProgress, IdempotencyKeyReused
 from server.persistence import idempotency as repository
 from server.persistence.database import Database
 from server.telemetry import metrics
 
 logger = logging.getLogger(__name__)
 
-REPLAYED_HEADER = "Idempotent-Replayed"
 # A key deleted under a request that held it (the sweep, another request letting it go).
 _VANISHED = "This Idempotency-Key changed hands while the request ran; retry shortly."
 
 
 @dataclass
 class Reply:
-    """An answer as it is stored and replayed."""
+    """An answer as it is stored and replayed: what the work made of its result (or of its
+    refusal), and whether this is a replay of the first one."""
 
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    replayed: bool = False
 
     @classmethod
     def json(cls, status: int, content: Any, headers: dict[str, str] | None = None) -> Reply:
@@ -54,9 +49,9 @@ class Reply:
             status, orjson.dumps(content), {"content-type": "application/json", **(headers or {})}
         )
 
-    def response(self, *, replayed: bool = False) -> Response:
-        headers = {**self.headers, REPLAYED_HEADER: "true"} if replayed else self.headers
-        return Response(self.body, status_code=self.status, headers=headers)
+
+Work = Callable[[Session], Reply]
+Refusal = Callable[[ApiProblem], Reply]
 
 
 @dataclass(frozen=True)
@@ -88,37 +83,41 @@ async def run_once(
     scope: str,
     key: str | None,
     payload: Any,
-    instance: str,
-    work: Callable[..., Reply],
+    work: Work,
+    refusal: Refusal,
     policy: IdempotencyPolicy = IdempotencyPolicy(),
-) -> Response:
-    """Do ``work(session=...)`` in a transaction, at most once per (scope, key) in the TTL."""
+) -> Reply:
+    """Do ``work(session)`` in a transaction, at most once per (scope, key) in the TTL.
+
+    A refusal the work raises (a 409 duplicate, a 404, ...) is an answer too: ``refusal``
+    says how it is stored, and it is replayed like any other. A failure of the service
+    (5xx, or anything unexpected) lets the key go, so that a retry can do the work.
+    """
     if key is None:
-        return (await db.write(work)).response()
+        return await db.write(work)
 
     digest = fingerprint(scope, payload)
     stored = await db.write(_claim, scope=scope, key=key, digest=digest, policy=policy)
     if stored is not None:
-        return stored.response(replayed=True)
+        stored.replayed = True
+        return stored
     try:
-        reply = await db.write(_work_and_finish, work=work, scope=scope, key=key)
+        return await db.write(_work_and_finish, work=work, scope=scope, key=key)
     except repository.KeyVanished:  # the work rolled back with it: nothing happened
         raise IdempotencyInProgress(_VANISHED) from None
     except ApiProblem as problem:
         if problem.status_code >= 500:
             await _release(db, scope, key)
             raise
-        # A refusal (409 duplicate, 404, ...) is an answer too: replay it like any other.
-        rendered = render_problem(problem, instance=instance)
-        reply = Reply(rendered.status_code, bytes(rendered.body), dict(rendered.headers))
+        reply = refusal(problem)
         try:
             await db.write(_finish, scope=scope, key=key, reply=reply)
         except repository.KeyVanished:
             pass  # nothing was done, nothing is kept: the refusal is still the answer
+        return reply
     except BaseException:
         await _release(db, scope, key)
         raise
-    return reply.response()
 
 
 def _claim(
@@ -151,10 +150,8 @@ def _claim(
     return Reply(existing.status_code or 200, existing.body or b"", existing.headers or {})
 
 
-def _work_and_finish(
-    *, session: Session, work: Callable[..., Reply], scope: str, key: str
-) -> Reply:
-    reply = work(session=session)
+def _work_and_finish(*, session: Session, work: Work, scope: str, key: str) -> Reply:
+    reply = work(session)
     _finish(session=session, scope=scope, key=key, reply=reply)
     return reply
 

@@ -34,11 +34,7 @@ FORBIDDEN = {
     ),
     "downstream": ("starlette", "connexion", "server.handlers", "server.http", "server.services"),
 }
-KNOWN = {
-    # services/idempotency returns the stored answer as a Starlette Response (issue 16:
-    # idempotency as one reusable piece at the edge).
-    ("services/idempotency.py", "starlette.responses"),
-}
+KNOWN: set[tuple[str, str]] = set()  # (module, import) pairs: none are left
 
 
 def imports(path: Path) -> set[str]:

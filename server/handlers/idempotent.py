@@ -1,0 +1,69 @@
+"""Idempotent writes as one decorator: ``@idempotent`` turns the work of a write (a plain
+function of the transaction, the body, the caller and the request's path) into the
+operation's handler, which honours ``Idempotency-Key`` (``services/idempotency``).
+
+The handler it makes has the signature every idempotent operation shares: the request
+body, the database, the request, the caller and the optional ``Idempotency-Key`` header.
+Keys are scoped to the caller and to the operation, named by the work's ``__name__``
+(the operationId), so one key never replays another operation's answer.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.errors import ApiProblem, render_problem
+from server.persistence.database import Database
+from server.security import Principal
+from server.services import idempotency
+from server.services.idempotency import Reply
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+Work = Callable[[Session, Any, Principal, str], Reply]
+Handler = Callable[..., Awaitable[Response]]
+
+
+def response(reply: Reply) -> Response:
+    headers = {**reply.headers, REPLAYED_HEADER: "true"} if reply.replayed else reply.headers
+    return Response(reply.body, status_code=reply.status, headers=headers)
+
+
+def _stored(problem: ApiProblem, *, instance: str) -> Reply:
+    """A refusal as it is stored and replayed: the problem document the edge would send."""
+    rendered = render_problem(problem, instance=instance)
+    return Reply(rendered.status_code, bytes(rendered.body), dict(rendered.headers))
+
+
+def idempotent(work: Work) -> Handler:
+    operation = work.__name__
+
+    async def handler(
+        body: Any,
+        db: Database,
+        request: Request,
+        principal: Principal,
+        idempotency_key: str | None = None,
+    ) -> Response:
+        path = request.scope["path"]
+        reply = await idempotency.run_once(
+            db=db,
+            scope=idempotency.scope_for(principal.client_id, operation),
+            key=idempotency_key,
+            payload=body,
+            work=lambda session: work(session, body, principal, path),
+            refusal=functools.partial(_stored, instance=path),
+        )
+        return response(reply)
+
+    # Named as the work, but not wrapping it (no __wrapped__): the dispatcher fills the
+    # handler's own parameters, not the work's.
+    for name in ("__module__", "__name__", "__qualname__", "__doc__"):
+        setattr(handler, name, getattr(work, name))
+    return handler
