@@ -339,9 +339,188 @@ def test_an_explicit_base_and_unreadable_input(
     monkeypatch.chdir(tmp_path)
     assert breaking.main(["--base", str(base)]) == 1
     assert "tenant: new required parameter" in capsys.readouterr().out
-    # Outside any git repository there is no release to compare with.
+    # Outside any git repository there is no release to compare with: said, and in CI
+    # (REQUIRE_SERVICES=1) a failure, not a pass.
+    monkeypatch.delenv("REQUIRE_SERVICES", raising=False)
     assert breaking.main([]) == 0
-    assert "no earlier release" in capsys.readouterr().out
+    assert "not a git work tree" in capsys.readouterr().err
+    monkeypatch.setenv("REQUIRE_SERVICES", "1")
+    assert breaking.main([]) == 2
+    assert breaking.main(["--base", str(tmp_path / "missing.yaml")]) == 2
+    assert "no such file" in capsys.readouterr().err
     base.write_text("info: [", encoding="utf-8")
     assert breaking.main(["--base", str(base)]) == 2
+    assert "cannot compare" in capsys.readouterr().err
+
+
+# -- the cases an outside review found, on a small spec ------------------------------------
+
+
+def tiny(request: dict[str, Any], answer: dict[str, Any], **param: Any) -> dict[str, Any]:
+    """A spec with one operation: POST /x, this body, this answer, and a query parameter."""
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1.0.0"},
+        "paths": {
+            "/x": {
+                "post": {
+                    "parameters": [
+                        {"in": "query", "name": "q", "schema": {"type": "string"}, **param}
+                    ],
+                    "requestBody": {"content": {"application/json": {"schema": request}}},
+                    "responses": {
+                        200: {
+                            "description": "ok",
+                            "content": {"application/json": {"schema": answer}},
+                        }
+                    },
+                }
+            }
+        },
+    }
+
+
+def schemaless(spec: dict[str, Any]) -> dict[str, Any]:
+    del spec["paths"]["/x"]["post"]["responses"][200]["content"]["application/json"]["schema"]
+    return spec
+
+
+A = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
+B = {"type": "object", "properties": {"b": {"type": "integer"}}, "required": ["b"]}
+NUMBER = {"type": "integer", "format": "int32"}
+
+
+def verdicts(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    return [str(found) for found in breaking.Compare(old, new).breaks()]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        pytest.param(tiny({"oneOf": [A, B]}, A), tiny({"oneOf": [B, A]}, A), id="oneOf-reordered"),
+        pytest.param(tiny(A, A), tiny({"allOf": [A]}, {"allOf": [A]}), id="allOf-wrapped"),
+        pytest.param(
+            tiny(A, {"allOf": [A, B]}),
+            tiny(
+                A,
+                {
+                    "type": "object",
+                    "properties": {**A["properties"], **B["properties"]},
+                    "required": ["a", "b"],
+                },
+            ),
+            id="allOf-flattened",
+        ),
+        pytest.param(
+            tiny(NUMBER, A),
+            tiny({"type": "integer", "format": "int64"}, A),
+            id="int32-to-int64-sent",
+        ),
+        pytest.param(tiny(NUMBER, A), tiny({"type": "number"}, A), id="integer-to-number-sent"),
+        pytest.param(
+            tiny(A, A), tiny(A, A, style="form", explode=True), id="default-style-written-out"
+        ),
+        pytest.param(
+            tiny(A, {"anyOf": [A, B]}), tiny(A, {"anyOf": [A]}), id="fewer-answer-choices"
+        ),
+    ],
+)
+def test_equivalent_or_compatible_rewrites_are_no_break(
+    old: dict[str, Any], new: dict[str, Any]
+) -> None:
+    assert verdicts(old, new) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        pytest.param(
+            tiny({"oneOf": [A, B]}, A),
+            tiny({"oneOf": [A, {**B, "maxProperties": 0}, {"type": "string"}]}, A),
+            "no counterpart",
+            id="oneOf-part-added-and-one-narrowed",
+        ),
+        pytest.param(
+            tiny(A, {"anyOf": [A]}),
+            tiny(A, {"anyOf": [A, B]}),
+            "no counterpart",
+            id="more-answer-choices",
+        ),
+        pytest.param(
+            tiny({"type": "object"}, A),
+            tiny({"type": "object", "additionalProperties": {"type": "integer"}}, A),
+            "other properties now constrained",
+            id="additionalProperties-schema-added-sent",
+        ),
+        pytest.param(
+            tiny(A, A),
+            tiny({**A, "properties": {"a": {"type": "string", "readOnly": True}}}, A),
+            "now read-only",
+            id="a-sent-field-made-read-only",
+        ),
+        pytest.param(
+            tiny(A, A), schemaless(tiny(A, A)), "no longer described", id="answer-schema-dropped"
+        ),
+        pytest.param(
+            tiny(A, A, schema={"type": "string", "default": "x"}),
+            tiny(A, A, schema={"type": "string", "default": "y"}),
+            "default changed",
+            id="default-changed",
+        ),
+        pytest.param(
+            tiny(NUMBER, NUMBER),
+            tiny(NUMBER, {"type": "number"}),
+            "type changed",
+            id="integer-to-number-received",
+        ),
+    ],
+)
+def test_breaks_an_outside_review_found(
+    old: dict[str, Any], new: dict[str, Any], expected: str
+) -> None:
+    found = verdicts(old, new)
+    assert any(expected in line for line in found), found
+
+
+def test_a_break_then_a_minor_bump_is_still_a_break(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two commits: a break under 1.0.0, then 1.1.0. The baseline is the release of 1.0.0,
+    not its last commit, which already holds the break."""
+    git(tmp_path, "init", "-q")
+    write(tmp_path, SPEC, "1.0.0")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "release 1.0.0")
+    write(tmp_path, changed(remove_user_field), "1.0.0")
+    git(tmp_path, "commit", "-qam", "a quiet break")
+    write(tmp_path, changed(remove_user_field), "1.1.0")
+    git(tmp_path, "commit", "-qam", "1.1.0")
+    status, out = gate(tmp_path, monkeypatch, capsys)
+    assert status == 1, out
+    assert "since the release of 1.0.0, the version before" in out
+
+
+def test_a_shallow_clone_is_deepened_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    git(origin, "init", "-q")
+    write(origin, SPEC, "1.0.0")
+    git(origin, "add", ".")
+    git(origin, "commit", "-qm", "release 1.0.0")
+    write(origin, changed(remove_user_field), "1.0.0")
+    git(origin, "commit", "-qam", "a quiet break")
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", "shallow")
+    status, out = gate(tmp_path / "shallow", monkeypatch, capsys)
+    assert status == 1, out  # one commit deep, HEAD would have passed for the release
+
+
+def test_a_spec_it_cannot_read_is_exit_2_not_a_break(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, new = tmp_path / "base.yaml", tmp_path / "new.yaml"
+    base.write_text(yaml.safe_dump(tiny(A, A)), encoding="utf-8")
+    new.write_text(yaml.safe_dump({**tiny(A, A), "servers": ["/api"]}), encoding="utf-8")
+    assert breaking.main(["--base", str(base), str(new)]) == 2
     assert "cannot compare" in capsys.readouterr().err
