@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from server import compat, migrate
 from server.app import StartupError, create_app
-from server.errors import ApiProblem
+from server.errors import ServiceError
 from server.persistence.database import Database
 from server.services import clients
 from server.settings import ENV_PREFIX, Settings
@@ -88,7 +88,7 @@ def manage_clients(args: argparse.Namespace, settings: Settings) -> int:
         else:
             row = _run(settings, clients.revoke_client, client_id=args.client_id)
             print(f"revoked {row.client_id} at {row.revoked_at.isoformat()}")
-    except ApiProblem as problem:
+    except ServiceError as problem:
         print(f"error: {problem.detail}", file=sys.stderr)
         return 2
     return 0

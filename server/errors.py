@@ -1,417 +1,87 @@
-"""The service's error tree and its RFC 9457 problem+json rendering.
+"""The service's domain errors: what services and persistence raise, with no HTTP.
 
-Every failure a client can see is one of these, rendered by the handlers at the bottom
-(registered on the exception middleware in ``app.py``)::
+Each names what went wrong in the domain and carries the facts a client may be told; how
+it is answered (status, problem type, headers) is one table at the edge,
+``server/http/problems.py``, with the errors only the edge raises (credentials, rate
+limits, bodies it cannot read)::
 
-    connexion.ProblemException          also raised by Connexion itself (params, security, 415)
-    └── ApiProblem                      ours: status, title and a stable ``type`` per subclass
-        ├── BadRequest                  400
-        │   ├── ValidationFailed        400, with ``errors`` naming each offending field
-        │   ├── MalformedJson           400
-        │   ├── InvalidEncoding         400
-        │   ├── InvalidCursor           400
-        │   └── OAuthError              400, with OAuth2's ``error`` code (token endpoint)
-        ├── Unauthorized                401, with ``WWW-Authenticate``
-        │   └── InvalidClient           401, OAuth2 ``invalid_client`` (token endpoint)
-        ├── Forbidden                   403, scope missing (``WWW-Authenticate`` names it)
-        ├── NotFound                    404, also for another client's resources
-        ├── Conflict                    409
-        │   └── IdempotencyInProgress   409
-        ├── PreconditionFailed          412, with the current ``ETag``
-        ├── PayloadTooLarge             413
-        ├── UnsupportedMediaType        415
-        ├── IdempotencyKeyReused        422
-        ├── TooManyRequests             429, with ``Retry-After`` and ``RateLimit`` fields
-        ├── DispatchFailed              502, every destination failed; carries the report
-        ├── DatabaseUnavailable         503, with ``Retry-After``
-        └── NotReady                    503, a readiness check failed; carries the checks
-    starlette.HTTPException             router errors (405 with ``Allow``)
-    Exception                           anything else: a bare 500, details only in the log
+    ServiceError                    base: ``detail`` is a sentence for people
+    ├── ValidationFailed            ``errors`` names each offending field
+    ├── InvalidCursor               a cursor not issued for this query
+    ├── NotFound                    absent, or another client's
+    ├── Conflict                    a rule of uniqueness or state
+    │   └── IdempotencyInProgress   the key's first request still runs
+    ├── PreconditionFailed          the resource is at another ``version``
+    ├── IdempotencyKeyReused        the key was used for another request
+    ├── DispatchFailed              every destination failed; carries the report
+    └── Unavailable                 transient: a retry may succeed
+        └── DatabaseUnavailable     the database cannot be reached; ``retry_after``
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from http import HTTPStatus
-from typing import Any, ClassVar
-
-import orjson
-from connexion.exceptions import ProblemException
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import Response
-
-from server.http.scope import request_info
-
-logger = logging.getLogger(__name__)
-
-PROBLEM_MEDIA_TYPE = "application/problem+json"
-TYPE_PREFIX = "urn:contract-api:problem:"
-MAX_DETAIL_CHARS = 300
-MAX_INSTANCE_CHARS = 200  # the request path, as a problem's ``instance``
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
-class ApiProblem(ProblemException):
-    """Base of the service's own problems; subclasses fix status, title and type."""
+class ServiceError(Exception):
+    """Base of the domain errors; ``detail`` is what a person is told."""
 
-    status_code: ClassVar[int] = 500
-    default_title: ClassVar[str] = "Internal Server Error"
-    problem_type: ClassVar[str] = "about:blank"
-
-    def __init__(
-        self,
-        detail: str | None = None,
-        *,
-        headers: Mapping[str, str] | None = None,
-        ext: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(
-            status=self.status_code,
-            title=self.default_title,
-            detail=detail,
-            type=self.problem_type,
-            headers=dict(headers) if headers else None,
-            ext=dict(ext) if ext else None,
-        )
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
-class BadRequest(ApiProblem):
-    status_code = 400
-    default_title = "Bad Request"
-
-
-class ValidationFailed(BadRequest):
-    """The request does not match the contract; ``errors`` lists every offending field."""
-
-    default_title = "Validation failed"
-    problem_type = TYPE_PREFIX + "validation-error"
+class ValidationFailed(ServiceError):
+    """The input breaks a rule; ``errors`` lists every offending field with its message."""
 
     def __init__(self, errors: Sequence[Mapping[str, str]]) -> None:
         self.errors = [dict(error) for error in errors]
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in self.errors)
-        super().__init__(detail, ext={"errors": self.errors})
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in self.errors))
 
 
-class FormValidationFailed(ValidationFailed):
-    """A token request (the one form body of this API) that does not match its schema: a
-    validation problem that also carries OAuth2's ``error`` (RFC 6749 §5.2), so that an
-    OAuth2 client library reads it like any other refusal of the token endpoint."""
-
-    def __init__(
-        self, errors: Sequence[Mapping[str, str]], *, sent: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(errors)
-        wrong = {error["field"] for error in self.errors}
-        if wrong == {"scope"}:
-            code = "invalid_scope"
-        elif wrong == {"grant_type"} and (sent or {}).get("grant_type"):  # sent, not ours
-            code = "unsupported_grant_type"
-        else:
-            code = "invalid_request"
-        extra: dict[str, Any] = {"error": code, "error_description": self.detail}
-        self.ext = {"errors": self.errors, **extra}
+class InvalidCursor(ServiceError):
+    pass
 
 
-class MalformedJson(BadRequest):
-    default_title = "Malformed JSON body"
-    problem_type = TYPE_PREFIX + "malformed-json"
+class NotFound(ServiceError):
+    pass
 
 
-class InvalidEncoding(BadRequest):
-    default_title = "Invalid body encoding"
-    problem_type = TYPE_PREFIX + "invalid-encoding"
-
-
-class InvalidCursor(BadRequest):
-    default_title = "Invalid cursor"
-    problem_type = TYPE_PREFIX + "invalid-cursor"
-
-
-class OAuthError(BadRequest):
-    """RFC 6749 §5.2 error of the token endpoint; ``error`` carries the OAuth2 code."""
-
-    default_title = "Token request refused"
-    problem_type = TYPE_PREFIX + "oauth-error"
-
-    def __init__(self, error: str, detail: str) -> None:
-        super().__init__(detail, ext={"error": error, "error_description": detail})
-
-
-REALM = "contract-api"
-
-
-# Every 401 of an operation ends with this line: what a newcomer needs to get it right.
-ACCEPTED_CREDENTIALS = (
-    "Accepted: X-API-Key: <API key>, Authorization: Token <API key>, "
-    "or Authorization: Bearer <token from /api/oauth/token>."
-)
-
-
-class Unauthorized(ApiProblem):
-    """No credential, or one that does not hold (unknown, revoked, expired, forged). The
-    detail says what is wrong, then which credentials are accepted."""
-
-    status_code = 401
-    default_title = "Unauthorized"
-    problem_type = TYPE_PREFIX + "unauthorized"
-
-    def __init__(self, detail: str, *, error: str | None = None) -> None:
-        # RFC 6750 §3: no error code when no credential was sent at all.
-        challenge = f'Bearer realm="{REALM}"'
-        if error:
-            challenge += f', error="{error}", error_description="{detail}"'
-        super().__init__(
-            f"{detail} {ACCEPTED_CREDENTIALS}",
-            headers={"WWW-Authenticate": f'{challenge}, Token realm="{REALM}"'},
-        )
-
-
-class InvalidClient(ApiProblem):
-    status_code = 401
-    default_title = "Client authentication failed"
-    problem_type = TYPE_PREFIX + "oauth-error"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(
-            detail,
-            headers={"WWW-Authenticate": f'Basic realm="{REALM}"'},
-            ext={"error": "invalid_client", "error_description": detail},
-        )
-
-
-class Forbidden(ApiProblem):
-    status_code = 403
-    default_title = "Forbidden"
-    problem_type = TYPE_PREFIX + "insufficient-scope"
-
-    def __init__(self, detail: str, *, required_scopes: list[str]) -> None:
-        scope = " ".join(required_scopes)
-        super().__init__(
-            detail,
-            headers={
-                "WWW-Authenticate": (
-                    f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"'
-                )
-            },
-        )
-
-
-class TooManyRequests(ApiProblem):
-    status_code = 429
-    default_title = "Too Many Requests"
-    problem_type = TYPE_PREFIX + "rate-limited"
-
-    def __init__(self, detail: str, *, headers: Mapping[str, str]) -> None:
-        super().__init__(detail, headers=headers)
-
-
-class DispatchFailed(ApiProblem):
-    """Every destination of a dispatch failed: the problem carries the whole report."""
-
-    status_code = 502
-    default_title = "Every destination failed"
-    problem_type = TYPE_PREFIX + "dispatch-failed"
-
-    def __init__(self, *, request_id: str, results: list[dict[str, Any]]) -> None:
-        super().__init__(
-            f"None of the {len(results)} destinations accepted the payload; see results.",
-            ext={
-                "request_id": request_id,
-                "succeeded": 0,
-                "failed": len(results),
-                "results": results,
-            },
-        )
-
-
-class NotFound(ApiProblem):
-    status_code = 404
-    default_title = "Not Found"
-
-
-class Conflict(ApiProblem):
-    status_code = 409
-    default_title = "Conflict"
-    problem_type = TYPE_PREFIX + "conflict"
+class Conflict(ServiceError):
+    pass
 
 
 class IdempotencyInProgress(Conflict):
-    default_title = "Request already in progress"
-    problem_type = TYPE_PREFIX + "idempotency-in-progress"
+    pass
 
 
-class PreconditionFailed(ApiProblem):
-    status_code = 412
-    default_title = "Precondition Failed"
-    problem_type = TYPE_PREFIX + "precondition-failed"
-
+class PreconditionFailed(ServiceError):
     def __init__(self, detail: str, *, version: int) -> None:
-        super().__init__(detail, headers={"ETag": f'"{version}"'})  # the current one
+        super().__init__(detail)
+        self.version = version  # the current one
 
 
-class IdempotencyKeyReused(ApiProblem):
-    status_code = 422
-    default_title = "Idempotency key reused"
-    problem_type = TYPE_PREFIX + "idempotency-key-reused"
+class IdempotencyKeyReused(ServiceError):
+    pass
 
 
-class DatabaseUnavailable(ApiProblem):
-    status_code = 503
-    default_title = "Database unavailable"
-    problem_type = TYPE_PREFIX + "database-unavailable"
+class DispatchFailed(ServiceError):
+    """Every destination of a dispatch failed: the error carries the whole report."""
 
-    def __init__(self, *, retry_after: int) -> None:
+    def __init__(self, *, request_id: str, results: list[dict[str, Any]]) -> None:
         super().__init__(
-            "The database cannot be reached right now; retry later.",
-            headers={"Retry-After": str(retry_after)},
+            f"None of the {len(results)} destinations accepted the payload; see results."
         )
+        self.request_id = request_id
+        self.results = results
 
 
-class NotReady(ApiProblem):
-    status_code = 503
-    default_title = "Not ready"
-    problem_type = TYPE_PREFIX + "not-ready"
-
-    def __init__(self, *, failing: list[str], checks: Mapping[str, Any]) -> None:
-        super().__init__(f"Failing checks: {', '.join(failing)}.", ext={"checks": checks})
+class Unavailable(ServiceError):
+    """Transient: the work could not be done now, and a retry may succeed."""
 
 
-class PayloadTooLarge(ApiProblem):
-    status_code = 413
-    default_title = "Content Too Large"
-
-
-class UnsupportedMediaType(ApiProblem):
-    status_code = 415
-    default_title = "Unsupported Media Type"
-
-
-def _short(text: str | None) -> str | None:
-    """Details are for people: keep them to a line, never a payload."""
-    if text is None or len(text) <= MAX_DETAIL_CHARS:
-        return text
-    return text[: MAX_DETAIL_CHARS - 1] + "…"
-
-
-def problem_response(
-    *,
-    status: int,
-    title: str | None = None,
-    detail: str | None = None,
-    type_: str = "about:blank",
-    instance: str | None = None,
-    headers: Mapping[str, str] | None = None,
-    ext: Mapping[str, Any] | None = None,
-) -> Response:
-    """Render one problem document."""
-    body: dict[str, Any] = {
-        "type": type_ or "about:blank",
-        "title": title or _status_phrase(status),
-        "status": status,
-    }
-    if detail:
-        body["detail"] = _short(detail)
-    if instance:
-        body["instance"] = instance[:MAX_INSTANCE_CHARS]
-    if ext:
-        body.update(ext)
-    return Response(
-        orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
-    )
-
-
-def _status_phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
-
-
-def _log(status: int, title: str | None, detail: str | None) -> None:
-    # A 4xx is the client's business and is common under load; log it at DEBUG only.
-    if status >= 500:
-        logger.error("problem %s %s: %s", status, title, detail)
-    else:
-        logger.debug("problem %s %s: %s", status, title, detail)
-
-
-def render_problem(
-    exc: ProblemException, *, instance: str, ext: Mapping[str, Any] | None = None
-) -> Response:
-    """The response for a raised problem (Connexion's built-in ones use about:blank);
-    ``ext`` replaces the problem's own extension members."""
-    return problem_response(
-        status=exc.status or 500,
-        title=exc.title,
-        detail=exc.detail,
-        type_=exc.type,
-        instance=instance,
-        headers=exc.headers,
-        ext=exc.ext if ext is None else ext,
-    )
-
-
-TOKEN_OPERATION = "issue_token"
-
-
-async def handle_problem(request: Request, exc: Exception) -> Response:
-    """Connexion's own problems (parameter validation, 415, security) and ours."""
-    assert isinstance(exc, ProblemException)
-    _log(exc.status or 500, exc.title, exc.detail)
-    info = request_info(request.scope)
-    ext = exc.ext or {}
-    if exc.status == 400 and info is not None and info.operation == TOKEN_OPERATION:
-        # RFC 6749 §5.2: every 400 of the token endpoint carries OAuth2's error code;
-        # FormValidationFailed and OAuthError name theirs, anything else is a bad request.
-        if not ext.get("error"):
-            description = exc.detail or "The token request is malformed."
-            ext = {**ext, "error": "invalid_request", "error_description": description}
-    return render_problem(exc, instance=request.scope["path"], ext=ext)
-
-
-def http_exception_handler(
-    allowed_methods: Callable[[str], list[str]] | None = None,
-) -> Callable[[Request, Exception], Awaitable[Response]]:
-    """Router errors: 404 and 405.
-
-    Starlette's router answers 405 with the methods of the first route that matched the path
-    only; ``allowed_methods(path)`` gives every method the spec has for it.
-    """
-
-    async def handle_http_exception(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        _log(exc.status_code, None, exc.detail)
-        detail = exc.detail if exc.detail != _status_phrase(exc.status_code) else None
-        headers = dict(exc.headers or {})
-        if exc.status_code == 405 and "Allow" in headers:
-            methods = allowed_methods(request.scope["path"]) if allowed_methods else []
-            methods = methods or [m.strip() for m in headers["Allow"].split(",")]
-            headers["Allow"] = ", ".join(sorted(set(methods)))
-            detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
-        return problem_response(
-            status=exc.status_code, detail=detail, instance=request.scope["path"], headers=headers
-        )
-
-    return handle_http_exception
-
-
-async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    """A bug: log it whole, tell the client nothing about the inside."""
-    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem_response(
-        status=500,
-        detail="The server failed to handle this request; the failure was logged.",
-        instance=request.scope["path"],
-    )
-
-
-def exception_handlers(
-    allowed_methods: Callable[[str], list[str]] | None = None,
-) -> dict[Any, Callable[[Request, Exception], Awaitable[Response]]]:
-    """The handlers for Starlette's ExceptionMiddleware, most specific first."""
-    return {
-        ProblemException: handle_problem,
-        HTTPException: http_exception_handler(allowed_methods),
-        Exception: handle_unexpected,
-    }
+class DatabaseUnavailable(Unavailable):
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__("The database cannot be reached right now; retry later.")
+        self.retry_after = retry_after

@@ -26,7 +26,7 @@ from limits.aio.storage import RedisStorage, Storage
 from limits.errors import StorageError
 
 from server.compat import MemoryCounters
-from server.errors import TooManyRequests
+from server.http.problems import TooManyRequests
 
 logger = logging.getLogger(__name__)
 

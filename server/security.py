@@ -43,7 +43,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server import compat
 from server.compat import ApiKeyHandler, OAuthHandler
-from server.errors import ApiProblem, Forbidden, InvalidClient, TooManyRequests, Unauthorized
+from server.errors import ServiceError
+from server.http.problems import ApiProblem, Forbidden, InvalidClient, TooManyRequests, Unauthorized
 from server.http.scope import AUTHENTICATOR, PRINCIPAL, request_info
 from server.persistence.database import Database
 from server.ratelimit import Policy, RateLimits
@@ -345,11 +346,11 @@ def _presents_credential(scope: Scope) -> bool:
 
 
 def _as_auth_problem(
-    exc: ProblemException, required_scopes: list[str], scope: Scope
-) -> ProblemException:
+    exc: ProblemException | ServiceError, required_scopes: list[str], scope: Scope
+) -> ProblemException | ServiceError:
     """Connexion's own security errors (no credential, bad header) in our problem format;
-    ours (401, 403, or 503 when the client table cannot be read) pass through."""
-    if isinstance(exc, ApiProblem):
+    ours (401, 403, or a 503 when the client table cannot be read) pass through."""
+    if isinstance(exc, ApiProblem | ServiceError):
         return exc
     if exc.status == 403:
         return Forbidden(
@@ -444,7 +445,7 @@ class AccessControlOperation(SecurityOperation):
             info.operation = self.operation_name
             info.probe = self.probe
         principal: Principal | None = None
-        failure: ProblemException | None = None
+        failure: ProblemException | ServiceError | None = None
         if self.security:
             scope[AUTHENTICATOR] = self.guard.authenticator
             request = ConnexionRequest(scope)
@@ -453,7 +454,7 @@ class AccessControlOperation(SecurityOperation):
                 principal = request.context["token_info"]["principal"]
             except ScopeMissing as exc:
                 failure, principal = exc, exc.principal  # known, only not allowed
-            except ProblemException as exc:
+            except (ProblemException, ServiceError) as exc:
                 failure = _as_auth_problem(exc, self.required_scopes, scope)
         if principal is not None and info is not None:
             info.client_id = principal.client_id

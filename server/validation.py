@@ -31,12 +31,12 @@ from jsonschema import Draft4Validator
 from jsonschema.exceptions import best_match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.errors import (
+from server.errors import ValidationFailed
+from server.http.problems import (
     FormValidationFailed,
     InvalidEncoding,
     MalformedJson,
     UnsupportedMediaType,
-    ValidationFailed,
 )
 from server.http.scope import PARSED_BODY
 

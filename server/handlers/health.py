@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.errors import NotReady
+from server.http.problems import NotReady
 from server.services.health import Readiness
 
 ALIVE = {"status": "alive"}

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.errors import ApiProblem, render_problem
+from server.errors import ServiceError
+from server.http.problems import render_problem
 from server.persistence.database import Database
 from server.security import Principal
 from server.services import idempotency
@@ -35,7 +36,7 @@ def response(reply: Reply) -> Response:
     return Response(reply.body, status_code=reply.status, headers=headers)
 
 
-def _stored(problem: ApiProblem, *, instance: str) -> Reply:
+def _stored(problem: ServiceError, *, instance: str) -> Reply:
     """A refusal as it is stored and replayed: the problem document the edge would send."""
     rendered = render_problem(problem, instance=instance)
     return Reply(rendered.status_code, bytes(rendered.body), dict(rendered.headers))

@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 
 from starlette.requests import Request
 
-from server.errors import InvalidClient, OAuthError
+from server.http.problems import InvalidClient, OAuthError
 from server.security import Authenticator
 from server.services.clients import SCOPES, effective_scopes
 

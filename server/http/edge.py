@@ -5,7 +5,7 @@ Per request, ``Edge``:
 * takes a valid ``X-Request-ID`` or makes one up, keeps it in a context variable for every
   log line of the request (``context.REQUEST_ID``) and returns it;
 * renders whatever an inner stage or handler raised as a problem document (the handlers of
-  ``errors.exception_handlers``: our problems, Connexion's, the router's 404/405, and a
+  ``problems.exception_handlers``: our problems, Connexion's, the router's 404/405, and a
   bare 500 for a bug, logged whole);
 * decorates every answer, problems included, on its way out: the request id, the header
   fields inner stages put in ``RequestInfo.headers`` (the rate-limit fields), OWASP's

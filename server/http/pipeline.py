@@ -51,8 +51,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from server.dispatch import Dispatcher, Endpoint
-from server.errors import exception_handlers
 from server.http.edge import Edge
+from server.http.problems import exception_handlers
 from server.http.stages import Docs, StrictRouting, body_limit
 from server.security import AccessControl, Guard
 from server.services.dispatching import new_id

@@ -11,7 +11,7 @@ from connexion.options import SwaggerUIConfig
 from starlette.routing import Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.errors import BadRequest, PayloadTooLarge
+from server.http.problems import BadRequest, PayloadTooLarge
 from server.http.scope import request_info
 
 

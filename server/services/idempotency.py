@@ -22,7 +22,7 @@ import orjson
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from server.errors import ApiProblem, IdempotencyInProgress, IdempotencyKeyReused
+from server.errors import IdempotencyInProgress, IdempotencyKeyReused, ServiceError, Unavailable
 from server.persistence import idempotency as repository
 from server.persistence.database import Database
 from server.telemetry import metrics
@@ -51,7 +51,7 @@ class Reply:
 
 
 Work = Callable[[Session], Reply]
-Refusal = Callable[[ApiProblem], Reply]
+Refusal = Callable[[ServiceError], Reply]
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ async def run_once(
 
     A refusal the work raises (a 409 duplicate, a 404, ...) is an answer too: ``refusal``
     says how it is stored, and it is replayed like any other. A failure of the service
-    (5xx, or anything unexpected) lets the key go, so that a retry can do the work.
+    (``Unavailable``, or anything unexpected) lets the key go, so that a retry can do the work.
     """
     if key is None:
         return await db.write(work)
@@ -105,11 +105,11 @@ async def run_once(
         return await db.write(_work_and_finish, work=work, scope=scope, key=key)
     except repository.KeyVanished:  # the work rolled back with it: nothing happened
         raise IdempotencyInProgress(_VANISHED) from None
-    except ApiProblem as problem:
-        if problem.status_code >= 500:
-            await _release(db, scope, key)
-            raise
-        reply = refusal(problem)
+    except Unavailable:
+        await _release(db, scope, key)
+        raise
+    except ServiceError as refused:
+        reply = refusal(refused)
         try:
             await db.write(_finish, scope=scope, key=key, reply=reply)
         except repository.KeyVanished:
@@ -172,7 +172,7 @@ async def _release(db: Database, scope: str, key: str) -> None:
     """Let the key go after a failure, so the client's retry can do the work."""
     try:
         await db.write(repository.release, scope=scope, key=key)
-    except ApiProblem:
+    except Unavailable:
         pass  # the database is gone too: the key stays "running" until it goes stale
 
 
@@ -185,7 +185,7 @@ async def sweep(db: Database, policy: IdempotencyPolicy = IdempotencyPolicy()) -
         return await db.write(
             _sweep, cutoff=datetime.now(UTC) - policy.ttl, max_keys=policy.max_keys
         )
-    except (ApiProblem, SQLAlchemyError) as exc:
+    except (Unavailable, SQLAlchemyError) as exc:
         logger.warning("could not sweep idempotency keys: %s", type(exc).__name__)
         return None
 

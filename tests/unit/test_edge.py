@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from server.errors import NotFound, exception_handlers
+from server.errors import NotFound
 from server.http.edge import Edge
+from server.http.problems import exception_handlers
 from server.http.scope import request_info
 
 Message = dict[str, Any]

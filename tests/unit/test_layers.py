@@ -75,3 +75,9 @@ def test_the_known_crossings_still_exist() -> None:
 def test_the_settings_import_nothing_of_the_service() -> None:
     """Settings are read by the composition root and handed down, never the other way."""
     assert not {name for name in imports(SERVER / "settings.py") if name.startswith("server")}
+
+
+def test_the_domain_errors_speak_no_http() -> None:
+    """``server/errors.py`` is what services and persistence raise: it imports nothing of a
+    web framework, nor of the service; ``server/http/problems.py`` says how each is answered."""
+    assert imports(SERVER / "errors.py") <= {"__future__", "collections.abc", "typing"}

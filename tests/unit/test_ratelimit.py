@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from server.errors import TooManyRequests
+from server.http.problems import TooManyRequests
 from server.ratelimit import Policy, RateLimits
 
 

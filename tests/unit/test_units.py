@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 import pytest
 from pydantic import ValidationError
 
-from server.errors import InvalidEncoding, MalformedJson, ValidationFailed, problem_response
+from server.errors import ValidationFailed
+from server.http.problems import InvalidEncoding, MalformedJson, problem_response
 from server.security import ClientAddress
 from server.services.processing import process_record
 from server.settings import PLACEHOLDER_SECRET, Settings
