@@ -2,7 +2,8 @@
 
 ``spec/openapi.yaml`` is the single source of truth: the scopes an operation can require
 are the OAuth2 scheme's (its ``Scope`` schema lists the same names, which
-``tests/contract/test_spec.py`` checks), so adding a scope is one edit of the spec.
+``tests/contract/test_spec.py`` checks), so adding a scope is one edit of the spec; the
+defaults of a destination are its input schemas' ``default:``s.
 """
 
 from __future__ import annotations
@@ -32,3 +33,10 @@ def scopes() -> tuple[str, ...]:
     if ADMIN not in names:
         raise RuntimeError(f"the spec's OAuth2 scopes lack {ADMIN!r}")
     return names
+
+
+def defaults(schema: str) -> dict[str, Any]:
+    """The ``default:`` of each property of a component schema: what a create that leaves
+    a field out gets (the generated client sends the same values)."""
+    properties = document()["components"]["schemas"][schema].get("properties", {})
+    return {name: spec["default"] for name, spec in properties.items() if "default" in spec}

@@ -38,11 +38,11 @@ class Target:
     name: str
     url: str
     timeout: float
-    max_attempts: int = 3
-    initial_backoff: float = 0.1
-    max_backoff: float = 2.0
-    failure_threshold: int = 5
-    cooldown: float = 30.0
+    max_attempts: int
+    initial_backoff: float
+    max_backoff: float
+    failure_threshold: int
+    cooldown: float
 
     @property
     def breaker_settings(self) -> tuple[str, int, float]:

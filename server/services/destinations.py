@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from server import contract
 from server.downstream.hosts import HostAllowList, UndialableURL, dialable_url
 from server.downstream.results import Target
 from server.errors import Conflict, NotFound, ValidationFailed
@@ -17,9 +18,10 @@ from server.persistence import destinations as repository
 from server.persistence.errors import Duplicate
 from server.services.pagination import CursorCodec, Keyset, Page, as_str, paginate
 
-DEFAULT_TIMEOUT = 5.0
-RETRY_DEFAULTS = {"max_attempts": 3, "initial_backoff_seconds": 0.1, "max_backoff_seconds": 2.0}
-BREAKER_DEFAULTS = {"failure_threshold": 5, "cooldown_seconds": 30.0}
+# Written once, in the spec: what a destination created without them gets.
+DESTINATION_DEFAULTS = contract.defaults("DestinationInput")  # timeout_seconds, enabled
+RETRY_DEFAULTS = contract.defaults("RetryPolicyInput")
+BREAKER_DEFAULTS = contract.defaults("CircuitBreakerInput")
 
 
 def _missing(name: str) -> NotFound:
@@ -65,7 +67,7 @@ def create_destination(
     timeout_seconds: float | None = None,
     retry: Mapping[str, Any] | None = None,
     circuit_breaker: Mapping[str, Any] | None = None,
-    enabled: bool = True,
+    enabled: bool | None = None,
 ) -> Row[Any]:
     """Store a destination; 400 on an unsafe URL, 409 if the name is taken."""
     url = check_url(url, allowed_hosts)
@@ -77,8 +79,10 @@ def create_destination(
             {
                 "name": name,
                 "url": url,
-                "timeout_seconds": DEFAULT_TIMEOUT if timeout_seconds is None else timeout_seconds,
-                "enabled": enabled,
+                "timeout_seconds": DESTINATION_DEFAULTS["timeout_seconds"]
+                if timeout_seconds is None
+                else timeout_seconds,
+                "enabled": DESTINATION_DEFAULTS["enabled"] if enabled is None else enabled,
                 "created_at": now,
                 "updated_at": now,
                 **values,

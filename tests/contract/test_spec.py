@@ -143,3 +143,49 @@ def test_scopes_are_written_once() -> None:
     }
     assert required <= set(declared)
     assert set(declared) - required <= {contract.ADMIN}  # every other one guards something
+
+
+def _defaults_under(spec: dict[str, Any], node: Any, seen: set[int]) -> list[str]:
+    """Every property under ``node`` (refs followed) that declares a ``default``."""
+    if isinstance(node, dict) and "$ref" in node:
+        node = resolve(spec, node)
+    if not isinstance(node, dict) or id(node) in seen:
+        return []
+    seen.add(id(node))
+    found = []
+    for name, prop in (node.get("properties") or {}).items():
+        if isinstance(prop, dict) and "default" in prop:
+            found.append(name)
+        found += [f"{name}.{inner}" for inner in _defaults_under(spec, prop, seen)]
+    for part in [*(node.get("allOf") or []), node.get("items")]:
+        found += _defaults_under(spec, part, seen)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "operation"),
+    [op for op in operations() if op[1] == "patch"],
+    ids=[f"{m.upper()} {p}" for p, m, _ in operations() if m == "patch"],
+)
+def test_a_patch_body_declares_no_defaults(
+    path: str, method: str, operation: dict[str, Any]
+) -> None:
+    """A default in a merge-patch schema is a trap: the generated client fills it in, and
+    a PATCH that meant to change one field resets the others. Defaults belong to the
+    create schemas (DestinationInput, RetryPolicyInput, ...), where the service reads them."""
+    spec = load()
+    for media in operation["requestBody"]["content"].values():
+        assert _defaults_under(spec, media["schema"], set()) == []
+
+
+def test_a_new_destination_gets_the_specs_defaults() -> None:
+    from server.services import destinations
+
+    schemas = load()["components"]["schemas"]
+    assert destinations.RETRY_DEFAULTS == {
+        name: prop["default"] for name, prop in schemas["RetryPolicyInput"]["properties"].items()
+    }
+    assert destinations.BREAKER_DEFAULTS == {
+        name: prop["default"] for name, prop in schemas["CircuitBreakerInput"]["properties"].items()
+    }
+    assert destinations.DESTINATION_DEFAULTS == {"timeout_seconds": 5, "enabled": True}

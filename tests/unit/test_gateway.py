@@ -33,7 +33,12 @@ from server.downstream.transport import (
     named,
 )
 from server.errors import ValidationFailed
-from server.services.destinations import check_url
+from server.services.destinations import (
+    BREAKER_DEFAULTS,
+    DESTINATION_DEFAULTS,
+    RETRY_DEFAULTS,
+    check_url,
+)
 
 Handler = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
 
@@ -116,8 +121,17 @@ class Harness:
 
 
 def target(path: str = "/hook", **settings: object) -> Target:
-    values: dict[str, object] = {"name": path.strip("/") or "root", "url": f"http://d.test{path}"}
-    values.setdefault("timeout", 5.0)
+    """A target with the spec's defaults for a new destination, unless ``settings`` say."""
+    values: dict[str, object] = {
+        "name": path.strip("/") or "root",
+        "url": f"http://d.test{path}",
+        "timeout": DESTINATION_DEFAULTS["timeout_seconds"],
+        "max_attempts": RETRY_DEFAULTS["max_attempts"],
+        "initial_backoff": RETRY_DEFAULTS["initial_backoff_seconds"],
+        "max_backoff": RETRY_DEFAULTS["max_backoff_seconds"],
+        "failure_threshold": BREAKER_DEFAULTS["failure_threshold"],
+        "cooldown": BREAKER_DEFAULTS["cooldown_seconds"],
+    }
     return Target(**{**values, **settings})  # type: ignore[arg-type]
 
 
@@ -240,7 +254,7 @@ class TestRetries:
 
     def test_a_stored_url_with_a_malformed_host_is_not_sent(self) -> None:
         harness = Harness(statuses(200), allowed_hosts=HostAllowList(["a.test"]))
-        [result] = harness.send(Target(name="odd", url="http://xn--/hook", timeout=1))
+        [result] = harness.send(target(name="odd", url="http://xn--/hook", timeout=1))
         assert (result.error_type, result.attempts) == ("not_sent", 0)
         assert result.error_detail == (
             "The stored URL cannot be dialled: it has a host name that is not valid."

@@ -8,6 +8,7 @@ from .check import Check
 from .check_status import CheckStatus
 from .circuit_breaker import CircuitBreaker
 from .circuit_breaker_input import CircuitBreakerInput
+from .circuit_breaker_patch import CircuitBreakerPatch
 from .circuit_state import CircuitState
 from .circuit_state_state import CircuitStateState
 from .destination import Destination
@@ -43,6 +44,7 @@ from .record import Record
 from .record_page import RecordPage
 from .retry_policy import RetryPolicy
 from .retry_policy_input import RetryPolicyInput
+from .retry_policy_patch import RetryPolicyPatch
 from .scope import Scope
 from .token_request import TokenRequest
 from .token_request_grant_type import TokenRequestGrantType
@@ -62,6 +64,7 @@ __all__ = (
     "CheckStatus",
     "CircuitBreaker",
     "CircuitBreakerInput",
+    "CircuitBreakerPatch",
     "CircuitState",
     "CircuitStateState",
     "Destination",
@@ -97,6 +100,7 @@ __all__ = (
     "RecordPage",
     "RetryPolicy",
     "RetryPolicyInput",
+    "RetryPolicyPatch",
     "Scope",
     "TokenRequest",
     "TokenRequestGrantType",

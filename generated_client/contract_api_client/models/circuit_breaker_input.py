@@ -15,14 +15,15 @@ class CircuitBreakerInput:
     """After `failure_threshold` consecutive failures (no connection, timeout, `5xx`) the
     breaker opens: calls fail at once with `circuit_open`, without touching the
     network, for `cooldown_seconds`; then one probe call decides whether it closes.
+    A field left out takes its default.
 
         Attributes:
-            failure_threshold (int | Unset): Default 5.
-            cooldown_seconds (float | Unset): Default 30.
+            failure_threshold (int | Unset): Consecutive failures that open the breaker. Default: 5.
+            cooldown_seconds (float | Unset): How long an open breaker fails calls at once before one probe. Default: 30.0.
     """
 
-    failure_threshold: int | Unset = UNSET
-    cooldown_seconds: float | Unset = UNSET
+    failure_threshold: int | Unset = 5
+    cooldown_seconds: float | Unset = 30.0
 
     def to_dict(self) -> dict[str, Any]:
         failure_threshold = self.failure_threshold

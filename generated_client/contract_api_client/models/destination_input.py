@@ -35,24 +35,25 @@ class DestinationInput:
             of URL characters. On a service with `APP_DISPATCH_ALLOWED_HOSTS` set, a host not
             on that list is `400` too. A refusal says in words what is wrong with the URL.
              Example: https://billing.example.com/hooks/orders.
-        timeout_seconds (float | Unset): The deadline for this destination, every attempt and backoff included. Example:
-            5.
+        timeout_seconds (float | Unset): The deadline for this destination, every attempt and backoff included. Default:
+            5.0. Example: 5.
         retry (RetryPolicyInput | Unset): Retries on a refused connection or one closed before any answer, `429`, `502`,
             `503` and `504`, with exponential backoff and jitter (`Retry-After` is honoured),
-            as long as the deadline allows.
+            as long as the deadline allows. A field left out takes its default.
         circuit_breaker (CircuitBreakerInput | Unset): After `failure_threshold` consecutive failures (no connection,
             timeout, `5xx`) the
             breaker opens: calls fail at once with `circuit_open`, without touching the
             network, for `cooldown_seconds`; then one probe call decides whether it closes.
-        enabled (bool | Unset): Disabled destinations are kept but never sent to. Default true.
+            A field left out takes its default.
+        enabled (bool | Unset): Disabled destinations are kept but never sent to. Default: True.
     """
 
     name: str
     url: str
-    timeout_seconds: float | Unset = UNSET
+    timeout_seconds: float | Unset = 5.0
     retry: RetryPolicyInput | Unset = UNSET
     circuit_breaker: CircuitBreakerInput | Unset = UNSET
-    enabled: bool | Unset = UNSET
+    enabled: bool | Unset = True
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name

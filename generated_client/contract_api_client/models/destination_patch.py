@@ -8,8 +8,8 @@ from attrs import define as _attrs_define
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.circuit_breaker_input import CircuitBreakerInput
-    from ..models.retry_policy_input import RetryPolicyInput
+    from ..models.circuit_breaker_patch import CircuitBreakerPatch
+    from ..models.retry_policy_patch import RetryPolicyPatch
 
 
 T = TypeVar("T", bound="DestinationPatch")
@@ -36,20 +36,15 @@ class DestinationPatch:
              Example: https://billing.example.com/hooks/orders.
         timeout_seconds (float | Unset): The deadline for this destination, every attempt and backoff included. Example:
             5.
-        retry (RetryPolicyInput | Unset): Retries on a refused connection or one closed before any answer, `429`, `502`,
-            `503` and `504`, with exponential backoff and jitter (`Retry-After` is honoured),
-            as long as the deadline allows.
-        circuit_breaker (CircuitBreakerInput | Unset): After `failure_threshold` consecutive failures (no connection,
-            timeout, `5xx`) the
-            breaker opens: calls fail at once with `circuit_open`, without touching the
-            network, for `cooldown_seconds`; then one probe call decides whether it closes.
-        enabled (bool | Unset):
+        retry (RetryPolicyPatch | Unset): The retry fields to change; those left out keep their value.
+        circuit_breaker (CircuitBreakerPatch | Unset): The breaker fields to change; those left out keep their value.
+        enabled (bool | Unset): Disabled destinations are kept but never sent to.
     """
 
     url: str | Unset = UNSET
     timeout_seconds: float | Unset = UNSET
-    retry: RetryPolicyInput | Unset = UNSET
-    circuit_breaker: CircuitBreakerInput | Unset = UNSET
+    retry: RetryPolicyPatch | Unset = UNSET
+    circuit_breaker: CircuitBreakerPatch | Unset = UNSET
     enabled: bool | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,8 +80,8 @@ class DestinationPatch:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.circuit_breaker_input import CircuitBreakerInput  # noqa: PLC0415
-        from ..models.retry_policy_input import RetryPolicyInput  # noqa: PLC0415
+        from ..models.circuit_breaker_patch import CircuitBreakerPatch  # noqa: PLC0415
+        from ..models.retry_policy_patch import RetryPolicyPatch  # noqa: PLC0415
 
         d = dict(src_dict)
         url = d.pop("url", UNSET)
@@ -94,18 +89,18 @@ class DestinationPatch:
         timeout_seconds = d.pop("timeout_seconds", UNSET)
 
         _retry = d.pop("retry", UNSET)
-        retry: RetryPolicyInput | Unset
+        retry: RetryPolicyPatch | Unset
         if isinstance(_retry, Unset):
             retry = UNSET
         else:
-            retry = RetryPolicyInput.from_dict(_retry)
+            retry = RetryPolicyPatch.from_dict(_retry)
 
         _circuit_breaker = d.pop("circuit_breaker", UNSET)
-        circuit_breaker: CircuitBreakerInput | Unset
+        circuit_breaker: CircuitBreakerPatch | Unset
         if isinstance(_circuit_breaker, Unset):
             circuit_breaker = UNSET
         else:
-            circuit_breaker = CircuitBreakerInput.from_dict(_circuit_breaker)
+            circuit_breaker = CircuitBreakerPatch.from_dict(_circuit_breaker)
 
         enabled = d.pop("enabled", UNSET)
 

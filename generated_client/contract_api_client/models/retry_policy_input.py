@@ -14,18 +14,18 @@ T = TypeVar("T", bound="RetryPolicyInput")
 class RetryPolicyInput:
     """Retries on a refused connection or one closed before any answer, `429`, `502`,
     `503` and `504`, with exponential backoff and jitter (`Retry-After` is honoured),
-    as long as the deadline allows.
+    as long as the deadline allows. A field left out takes its default.
 
         Attributes:
-            max_attempts (int | Unset): Attempts in all, the first included (1 means no retry). Default 3.
+            max_attempts (int | Unset): Attempts in all, the first included (1 means no retry). Default: 3.
             initial_backoff_seconds (float | Unset): The first wait; each later one doubles, plus up to as much jitter.
-                Default 0.1.
-            max_backoff_seconds (float | Unset): No wait is longer than this, even the first. Default 2.
+                Default: 0.1.
+            max_backoff_seconds (float | Unset): No wait is longer than this, even the first. Default: 2.0.
     """
 
-    max_attempts: int | Unset = UNSET
-    initial_backoff_seconds: float | Unset = UNSET
-    max_backoff_seconds: float | Unset = UNSET
+    max_attempts: int | Unset = 3
+    initial_backoff_seconds: float | Unset = 0.1
+    max_backoff_seconds: float | Unset = 2.0
 
     def to_dict(self) -> dict[str, Any]:
         max_attempts = self.max_attempts
