@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row
 from starlette.requests import Request
 
 from server.handlers.paging import paged
 from server.persistence.database import Database
+from server.persistence.rows import ClientRow
 from server.security import Authenticator, Principal
 from server.services import clients
 from server.services.pagination import Cursors
 
 
-def representation(client: Row[Any]) -> dict[str, Any]:
+def representation(client: ClientRow) -> dict[str, Any]:
     return {
         "client_id": client.client_id,
         "name": client.name,

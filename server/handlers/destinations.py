@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -12,11 +11,12 @@ from server.downstream.gateway import Gateway
 from server.downstream.hosts import HostAllowList
 from server.handlers.paging import paged
 from server.persistence.database import Database
+from server.persistence.rows import DestinationRow
 from server.services import destinations
 from server.services.pagination import Cursors
 
 
-def representation(row: Row[Any], gateway: Gateway) -> dict[str, Any]:
+def representation(row: DestinationRow, gateway: Gateway) -> dict[str, Any]:
     circuit = gateway.circuit(destinations.target(row))
     return {
         "name": row.name,

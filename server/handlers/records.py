@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row
 from starlette.requests import Request
 
 from server.handlers.paging import paged
 from server.persistence.database import Database
+from server.persistence.rows import RecordRow
 from server.security import Principal
 from server.services import processing
 from server.services.pagination import Cursors
 
 
-def representation(record: Row[Any]) -> dict[str, Any]:
+def representation(record: RecordRow) -> dict[str, Any]:
     return {
         "id": record.id,
         "user_id": record.user_id,

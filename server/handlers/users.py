@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,6 +12,7 @@ from server.handlers.idempotent import idempotent
 from server.handlers.paging import paged
 from server.http import conditions
 from server.persistence.database import Database
+from server.persistence.rows import UserRow
 from server.persistence.users import UserFilters
 from server.security import Principal
 from server.services import users
@@ -20,7 +20,7 @@ from server.services.idempotency import Reply
 from server.services.pagination import Cursors
 
 
-def representation(user: Row[Any]) -> dict[str, Any]:
+def representation(user: UserRow) -> dict[str, Any]:
     return {
         "id": user.id,
         "name": user.name,
@@ -31,7 +31,7 @@ def representation(user: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _with_etag(user: Row[Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+def _with_etag(user: UserRow) -> tuple[dict[str, Any], int, dict[str, str]]:
     return representation(user), 200, {"ETag": conditions.etag(user.version)}
 
 

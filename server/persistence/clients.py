@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Row, Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from server.persistence.models import ApiClient
+from server.persistence.rows import ClientRow, each, maybe, one
 
 clients = cast(Table, ApiClient.__table__)
 _BY_ID = select(clients).where(clients.c.client_id == bindparam("client_id"))
@@ -17,7 +18,7 @@ _INSERT = insert(clients).returning(*clients.c)
 
 def add(
     session: Session, *, client_id: str, name: str, scopes: str, secret_hash: str, now: datetime
-) -> Row[Any]:
+) -> ClientRow:
     values = {
         "client_id": client_id,
         "name": name,
@@ -26,23 +27,23 @@ def add(
         "created_at": now,
         "revoked_at": None,
     }
-    return session.execute(_INSERT, values).one()
+    return one(ClientRow, session.execute(_INSERT, values).one())
 
 
-def get(session: Session, client_id: str) -> Row[Any] | None:
-    return session.execute(_BY_ID, {"client_id": client_id}).one_or_none()
+def get(session: Session, client_id: str) -> ClientRow | None:
+    return maybe(ClientRow, session.execute(_BY_ID, {"client_id": client_id}).one_or_none())
 
 
-def page(session: Session, *, after: tuple[datetime, str] | None, limit: int) -> list[Row[Any]]:
+def page(session: Session, *, after: tuple[datetime, str] | None, limit: int) -> list[ClientRow]:
     """Oldest first, by (created_at, client_id), starting after the keyset ``after``."""
     query = select(clients)
     if after is not None:
         query = query.where(tuple_(clients.c.created_at, clients.c.client_id) > after)
     order = (clients.c.created_at.asc(), clients.c.client_id.asc())
-    return list(session.execute(query.order_by(*order).limit(limit)).all())
+    return each(ClientRow, session.execute(query.order_by(*order).limit(limit)).all())
 
 
-def revoke(session: Session, *, client_id: str, now: datetime) -> Row[Any] | None:
+def revoke(session: Session, *, client_id: str, now: datetime) -> ClientRow | None:
     """Mark the client revoked (once: a second revocation keeps the first time)."""
     session.execute(
         update(clients)

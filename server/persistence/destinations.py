@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.persistence.errors import Duplicate
 from server.persistence.models import Destination
+from server.persistence.rows import DestinationRow, each, maybe, one
 
 destinations = cast(Table, Destination.__table__)
 _BY_NAME = select(destinations).where(destinations.c.name == bindparam("name"))
@@ -20,40 +21,42 @@ _ALL = select(destinations).order_by(destinations.c.name)
 _NAMED = _ALL.where(destinations.c.name.in_(bindparam("names", expanding=True)))
 
 
-def add(session: Session, values: Mapping[str, Any]) -> Row[Any]:
+def add(session: Session, values: Mapping[str, Any]) -> DestinationRow:
     try:
-        return session.execute(_INSERT, dict(values)).one()
+        return one(DestinationRow, session.execute(_INSERT, dict(values)).one())
     except IntegrityError:
         raise Duplicate("name") from None
 
 
-def get(session: Session, name: str) -> Row[Any] | None:
-    return session.execute(_BY_NAME, {"name": name}).one_or_none()
+def get(session: Session, name: str) -> DestinationRow | None:
+    return maybe(DestinationRow, session.execute(_BY_NAME, {"name": name}).one_or_none())
 
 
-def page(session: Session, *, after: str | None, limit: int) -> list[Row[Any]]:
+def page(session: Session, *, after: str | None, limit: int) -> list[DestinationRow]:
     """By name, starting after the name ``after``."""
     query = select(destinations)
     if after is not None:
         query = query.where(destinations.c.name > after)
-    return list(session.execute(query.order_by(destinations.c.name).limit(limit)).all())
+    return each(
+        DestinationRow, session.execute(query.order_by(destinations.c.name).limit(limit)).all()
+    )
 
 
-def named(session: Session, names: Sequence[str] | None) -> list[Row[Any]]:
+def named(session: Session, names: Sequence[str] | None) -> list[DestinationRow]:
     """The destinations called ``names`` (every one when None), by name."""
     if names is None:
-        return list(session.execute(_ALL).all())
-    return list(session.execute(_NAMED, {"names": list(names)}).all())
+        return each(DestinationRow, session.execute(_ALL).all())
+    return each(DestinationRow, session.execute(_NAMED, {"names": list(names)}).all())
 
 
-def change(session: Session, name: str, values: Mapping[str, Any]) -> Row[Any] | None:
+def change(session: Session, name: str, values: Mapping[str, Any]) -> DestinationRow | None:
     statement = (
         update(destinations)
         .where(destinations.c.name == name)
         .values(**values)
         .returning(*destinations.c)
     )
-    return session.execute(statement).one_or_none()
+    return maybe(DestinationRow, session.execute(statement).one_or_none())
 
 
 def remove(session: Session, name: str) -> bool:

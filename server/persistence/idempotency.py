@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Row, Table, delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.persistence.models import IdempotencyKey
+from server.persistence.rows import IdempotencyRow, one
 
 
 def claim(
     session: Session, *, scope: str, key: str, fingerprint: str, now: datetime
-) -> Row[Any] | None:
+) -> IdempotencyRow | None:
     """Insert the key as running. Returns None if we got it, else the row already there."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
@@ -39,7 +40,7 @@ def claim(
             select(table).where(table.c.scope == scope, table.c.key == key)
         ).one_or_none()
         if existing is not None:
-            return existing
+            return one(IdempotencyRow, existing)
     raise KeyVanished(scope, key)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Row, Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from server.persistence.models import Record
+from server.persistence.rows import RecordRow, each, maybe, one
 
 records = cast(Table, Record.__table__)
 # Built once: constructing a statement costs more than running it on SQLite.
@@ -26,7 +27,7 @@ def add(
     quantity: int,
     processed_quantity: int,
     now: datetime,
-) -> Row[Any]:
+) -> RecordRow:
     values = {
         "owner": owner,
         "user_id": user_id,
@@ -35,14 +36,17 @@ def add(
         "processed_quantity": processed_quantity,
         "created_at": now,
     }
-    return session.execute(_INSERT, values).one()
+    return one(RecordRow, session.execute(_INSERT, values).one())
 
 
-def get(session: Session, record_id: int, *, owner: str | None) -> Row[Any] | None:
+def get(session: Session, record_id: int, *, owner: str | None) -> RecordRow | None:
     """The record, if it exists and (unless ``owner`` is None) belongs to ``owner``."""
     if owner is None:
-        return session.execute(_BY_ID, {"record_id": record_id}).one_or_none()
-    return session.execute(_BY_ID_OWNED, {"record_id": record_id, "owner": owner}).one_or_none()
+        return maybe(RecordRow, session.execute(_BY_ID, {"record_id": record_id}).one_or_none())
+    return maybe(
+        RecordRow,
+        session.execute(_BY_ID_OWNED, {"record_id": record_id, "owner": owner}).one_or_none(),
+    )
 
 
 def page(
@@ -52,7 +56,7 @@ def page(
     user_id: int | None,
     before_id: int | None,
     limit: int,
-) -> list[Row[Any]]:
+) -> list[RecordRow]:
     """Newest first (by id), starting below ``before_id``; only ``owner``'s unless None."""
     query = select(records)
     if owner is not None:
@@ -61,4 +65,4 @@ def page(
         query = query.where(records.c.user_id == user_id)
     if before_id is not None:
         query = query.where(records.c.id < before_id)
-    return list(session.execute(query.order_by(records.c.id.desc()).limit(limit)).all())
+    return each(RecordRow, session.execute(query.order_by(records.c.id.desc()).limit(limit)).all())

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.persistence.errors import Duplicate
 from server.persistence.models import User
+from server.persistence.rows import UserRow, each, maybe, one
 
 # SQLAlchemy Core on the mapped table: rows come back as light named tuples, without the
 # ORM's identity-map machinery, which cost several times the query itself on the hot path.
@@ -35,19 +36,24 @@ class UserFilters:
 
 def add(
     session: Session, *, owner: str, name: str, email: str | None, age: int | None, now: datetime
-) -> Row[Any]:
+) -> UserRow:
     values = {"owner": owner, "name": name, "email": email, "age": age, "version": 1}
     try:
-        return session.execute(_INSERT, {**values, "created_at": now, "updated_at": now}).one()
+        return one(
+            UserRow,
+            session.execute(_INSERT, {**values, "created_at": now, "updated_at": now}).one(),
+        )
     except IntegrityError:
         raise Duplicate("email") from None  # unique per owner
 
 
-def get(session: Session, user_id: int, *, owner: str | None) -> Row[Any] | None:
+def get(session: Session, user_id: int, *, owner: str | None) -> UserRow | None:
     """The user, if it exists and (unless ``owner`` is None) belongs to ``owner``."""
     if owner is None:
-        return session.execute(_BY_ID, {"user_id": user_id}).one_or_none()
-    return session.execute(_BY_ID_OWNED, {"user_id": user_id, "owner": owner}).one_or_none()
+        return maybe(UserRow, session.execute(_BY_ID, {"user_id": user_id}).one_or_none())
+    return maybe(
+        UserRow, session.execute(_BY_ID_OWNED, {"user_id": user_id, "owner": owner}).one_or_none()
+    )
 
 
 def page(
@@ -58,7 +64,7 @@ def page(
     descending: bool,
     after: tuple[Any, int] | None,
     limit: int,
-) -> list[Row[Any]]:
+) -> list[UserRow]:
     """One page in (sort column, id) order, starting after the keyset ``after``."""
     column = SORT_COLUMNS[sort]
     query = select(users)
@@ -78,12 +84,12 @@ def page(
         keyset = tuple_(column, users.c.id)
         query = query.where(keyset < after if descending else keyset > after)
     order = (column.desc(), users.c.id.desc()) if descending else (column.asc(), users.c.id.asc())
-    return list(session.execute(query.order_by(*order).limit(limit)).all())
+    return each(UserRow, session.execute(query.order_by(*order).limit(limit)).all())
 
 
 def update_if_version(
     session: Session, *, user_id: int, version: int, values: Mapping[str, Any], now: datetime
-) -> Row[Any] | None:
+) -> UserRow | None:
     """Apply ``values`` only if the row is still at ``version``; None if it moved on."""
     statement = (
         update(users)
@@ -92,7 +98,7 @@ def update_if_version(
         .returning(*users.c)
     )
     try:
-        return session.execute(statement).one_or_none()
+        return maybe(UserRow, session.execute(statement).one_or_none())
     except IntegrityError:
         raise Duplicate("email") from None  # unique per owner
 

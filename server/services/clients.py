@@ -14,15 +14,14 @@ import re
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from server import contract
 from server.contract import ADMIN
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.persistence import clients as repository
+from server.persistence.rows import ClientRow
 from server.services.pagination import CursorCodec, Keyset, Page, as_str, as_time, paginate
 
 # Every scope an operation can require, as the spec's OAuth2 scheme lists them.
@@ -71,7 +70,7 @@ def normalize_scopes(scopes: Iterable[str]) -> str:
     return " ".join(scope for scope in SCOPES if scope in wanted)
 
 
-def create_client(*, session: Session, name: str, scopes: Iterable[str]) -> tuple[Row[Any], str]:
+def create_client(*, session: Session, name: str, scopes: Iterable[str]) -> tuple[ClientRow, str]:
     """Register a client; returns the stored row and its secret (the only time it exists)."""
     client_id = new_client_id()
     secret = new_secret(client_id)
@@ -86,12 +85,12 @@ def create_client(*, session: Session, name: str, scopes: Iterable[str]) -> tupl
     return row, secret
 
 
-def find_client(*, session: Session, client_id: str) -> Row[Any] | None:
+def find_client(*, session: Session, client_id: str) -> ClientRow | None:
     """The client, revoked or not, or None."""
     return repository.get(session, client_id)
 
 
-def get_client(*, session: Session, client_id: str) -> Row[Any]:
+def get_client(*, session: Session, client_id: str) -> ClientRow:
     """The client, or 404."""
     row = repository.get(session, client_id)
     if row is None:
@@ -99,7 +98,7 @@ def get_client(*, session: Session, client_id: str) -> Row[Any]:
     return row
 
 
-def revoke_client(*, session: Session, client_id: str, caller: str | None = None) -> Row[Any]:
+def revoke_client(*, session: Session, client_id: str, caller: str | None = None) -> ClientRow:
     """Revoke the client's secret and every token issued to it; 404 if unknown, 409 if it
     is the ``caller`` itself (an admin would lock itself out mid-request; the management
     command, which has no caller, may revoke any client)."""
@@ -114,9 +113,9 @@ def revoke_client(*, session: Session, client_id: str, caller: str | None = None
     return row
 
 
-def all_clients(*, session: Session) -> list[Row[Any]]:
+def all_clients(*, session: Session) -> list[ClientRow]:
     """Every client, oldest first (for the management command)."""
-    rows: list[Row[Any]] = []
+    rows: list[ClientRow] = []
     after = None
     while page := repository.page(session, after=after, limit=500):
         rows += page
@@ -126,7 +125,7 @@ def all_clients(*, session: Session) -> list[Row[Any]]:
 
 def list_clients(
     *, session: Session, codec: CursorCodec, limit: int, cursor: str | None
-) -> Page[Row[Any]]:
+) -> Page[ClientRow]:
     """One page of clients, oldest first."""
     return paginate(
         codec=codec,
@@ -138,6 +137,6 @@ def list_clients(
     )
 
 
-_BY_AGE: Keyset[Row[Any]] = Keyset(
+_BY_AGE: Keyset[ClientRow] = Keyset(
     (as_time, as_str), lambda row: [row.created_at.isoformat(), row.client_id]
 )

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from server import contract
@@ -16,6 +15,7 @@ from server.downstream.results import Target
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.persistence import destinations as repository
 from server.persistence.errors import Duplicate
+from server.persistence.rows import DestinationRow
 from server.services.pagination import CursorCodec, Keyset, Page, as_str, paginate
 
 # Written once, in the spec: what a destination created without them gets.
@@ -44,7 +44,7 @@ def check_url(url: str, allowed_hosts: HostAllowList) -> str:
     return canonical
 
 
-def target(row: Row[Any]) -> Target:
+def target(row: DestinationRow) -> Target:
     """What the gateway needs from a stored destination."""
     return Target(
         name=row.name,
@@ -68,7 +68,7 @@ def create_destination(
     retry: Mapping[str, Any] | None = None,
     circuit_breaker: Mapping[str, Any] | None = None,
     enabled: bool | None = None,
-) -> Row[Any]:
+) -> DestinationRow:
     """Store a destination; 400 on an unsafe URL, 409 if the name is taken."""
     url = check_url(url, allowed_hosts)
     values = {**RETRY_DEFAULTS, **(retry or {}), **BREAKER_DEFAULTS, **(circuit_breaker or {})}
@@ -92,7 +92,7 @@ def create_destination(
         raise Conflict(f"A destination named {name!r} already exists.") from None
 
 
-def get_destination(*, session: Session, name: str) -> Row[Any]:
+def get_destination(*, session: Session, name: str) -> DestinationRow:
     """The destination, or 404."""
     row = repository.get(session, name)
     if row is None:
@@ -102,7 +102,7 @@ def get_destination(*, session: Session, name: str) -> Row[Any]:
 
 def list_destinations(
     *, session: Session, codec: CursorCodec, limit: int, cursor: str | None
-) -> Page[Row[Any]]:
+) -> Page[DestinationRow]:
     """One page of destinations, by name."""
     return paginate(
         codec=codec,
@@ -114,12 +114,12 @@ def list_destinations(
     )
 
 
-_BY_NAME: Keyset[Row[Any]] = Keyset((as_str,), lambda row: [row.name])
+_BY_NAME: Keyset[DestinationRow] = Keyset((as_str,), lambda row: [row.name])
 
 
 def update_destination(
     *, session: Session, allowed_hosts: HostAllowList, name: str, patch: Mapping[str, Any]
-) -> Row[Any]:
+) -> DestinationRow:
     """Apply a merge patch (nested ``retry`` and ``circuit_breaker`` merge too); 404, 400."""
     get_destination(session=session, name=name)  # 404 before any 400 about the patch
     values: dict[str, Any] = {}

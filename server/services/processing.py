@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from server.errors import NotFound
 from server.persistence import records as repository
+from server.persistence.rows import RecordRow
 from server.services.pagination import CursorCodec, Keyset, Page, as_int, paginate
 
 
@@ -20,7 +19,7 @@ def process_record(*, user_id: int, item_id: int, quantity: int) -> dict[str, in
 
 def process_and_store(
     *, session: Session, owner: str, user_id: int, item_id: int, quantity: int
-) -> tuple[Row[Any], dict[str, int]]:
+) -> tuple[RecordRow, dict[str, int]]:
     """Process a record and store it; return the stored row and the processed result."""
     result = process_record(user_id=user_id, item_id=item_id, quantity=quantity)
     record = repository.add(
@@ -35,7 +34,7 @@ def process_and_store(
     return record, result
 
 
-def get_record(*, session: Session, tenant: str | None, record_id: int) -> Row[Any]:
+def get_record(*, session: Session, tenant: str | None, record_id: int) -> RecordRow:
     """The stored record, or 404 (also when it is another client's)."""
     record = repository.get(session, record_id, owner=tenant)
     if record is None:
@@ -51,7 +50,7 @@ def list_records(
     user_id: int | None,
     limit: int,
     cursor: str | None,
-) -> Page[Row[Any]]:
+) -> Page[RecordRow]:
     """One page of records, newest first."""
     return paginate(
         codec=codec,
@@ -65,4 +64,4 @@ def list_records(
     )
 
 
-_NEWEST_FIRST: Keyset[Row[Any]] = Keyset((as_int,), lambda row: [row.id])
+_NEWEST_FIRST: Keyset[RecordRow] = Keyset((as_int,), lambda row: [row.id])

@@ -10,12 +10,12 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from server.errors import Conflict, NotFound, PreconditionFailed
 from server.persistence import users as repository
 from server.persistence.errors import Duplicate
+from server.persistence.rows import UserRow
 from server.persistence.users import UserFilters
 from server.services.pagination import CursorCodec, Keyset, Page, as_int, as_str, as_time, paginate
 from server.services.versions import Versions
@@ -32,14 +32,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _existing(session: Session, user_id: int, tenant: str | None) -> Row[Any]:
+def _existing(session: Session, user_id: int, tenant: str | None) -> UserRow:
     user = repository.get(session, user_id, owner=tenant)
     if user is None:
         raise NotFound(f"There is no user {user_id}.")
     return user
 
 
-def _check_expected(user: Row[Any], expected: Versions | None) -> None:
+def _check_expected(user: UserRow, expected: Versions | None) -> None:
     if expected is not None and not expected.allow(user.version):
         raise PreconditionFailed(
             "The user changed since you read it; fetch it again and retry.", version=user.version
@@ -54,7 +54,7 @@ def _email_taken() -> Conflict:
 
 def create_user(
     *, session: Session, owner: str, name: str, email: str | None, age: int | None
-) -> Row[Any]:
+) -> UserRow:
     """Store a new user of ``owner``; 409 if ``owner`` already has a user with this email."""
     try:
         return repository.add(
@@ -64,7 +64,7 @@ def create_user(
         raise _email_taken() from None
 
 
-def get_user(*, session: Session, tenant: str | None, user_id: int) -> Row[Any]:
+def get_user(*, session: Session, tenant: str | None, user_id: int) -> UserRow:
     """The user, or 404."""
     return _existing(session, user_id, tenant)
 
@@ -77,7 +77,7 @@ def list_users(
     sort: str,
     limit: int,
     cursor: str | None,
-) -> Page[Row[Any]]:
+) -> Page[UserRow]:
     """One page of users, in ``sort`` order (``-`` first: descending), then by id."""
     column = sort.removeprefix("-")
     return paginate(
@@ -97,7 +97,7 @@ def list_users(
     )
 
 
-_BY: dict[str, Keyset[Row[Any]]] = {
+_BY: dict[str, Keyset[UserRow]] = {
     "created_at": Keyset((as_time, as_int), lambda row: [row.created_at.isoformat(), row.id]),
     "name": Keyset((as_str, as_int), lambda row: [row.name, row.id]),
 }
@@ -112,7 +112,7 @@ def replace_user(
     name: str,
     email: str | None,
     age: int | None,
-) -> Row[Any]:
+) -> UserRow:
     """Replace every writable field; 404, 409 on a taken email, 412 on a version not expected."""
     values = {"name": name, "email": _lowered(email), "age": age}
     return _change(session, tenant, user_id, expected, values)
@@ -125,7 +125,7 @@ def update_user(
     user_id: int,
     expected: Versions | None,
     patch: dict[str, Any],
-) -> Row[Any]:
+) -> UserRow:
     """Apply a JSON merge patch (the schema allows only name, email, age; email and age
     may be null)."""
     values = dict(patch)
@@ -140,7 +140,7 @@ def _change(
     user_id: int,
     expected: Versions | None,
     values: dict[str, Any],
-) -> Row[Any]:
+) -> UserRow:
     # Optimistic concurrency: the UPDATE only applies to the version we checked, so two
     # writers can never both win. A lost race is re-read and re-checked: with a stale
     # precondition that is a 412, without one the change is simply retried.

@@ -1,0 +1,89 @@
+"""What the repositories hand out: one frozen dataclass per table, so that mypy checks
+every field name from the database to the answer (``tests/unit/test_rows.py`` holds each
+to its table's columns). Rows come from SQLAlchemy Core as named tuples and are turned
+into these once, at the repository's edge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Row
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRow:
+    client_id: str
+    name: str
+    scopes: str  # space-separated, as in OAuth2
+    secret_hash: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: int
+    name: str
+    email: str | None
+    age: int | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    owner: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    id: int
+    user_id: int
+    item_id: int
+    quantity: int
+    processed_quantity: int
+    created_at: datetime
+    owner: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRow:
+    scope: str
+    key: str
+    fingerprint: str
+    state: str  # "running" or "done"
+    status_code: int | None
+    headers: dict[str, str] | None
+    body: bytes | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationRow:
+    name: str
+    url: str
+    timeout_seconds: float
+    max_attempts: int
+    initial_backoff_seconds: float
+    max_backoff_seconds: float
+    failure_threshold: int
+    cooldown_seconds: float
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+T = TypeVar("T")
+
+
+def one(kind: type[T], row: Row[Any]) -> T:
+    return kind(**row._mapping)
+
+
+def maybe(kind: type[T], row: Row[Any] | None) -> T | None:
+    return None if row is None else kind(**row._mapping)
+
+
+def each(kind: type[T], rows: Iterable[Row[Any]]) -> list[T]:
+    return [kind(**row._mapping) for row in rows]
