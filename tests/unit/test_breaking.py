@@ -256,6 +256,15 @@ def write(repo: Path, spec: dict[str, Any], version: str) -> None:
     )
 
 
+def released(repo: Path, spec: dict[str, Any], version: str) -> None:
+    """A new repository whose first commit releases ``spec`` as ``version``."""
+    repo.mkdir(exist_ok=True)
+    git(repo, "init", "-q")
+    write(repo, spec, version)
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", f"release {version}")
+
+
 def gate(
     repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, str]:
@@ -267,10 +276,7 @@ def gate(
 def test_a_break_needs_a_higher_major_and_the_release_holds_after_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    git(tmp_path, "init", "-q")
-    write(tmp_path, SPEC, "1.0.0")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-qm", "release 1.0.0")
+    released(tmp_path, SPEC, "1.0.0")
     assert gate(tmp_path, monkeypatch, capsys)[0] == 0
 
     # A compatible change may land under the same version, and under a new minor.
@@ -308,10 +314,7 @@ def test_a_break_needs_a_higher_major_and_the_release_holds_after_it(
 def test_before_1_0_0_breaks_are_reported_not_failed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    git(tmp_path, "init", "-q")
-    write(tmp_path, SPEC, "0.3.0")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-qm", "0.3.0")
+    released(tmp_path, SPEC, "0.3.0")
     write(tmp_path, changed(remove_operation), "0.3.0")
     status, out = gate(tmp_path, monkeypatch, capsys)
     assert status == 0
@@ -487,10 +490,7 @@ def test_a_break_then_a_minor_bump_is_still_a_break(
 ) -> None:
     """Two commits: a break under 1.0.0, then 1.1.0. The baseline is the release of 1.0.0,
     not its last commit, which already holds the break."""
-    git(tmp_path, "init", "-q")
-    write(tmp_path, SPEC, "1.0.0")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-qm", "release 1.0.0")
+    released(tmp_path, SPEC, "1.0.0")
     write(tmp_path, changed(remove_user_field), "1.0.0")
     git(tmp_path, "commit", "-qam", "a quiet break")
     write(tmp_path, changed(remove_user_field), "1.1.0")
@@ -504,11 +504,7 @@ def test_a_shallow_clone_is_deepened_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     origin = tmp_path / "origin"
-    origin.mkdir()
-    git(origin, "init", "-q")
-    write(origin, SPEC, "1.0.0")
-    git(origin, "add", ".")
-    git(origin, "commit", "-qm", "release 1.0.0")
+    released(origin, SPEC, "1.0.0")
     write(origin, changed(remove_user_field), "1.0.0")
     git(origin, "commit", "-qam", "a quiet break")
     git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", "shallow")
