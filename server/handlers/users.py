@@ -13,7 +13,6 @@ from server.handlers.paging import paged
 from server.http import conditions
 from server.persistence.database import Database
 from server.persistence.rows import UserRow
-from server.persistence.users import UserFilters
 from server.security import Principal
 from server.services import users
 from server.services.idempotency import Reply
@@ -70,17 +69,14 @@ async def list_users(
     limit: int = 20,
     cursor: str | None = None,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    filters = UserFilters(
-        owner=principal.tenant,
+    page = await db.read(
+        users.list_users,
+        codec=cursors("users"),
+        tenant=principal.tenant,
         name_contains=name_contains,
         email=email,
         min_age=min_age,
         max_age=max_age,
-    )
-    page = await db.read(
-        users.list_users,
-        codec=cursors("users"),
-        filters=filters,
         sort=sort,
         limit=limit,
         cursor=cursor,

@@ -73,12 +73,20 @@ def list_users(
     *,
     session: Session,
     codec: CursorCodec,
-    filters: UserFilters,
+    tenant: str | None,
+    name_contains: str | None = None,
+    email: str | None = None,
+    min_age: int | None = None,
+    max_age: int | None = None,
     sort: str,
     limit: int,
     cursor: str | None,
 ) -> Page[UserRow]:
-    """One page of users, in ``sort`` order (``-`` first: descending), then by id."""
+    """One page of ``tenant``'s users (everyone's for None), filtered, in ``sort`` order
+    (``-`` first: descending), then by id."""
+    filters = UserFilters(
+        owner=tenant, name_contains=name_contains, email=email, min_age=min_age, max_age=max_age
+    )
     column = sort.removeprefix("-")
     return paginate(
         codec=codec,
