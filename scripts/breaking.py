@@ -192,7 +192,12 @@ class Compare:
                 continue
             if new_param.get("required") and not old_param.get("required"):
                 yield Break(at, "parameter is now required")
-            for key_, (before, after) in _serialisation(old_param, new_param).items():
+            for key_, before, after in zip(
+                ("style", "explode"),
+                _serialisation(old_param),
+                _serialisation(new_param),
+                strict=True,
+            ):
                 if before != after:
                     yield Break(at, f"{key_} changed from {before!r} to {after!r}")
             old_schema, new_schema = self._pair(old_param.get("schema"), new_param.get("schema"))
@@ -544,15 +549,10 @@ def _short(value: Any, limit: int = 48) -> str:
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
-def _serialisation(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """A parameter's style and explode before and after, defaults written out."""
-    found: dict[str, list[Any]] = {}
-    for param, side in ((old, 0), (new, 1)):
-        style = param.get("style", DEFAULT_STYLE.get(param.get("in", ""), "simple"))
-        explode = param.get("explode", style == "form")
-        found.setdefault("style", [None, None])[side] = style
-        found.setdefault("explode", [None, None])[side] = explode
-    return {key: (pair[0], pair[1]) for key, pair in found.items()}
+def _serialisation(param: Mapping[str, Any]) -> tuple[str, bool]:
+    """A parameter's style and explode, defaults written out."""
+    style = param.get("style", DEFAULT_STYLE.get(param.get("in", ""), "simple"))
+    return style, param.get("explode", style == "form")
 
 
 # -- releases ---------------------------------------------------------------------------

@@ -12,9 +12,8 @@ import re
 
 from server.services.versions import Versions
 
-_STRONG_VERSION = re.compile(
-    r'"(0|[1-9][0-9]{0,17})"'
-)  # as etag() writes them, character for character
+# A tag as etag() writes it, compared character for character.
+_STRONG_VERSION = re.compile(r'"(0|[1-9][0-9]{0,17})"')
 
 
 def etag(version: int) -> str:

@@ -40,6 +40,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server import errors
+from server.http import conditions
 from server.http.scope import request_info
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def _extras(exc: errors.ServiceError) -> tuple[dict[str, str], dict[str, Any]]:
         case errors.ValidationFailed():
             return {}, {"errors": exc.errors}
         case errors.PreconditionFailed():
-            return {"ETag": f'"{exc.version}"'}, {}
+            return {"ETag": conditions.etag(exc.version)}, {}  # the current one
         case errors.DatabaseUnavailable():
             return {"Retry-After": str(exc.retry_after)}, {}
         case errors.DispatchFailed():
