@@ -28,9 +28,14 @@ from server.http import pipeline
 from server.persistence.database import Database
 from server.ratelimit import RateLimits
 from server.security import Authenticator, Guard, Tokens
+from server.services.clients import Clients
+from server.services.destinations import Destinations
+from server.services.dispatching import Dispatches
 from server.services.health import Readiness, database_probe
-from server.services.idempotency import IdempotencyPolicy, keep_swept
+from server.services.idempotency import Idempotency, IdempotencyPolicy
 from server.services.pagination import Cursors
+from server.services.processing import Records
+from server.services.users import Users
 from server.settings import Settings
 from server.telemetry import metrics
 
@@ -47,7 +52,10 @@ class StartupError(Exception):
 class ContractApp(AsyncApp):
     """Connexion's AsyncApp with the thin ``Dispatcher`` as the app inside the middleware."""
 
-    def __init__(self, import_name: str, *, resources: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(
+        self, import_name: str, *, db: Database, resources: dict[str, Any], **kwargs: Any
+    ) -> None:
+        self.db = db  # the app's own, for its lifespan and for tests; handlers never see it
         self.resources = resources
         compat.init_with_inner_app(self, Dispatcher(resources), import_name, **kwargs)
 
@@ -99,6 +107,9 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
         allowed_hosts=allowed_hosts,
     )
 
+    cursors = Cursors(settings.secret())
+    idempotency = Idempotency(db, IdempotencyPolicy(max_keys=settings.idempotency_max_keys))
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         logger.info("service starting (environment=%s)", settings.environment)
@@ -110,12 +121,7 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
         # Expired and surplus Idempotency-Keys go while the service runs, not only at start.
         stop_sweeping = asyncio.Event()
         sweeper = asyncio.create_task(
-            keep_swept(
-                db,
-                IdempotencyPolicy(max_keys=settings.idempotency_max_keys),
-                every=settings.idempotency_sweep_seconds,
-                stop=stop_sweeping,
-            )
+            idempotency.keep_swept(every=settings.idempotency_sweep_seconds, stop=stop_sweeping)
         )
         freeze_long_lived_objects()
         try:
@@ -132,12 +138,19 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
 
     app = ContractApp(
         __name__,
+        db=db,
+        # What handlers may ask for by parameter name: the services, each of them one
+        # unit of work per call on the database; never the database or the settings.
         resources={
-            "db": db,
-            "cursors": Cursors(settings.secret()),
+            "users": Users(db, cursors("users")),
+            "records": Records(db, cursors("records")),
+            "clients": Clients(db, cursors("clients"), forget=authenticator.forget),
+            "destinations": Destinations(
+                db, cursors("destinations"), allowed_hosts=allowed_hosts, gateway=gateway
+            ),
+            "dispatches": Dispatches(db, gateway),
+            "idempotency": idempotency,
             "authenticator": authenticator,
-            "gateway": gateway,
-            "allowed_hosts": allowed_hosts,  # where destinations may point
             "readiness": Readiness(probes),
         },
         lifespan=lifespan,

@@ -8,7 +8,7 @@ parser, takes the body the validation middleware already parsed, and serialises 
 result with orjson. Handlers keep Connexion's calling convention (named parameters in,
 ``body`` or ``(body, status[, headers])`` or a Starlette ``Response`` out), so they stay
 ordinary Connexion handlers. A handler may also ask, by parameter name, for one of the
-app's shared resources (``db``, ``cursors``, ...), for the Starlette ``request``, or for
+app's services (``users``, ``destinations``, ...), for the Starlette ``request``, or for
 the ``principal`` that ``security.AccessControl`` authenticated.
 """
 

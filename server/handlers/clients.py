@@ -7,11 +7,9 @@ from typing import Any
 from starlette.requests import Request
 
 from server.handlers.paging import paged
-from server.persistence.database import Database
 from server.persistence.rows import ClientRow
-from server.security import Authenticator, Principal
-from server.services import clients
-from server.services.pagination import Cursors
+from server.security import Principal
+from server.services.clients import Clients
 
 
 def representation(client: ClientRow) -> dict[str, Any]:
@@ -25,32 +23,23 @@ def representation(client: ClientRow) -> dict[str, Any]:
 
 
 async def list_clients(
-    db: Database, cursors: Cursors, request: Request, limit: int = 20, cursor: str | None = None
+    clients: Clients, request: Request, limit: int = 20, cursor: str | None = None
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    page = await db.read(
-        clients.list_clients,
-        codec=cursors("clients"),
-        limit=limit,
-        cursor=cursor,
-    )
+    page = await clients.list(limit=limit, cursor=cursor)
     return paged(request, page, representation)
 
 
 async def create_client(
-    body: dict[str, Any], db: Database, request: Request
+    body: dict[str, Any], clients: Clients, request: Request
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    client, secret = await db.write(clients.create_client, name=body["name"], scopes=body["scopes"])
+    client, secret = await clients.create(name=body["name"], scopes=body["scopes"])
     location = f"{request.scope['path'].rstrip('/')}/{client.client_id}"
     return {**representation(client), "client_secret": secret}, 201, {"Location": location}
 
 
-async def get_client(client_id: str, db: Database) -> dict[str, Any]:
-    return representation(await db.read(clients.get_client, client_id=client_id))
+async def get_client(client_id: str, clients: Clients) -> dict[str, Any]:
+    return representation(await clients.get(client_id=client_id))
 
 
-async def revoke_client(
-    client_id: str, db: Database, authenticator: Authenticator, principal: Principal
-) -> dict[str, Any]:
-    client = await db.write(clients.revoke_client, client_id=client_id, caller=principal.client_id)
-    authenticator.forget(client_id)  # at once here; other instances within the cache bound
-    return representation(client)
+async def revoke_client(client_id: str, clients: Clients, principal: Principal) -> dict[str, Any]:
+    return representation(await clients.revoke(client_id=client_id, caller=principal.client_id))

@@ -7,17 +7,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.downstream.gateway import Gateway
-from server.downstream.hosts import HostAllowList
 from server.handlers.paging import paged
-from server.persistence.database import Database
 from server.persistence.rows import DestinationRow
-from server.services import destinations
-from server.services.pagination import Cursors
+from server.services.destinations import Destinations
 
 
-def representation(row: DestinationRow, gateway: Gateway) -> dict[str, Any]:
-    circuit = gateway.circuit(destinations.target(row))
+def representation(row: DestinationRow, destinations: Destinations) -> dict[str, Any]:
+    circuit = destinations.circuit(row)
     return {
         "name": row.name,
         "url": row.url,
@@ -44,51 +40,30 @@ def representation(row: DestinationRow, gateway: Gateway) -> dict[str, Any]:
 
 
 async def list_destinations(
-    db: Database,
-    cursors: Cursors,
-    gateway: Gateway,
-    request: Request,
-    limit: int = 20,
-    cursor: str | None = None,
+    destinations: Destinations, request: Request, limit: int = 20, cursor: str | None = None
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    page = await db.read(
-        destinations.list_destinations,
-        codec=cursors("destinations"),
-        limit=limit,
-        cursor=cursor,
-    )
-    return paged(request, page, lambda row: representation(row, gateway))
+    page = await destinations.list(limit=limit, cursor=cursor)
+    return paged(request, page, lambda row: representation(row, destinations))
 
 
 async def create_destination(
-    body: dict[str, Any],
-    db: Database,
-    gateway: Gateway,
-    allowed_hosts: HostAllowList,
-    request: Request,
+    body: dict[str, Any], destinations: Destinations, request: Request
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    row = await db.write(destinations.create_destination, allowed_hosts=allowed_hosts, **body)
+    row = await destinations.create(**body)
     location = f"{request.scope['path'].rstrip('/')}/{row.name}"
-    return representation(row, gateway), 201, {"Location": location}
+    return representation(row, destinations), 201, {"Location": location}
 
 
-async def get_destination(name: str, db: Database, gateway: Gateway) -> dict[str, Any]:
-    return representation(await db.read(destinations.get_destination, name=name), gateway)
+async def get_destination(name: str, destinations: Destinations) -> dict[str, Any]:
+    return representation(await destinations.get(name=name), destinations)
 
 
 async def update_destination(
-    name: str, body: dict[str, Any], db: Database, gateway: Gateway, allowed_hosts: HostAllowList
+    name: str, body: dict[str, Any], destinations: Destinations
 ) -> dict[str, Any]:
-    row = await db.write(
-        destinations.update_destination,
-        allowed_hosts=allowed_hosts,
-        name=name,
-        patch=body,
-    )
-    return representation(row, gateway)
+    return representation(await destinations.update(name=name, patch=body), destinations)
 
 
-async def delete_destination(name: str, db: Database, gateway: Gateway) -> Response:
-    await db.write(destinations.delete_destination, name=name)
-    gateway.forget(name)
+async def delete_destination(name: str, destinations: Destinations) -> Response:
+    await destinations.delete(name=name)
     return Response(status_code=204)

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.downstream.gateway import Gateway
-from server.persistence.database import Database
 from server.security import Principal
-from server.services.dispatching import dispatch_to_destinations, new_id
+from server.services.dispatching import Dispatches, new_id
 from server.telemetry.context import current_request_id
 
 
 async def dispatch(
     body: dict[str, Any],
-    db: Database,
-    gateway: Gateway,
+    dispatches: Dispatches,
     principal: Principal,
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
     # The request's X-Request-ID (the telemetry middleware returns it), sent downstream too.
-    report = await dispatch_to_destinations(
-        db=db,
-        gateway=gateway,
+    report = await dispatches.dispatch(
         client_id=principal.client_id,
         disclose=principal.is_admin,
         payload=body["payload"],

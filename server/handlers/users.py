@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.handlers.idempotent import idempotent
 from server.handlers.paging import paged
 from server.http import conditions
-from server.persistence.database import Database
 from server.persistence.rows import UserRow
 from server.security import Principal
-from server.services import users
-from server.services.idempotency import Reply
-from server.services.pagination import Cursors
+from server.services.idempotency import Reply, Write
+from server.services.users import Users
 
 
 def representation(user: UserRow) -> dict[str, Any]:
@@ -35,30 +32,29 @@ def _with_etag(user: UserRow) -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 @idempotent
-def create_user(session: Session, body: dict[str, Any], principal: Principal, path: str) -> Reply:
-    user = users.create_user(
-        session=session,
-        owner=principal.client_id,
-        name=body["name"],
-        email=body.get("email"),
-        age=body.get("age"),
+def create_user(body: dict[str, Any], principal: Principal, path: str) -> Write[UserRow]:
+    def created(user: UserRow) -> Reply:
+        location = f"{path.rstrip('/')}/{user.id}"
+        headers = {"Location": location, "ETag": conditions.etag(user.version)}
+        return Reply.json(201, representation(user), headers)
+
+    step = Users.creating(
+        owner=principal.client_id, name=body["name"], email=body.get("email"), age=body.get("age")
     )
-    headers = {"Location": f"{path.rstrip('/')}/{user.id}", "ETag": conditions.etag(user.version)}
-    return Reply.json(201, representation(user), headers)
+    return Write(step, created)
 
 
 async def get_user(
-    user_id: int, db: Database, principal: Principal, if_none_match: str | None = None
+    user_id: int, users: Users, principal: Principal, if_none_match: str | None = None
 ) -> Response | tuple[dict[str, Any], int, dict[str, str]]:
-    user = await db.read(users.get_user, tenant=principal.tenant, user_id=user_id)
+    user = await users.get(tenant=principal.tenant, user_id=user_id)
     if conditions.none_match(if_none_match, user.version):
         return Response(status_code=304, headers={"ETag": conditions.etag(user.version)})
     return _with_etag(user)
 
 
 async def list_users(
-    db: Database,
-    cursors: Cursors,
+    users: Users,
     request: Request,
     principal: Principal,
     name_contains: str | None = None,
@@ -69,9 +65,7 @@ async def list_users(
     limit: int = 20,
     cursor: str | None = None,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    page = await db.read(
-        users.list_users,
-        codec=cursors("users"),
+    page = await users.list(
         tenant=principal.tenant,
         name_contains=name_contains,
         email=email,
@@ -87,12 +81,11 @@ async def list_users(
 async def replace_user(
     user_id: int,
     body: dict[str, Any],
-    db: Database,
+    users: Users,
     principal: Principal,
     if_match: str | None = None,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    user = await db.write(
-        users.replace_user,
+    user = await users.replace(
         tenant=principal.tenant,
         user_id=user_id,
         expected=conditions.if_match(if_match),
@@ -106,12 +99,11 @@ async def replace_user(
 async def update_user(
     user_id: int,
     body: dict[str, Any],
-    db: Database,
+    users: Users,
     principal: Principal,
     if_match: str | None = None,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    user = await db.write(
-        users.update_user,
+    user = await users.update(
         tenant=principal.tenant,
         user_id=user_id,
         expected=conditions.if_match(if_match),
@@ -121,10 +113,9 @@ async def update_user(
 
 
 async def delete_user(
-    user_id: int, db: Database, principal: Principal, if_match: str | None = None
+    user_id: int, users: Users, principal: Principal, if_match: str | None = None
 ) -> Response:
-    await db.write(
-        users.delete_user,
+    await users.delete(
         tenant=principal.tenant,
         user_id=user_id,
         expected=conditions.if_match(if_match),

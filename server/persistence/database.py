@@ -1,8 +1,8 @@
 """Engines and units of work: SQLite (WAL) by default, PostgreSQL through asyncpg.
 
-Services and repositories are plain synchronous SQLAlchemy code taking a ``Session``; the
-handlers run them with ``await db.write(fn, ...)`` (one transaction) or ``await db.read(fn,
-...)``. How that code reaches the database depends on the backend:
+Services and repositories are plain synchronous SQLAlchemy code taking a ``Session``; each
+service's class runs them with ``await db.write(fn, ...)`` (one transaction) or ``await
+db.read(fn, ...)``. How that code reaches the database depends on the backend:
 
 * PostgreSQL: ``AsyncSession.run_sync`` runs it on the event loop, each statement awaiting
   asyncpg (SQLAlchemy's greenlet bridge), so nothing blocks and no thread is involved.

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from server import contract
 from server.contract import ADMIN
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.persistence import clients as repository
+from server.persistence.database import Database
 from server.persistence.rows import ClientRow
 from server.services.pagination import CursorCodec, Keyset, Page, as_str, as_time, paginate
 
@@ -140,3 +141,29 @@ def list_clients(
 _BY_AGE: Keyset[ClientRow] = Keyset(
     (as_time, as_str), lambda row: [row.created_at.isoformat(), row.client_id]
 )
+
+
+class Clients:
+    """The API clients service as the handlers see it (built by the composition root).
+
+    ``forget`` is told of every revocation, so that whoever caches credentials (the
+    authenticator) drops the client at once."""
+
+    def __init__(self, db: Database, codec: CursorCodec, *, forget: Callable[[str], None]) -> None:
+        self._db = db
+        self._codec = codec
+        self._forget = forget
+
+    async def list(self, *, limit: int, cursor: str | None) -> Page[ClientRow]:
+        return await self._db.read(list_clients, codec=self._codec, limit=limit, cursor=cursor)
+
+    async def create(self, *, name: str, scopes: Iterable[str]) -> tuple[ClientRow, str]:
+        return await self._db.write(create_client, name=name, scopes=scopes)
+
+    async def get(self, *, client_id: str) -> ClientRow:
+        return await self._db.read(get_client, client_id=client_id)
+
+    async def revoke(self, *, client_id: str, caller: str | None) -> ClientRow:
+        row = await self._db.write(revoke_client, client_id=client_id, caller=caller)
+        self._forget(client_id)  # at once here; other instances within their cache bound
+        return row

@@ -10,10 +10,13 @@ import httpx
 from sqlalchemy.orm import Session
 
 from server import contract
+from server.downstream.breaker import BreakerSnapshot
+from server.downstream.gateway import Gateway
 from server.downstream.hosts import HostAllowList, UndialableURL, dialable_url
 from server.downstream.results import Target
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.persistence import destinations as repository
+from server.persistence.database import Database
 from server.persistence.errors import Duplicate
 from server.persistence.rows import DestinationRow
 from server.services.pagination import CursorCodec, Keyset, Page, as_str, paginate
@@ -164,3 +167,38 @@ def targets_for(*, session: Session, names: Sequence[str] | None) -> list[Target
     if errors:
         raise ValidationFailed(errors)
     return [target(by_name[name]) for name in names]
+
+
+class Destinations:
+    """The destinations service as the handlers see it (built by the composition root):
+    the stored destinations, checked against the allow-list, and their circuits' state."""
+
+    def __init__(
+        self, db: Database, codec: CursorCodec, *, allowed_hosts: HostAllowList, gateway: Gateway
+    ) -> None:
+        self._db = db
+        self._codec = codec
+        self._allowed_hosts = allowed_hosts
+        self._gateway = gateway
+
+    def circuit(self, row: DestinationRow) -> BreakerSnapshot:
+        """The state of the destination's circuit breaker in this process."""
+        return self._gateway.circuit(target(row))
+
+    async def list(self, *, limit: int, cursor: str | None) -> Page[DestinationRow]:
+        return await self._db.read(list_destinations, codec=self._codec, limit=limit, cursor=cursor)
+
+    async def create(self, **fields: Any) -> DestinationRow:
+        return await self._db.write(create_destination, allowed_hosts=self._allowed_hosts, **fields)
+
+    async def get(self, *, name: str) -> DestinationRow:
+        return await self._db.read(get_destination, name=name)
+
+    async def update(self, *, name: str, patch: Mapping[str, Any]) -> DestinationRow:
+        return await self._db.write(
+            update_destination, allowed_hosts=self._allowed_hosts, name=name, patch=patch
+        )
+
+    async def delete(self, *, name: str) -> None:
+        await self._db.write(delete_destination, name=name)
+        self._gateway.forget(name)

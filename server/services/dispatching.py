@@ -79,34 +79,41 @@ def downstream_idempotency_key(client_id: str, key: str | None) -> str:
     return f"{client_id}:{key}" if key else f"dispatch-{new_id()}"
 
 
-async def dispatch_to_destinations(
-    *,
-    db: Database,
-    gateway: Gateway,
-    client_id: str,
-    disclose: bool,
-    payload: Any,
-    names: Sequence[str] | None,
-    max_timeout: float | None,
-    request_id: str,
-    idempotency_key: str | None,
-) -> Report:
-    """Send ``payload`` to the chosen destinations at once; 502 if every one failed.
+class Dispatches:
+    """Dispatches as the handler sees them (built by the composition root): the destinations
+    read from the database, the payload fanned out through the gateway."""
 
-    ``disclose`` says whether the report may carry failures' details and bodies.
-    """
-    if idempotency_key is not None:
-        _checked_header("Idempotency-Key", idempotency_key)
-    headers = {
-        "x-request-id": _checked_header("X-Request-ID", request_id),
-        "idempotency-key": downstream_idempotency_key(client_id, idempotency_key),
-    }
-    content = _encoded(payload)
-    targets = await db.read(targets_for, names=names)
-    results = await gateway.dispatch(
-        targets, content, client_id=client_id, headers=headers, max_timeout=max_timeout
-    )
-    report = Report(request_id, results, disclose)
-    if not any(result.succeeded for result in results):
-        raise DispatchFailed(request_id=request_id, results=report.as_dict()["results"])
-    return report
+    def __init__(self, db: Database, gateway: Gateway) -> None:
+        self._db = db
+        self._gateway = gateway
+
+    async def dispatch(
+        self,
+        *,
+        client_id: str,
+        disclose: bool,
+        payload: Any,
+        names: Sequence[str] | None,
+        max_timeout: float | None,
+        request_id: str,
+        idempotency_key: str | None,
+    ) -> Report:
+        """Send ``payload`` to the chosen destinations at once; 502 if every one failed.
+
+        ``disclose`` says whether the report may carry failures' details and bodies.
+        """
+        if idempotency_key is not None:
+            _checked_header("Idempotency-Key", idempotency_key)
+        headers = {
+            "x-request-id": _checked_header("X-Request-ID", request_id),
+            "idempotency-key": downstream_idempotency_key(client_id, idempotency_key),
+        }
+        content = _encoded(payload)
+        targets = await self._db.read(targets_for, names=names)
+        results = await self._gateway.dispatch(
+            targets, content, client_id=client_id, headers=headers, max_timeout=max_timeout
+        )
+        report = Report(request_id, results, disclose)
+        if not any(result.succeeded for result in results):
+            raise DispatchFailed(request_id=request_id, results=report.as_dict()["results"])
+        return report

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
@@ -52,6 +52,22 @@ class Reply:
 
 Work = Callable[[Session], Reply]
 Refusal = Callable[[ServiceError], Reply]
+
+T = TypeVar("T")
+# A service's change as a step of a transaction it does not own: called with ``session=``.
+Step = Callable[..., T]
+
+
+@dataclass(frozen=True)
+class Write(Generic[T]):
+    """An idempotent write as a handler describes it: the service's ``step``, and the
+    ``answer`` made of its result, both inside the transaction that stores the answer."""
+
+    step: Step[T]
+    answer: Callable[[T], Reply]
+
+    def __call__(self, session: Session) -> Reply:
+        return self.answer(self.step(session=session))
 
 
 @dataclass(frozen=True)
@@ -221,3 +237,28 @@ async def keep_swept(
             logger.exception("idempotency sweep failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)
+
+
+class Idempotency:
+    """Idempotent writes and the keys' upkeep on one database, as the composition root
+    builds them: ``run`` for the handlers, ``keep_swept`` for the app's lifespan."""
+
+    def __init__(self, db: Database, policy: IdempotencyPolicy = IdempotencyPolicy()) -> None:
+        self._db = db
+        self.policy = policy
+
+    async def run(
+        self, write: Write[Any], *, scope: str, key: str | None, payload: Any, refusal: Refusal
+    ) -> Reply:
+        return await run_once(
+            db=self._db,
+            scope=scope,
+            key=key,
+            payload=payload,
+            work=write,
+            refusal=refusal,
+            policy=self.policy,
+        )
+
+    async def keep_swept(self, *, every: float, stop: asyncio.Event) -> None:
+        await keep_swept(self._db, self.policy, every=every, stop=stop)

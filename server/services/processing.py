@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
 from server.errors import NotFound
 from server.persistence import records as repository
+from server.persistence.database import Database
 from server.persistence.rows import RecordRow
+from server.services.idempotency import Step
 from server.services.pagination import CursorCodec, Keyset, Page, as_int, paginate
 
 
@@ -65,3 +68,35 @@ def list_records(
 
 
 _NEWEST_FIRST: Keyset[RecordRow] = Keyset((as_int,), lambda row: [row.id])
+
+
+class Records:
+    """The records service as the handlers see it (built by the composition root)."""
+
+    def __init__(self, db: Database, codec: CursorCodec) -> None:
+        self._db = db
+        self._codec = codec
+
+    @staticmethod
+    def processing(
+        *, owner: str, user_id: int, item_id: int, quantity: int
+    ) -> Step[tuple[RecordRow, dict[str, int]]]:
+        """Processing and storing a record as a step of a larger transaction."""
+        return functools.partial(
+            process_and_store, owner=owner, user_id=user_id, item_id=item_id, quantity=quantity
+        )
+
+    async def get(self, *, tenant: str | None, record_id: int) -> RecordRow:
+        return await self._db.read(get_record, tenant=tenant, record_id=record_id)
+
+    async def list(
+        self, *, tenant: str | None, user_id: int | None, limit: int, cursor: str | None
+    ) -> Page[RecordRow]:
+        return await self._db.read(
+            list_records,
+            codec=self._codec,
+            tenant=tenant,
+            user_id=user_id,
+            limit=limit,
+            cursor=cursor,
+        )

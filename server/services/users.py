@@ -6,6 +6,7 @@ an admin, who sees every client's. Another client's user is simply not there (40
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -14,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from server.errors import Conflict, NotFound, PreconditionFailed
 from server.persistence import users as repository
+from server.persistence.database import Database
 from server.persistence.errors import Duplicate
 from server.persistence.rows import UserRow
 from server.persistence.users import UserFilters
+from server.services.idempotency import Step
 from server.services.pagination import CursorCodec, Keyset, Page, as_int, as_str, as_time, paginate
 from server.services.versions import Versions
 
@@ -184,3 +187,75 @@ def delete_user(
         if current is None:
             raise NotFound(f"There is no user {user_id}.")
         raise PreconditionFailed("The user changed since you read it.", version=current.version)
+
+
+class Users:
+    """The users service as the handlers see it: each call is one unit of work, a
+    transaction for a change, a plain read otherwise. Built by the composition root."""
+
+    def __init__(self, db: Database, codec: CursorCodec) -> None:
+        self._db = db
+        self._codec = codec
+
+    @staticmethod
+    def creating(*, owner: str, name: str, email: str | None, age: int | None) -> Step[UserRow]:
+        """Creating a user as a step of a larger transaction (an idempotent write's)."""
+        return functools.partial(create_user, owner=owner, name=name, email=email, age=age)
+
+    async def get(self, *, tenant: str | None, user_id: int) -> UserRow:
+        return await self._db.read(get_user, tenant=tenant, user_id=user_id)
+
+    async def list(
+        self,
+        *,
+        tenant: str | None,
+        name_contains: str | None,
+        email: str | None,
+        min_age: int | None,
+        max_age: int | None,
+        sort: str,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[UserRow]:
+        return await self._db.read(
+            list_users,
+            codec=self._codec,
+            tenant=tenant,
+            name_contains=name_contains,
+            email=email,
+            min_age=min_age,
+            max_age=max_age,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+        )
+
+    async def replace(
+        self,
+        *,
+        tenant: str | None,
+        user_id: int,
+        expected: Versions | None,
+        name: str,
+        email: str | None,
+        age: int | None,
+    ) -> UserRow:
+        return await self._db.write(
+            replace_user,
+            tenant=tenant,
+            user_id=user_id,
+            expected=expected,
+            name=name,
+            email=email,
+            age=age,
+        )
+
+    async def update(
+        self, *, tenant: str | None, user_id: int, expected: Versions | None, patch: dict[str, Any]
+    ) -> UserRow:
+        return await self._db.write(
+            update_user, tenant=tenant, user_id=user_id, expected=expected, patch=patch
+        )
+
+    async def delete(self, *, tenant: str | None, user_id: int, expected: Versions | None) -> None:
+        await self._db.write(delete_user, tenant=tenant, user_id=user_id, expected=expected)

@@ -172,7 +172,7 @@ class TestIdempotentCreate:
                 )
             )
 
-        client.portal.call(partial(app.resources["db"].write, claim))  # type: ignore[union-attr]
+        client.portal.call(partial(app.db.write, claim))
         response = client.post("/api/users", json=ADA, headers={"Idempotency-Key": "k-4"})
         assert response.status_code == 409
         assert response.json()["type"] == "urn:contract-api:problem:idempotency-in-progress"
@@ -184,7 +184,7 @@ class TestIdempotentCreate:
             old = datetime.now(UTC) - timedelta(hours=25)
             session.execute(update(IdempotencyKey).values(created_at=old, updated_at=old))
 
-        client.portal.call(partial(app.resources["db"].write, age_key))  # type: ignore[union-attr]
+        client.portal.call(partial(app.db.write, age_key))
         response = client.post(
             "/api/users",
             json={**ADA, "email": "new@example.com"},
@@ -206,7 +206,7 @@ class TestIdempotentCreate:
                     )
                 )
                 listed = await http.get("/api/users")
-            await app.resources["db"].dispose()  # in this loop, which owns its connections
+            await app.db.dispose()  # in this loop, which owns its connections
             assert len(listed.json()["items"]) == 1
             return sorted(r.status_code for r in replies)
 
@@ -503,7 +503,7 @@ class TestUpdateUser:
                     )
                 )
                 final = await http.get(url)
-            await app.resources["db"].dispose()  # in this loop, which owns its connections
+            await app.db.dispose()  # in this loop, which owns its connections
             return sorted(r.status_code for r in replies), {
                 **final.json(),
                 "etag": final.headers["etag"],

@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from server.app import ContractApp
+from server.persistence.database import Database
+from server.settings import Settings
+
 SERVER = Path(__file__).resolve().parents[2] / "server"
 
 # package -> what its modules must not import
@@ -33,7 +37,17 @@ FORBIDDEN = {
         "connexion",
     ),
     "downstream": ("starlette", "connexion", "server.handlers", "server.http", "server.services"),
+    # Handlers talk to services only: no transaction, database, settings or gateway of
+    # their own. They may name the typed rows services hand them (``persistence.rows``).
+    "handlers": (
+        "sqlalchemy",
+        "server.persistence",
+        "server.downstream",
+        "server.settings",
+        "server.app",
+    ),
 }
+ALLOWED = {"server.persistence.rows"}  # values, not behaviour: what services return
 KNOWN: set[tuple[str, str]] = set()  # (module, import) pairs: none are left
 
 
@@ -61,7 +75,9 @@ def test_no_import_against_the_layering(package: str, path: Path) -> None:
         name
         for name in imports(path)
         for banned in FORBIDDEN[package]
-        if (name == banned or name.startswith(banned + ".")) and (relative, name) not in KNOWN
+        if (name == banned or name.startswith(banned + "."))
+        and (relative, name) not in KNOWN
+        and name not in ALLOWED
     }
     assert not crossing, f"{relative} imports {sorted(crossing)}"
 
@@ -81,3 +97,11 @@ def test_the_domain_errors_speak_no_http() -> None:
     """``server/errors.py`` is what services and persistence raise: it imports nothing of a
     web framework, nor of the service; ``server/http/problems.py`` says how each is answered."""
     assert imports(SERVER / "errors.py") <= {"__future__", "collections.abc", "typing"}
+
+
+def test_handlers_are_given_services_not_the_database(app: ContractApp) -> None:
+    """What the composition root hands to handlers by name: services and the edge's own
+    collaborators, never the database, a session or the settings."""
+    resources = app.resources
+    assert not {"db", "session", "settings"} & set(resources)
+    assert not [name for name, value in resources.items() if isinstance(value, Database | Settings)]
