@@ -130,11 +130,13 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[f"{ENV_PREFIX}SECRET_KEY"] = settings.secret()
     # Several workers share one set of metrics through files (see server/telemetry/metrics.py).
     samples = None
-    if settings.workers > 1 or metrics.multiprocess_mode():
-        samples = metrics.prepare_multiprocess_folder()
-        logger.info(
-            "metrics samples folder", extra={"folder": os.environ[metrics.MULTIPROCESS_ENV]}
-        )
+    if settings.workers > 1 or settings.metrics_samples_dir is not None:
+        folder, made = metrics.prepare_multiprocess_folder(settings.metrics_samples_dir)
+        samples = folder if made else None
+        # Where the workers' prometheus_client writes (it reads the variable at import).
+        os.environ[metrics.MULTIPROCESS_ENV] = str(folder)
+        settings = settings.model_copy(update={"metrics_samples_dir": folder})
+        logger.info("metrics samples folder", extra={"folder": str(folder)})
     try:
         # Built here first, so that a spec and handlers that disagree stop the service
         # with one line before it listens; one worker serves this very app.

@@ -57,6 +57,14 @@ class Settings(BaseSettings):
             "public side of the load balancer."
         ),
     )
+    metrics_samples_dir: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR"),
+        description=(
+            "prometheus_client's folder of samples shared by worker processes, so that "
+            "/metrics sums them all; `python -m server` with several workers makes one."
+        ),
+    )
 
     max_body_bytes: int = Field(
         default=1024 * 1024,

@@ -82,6 +82,7 @@ class Edge:
         new_id: Callable[[], str],
         handlers: Mapping[type[Exception], Handler],
         metrics_path: str | None,
+        multiprocess_metrics: bool = False,
         access_log: bool,
         hsts: bool,
     ) -> None:
@@ -90,6 +91,7 @@ class Edge:
         self.handlers = dict(handlers)
         assert Exception in self.handlers, "every exception needs a problem handler"
         self.metrics_path = metrics_path
+        self.multiprocess_metrics = multiprocess_metrics
         self.log_requests = access_log
         common = [*_COMMON, _HSTS] if hsts else list(_COMMON)
         self._api_headers = [
@@ -189,13 +191,12 @@ class Edge:
                 latency_ms=round(seconds * 1000, 2),
             )
 
-    @staticmethod
-    async def _metrics(scope: Scope, send: Send) -> None:
+    async def _metrics(self, scope: Scope, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
             status, body = 405, b"Method Not Allowed\n"
             headers = [(b"allow", b"GET, HEAD"), (b"content-type", b"text/plain")]
         else:
-            status, body = 200, metrics.exposition()
+            status, body = 200, metrics.exposition(across_workers=self.multiprocess_metrics)
             headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})

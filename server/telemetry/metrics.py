@@ -118,38 +118,34 @@ def destination_removed(destination: str) -> None:
         pass  # never dispatched to in this process
 
 
-def multiprocess_mode() -> bool:
-    return bool(os.environ.get(MULTIPROCESS_ENV))
-
-
-def exposition() -> bytes:
-    """Every series in Prometheus' text format: this process's, or all workers' summed."""
-    if multiprocess_mode():
+def exposition(*, across_workers: bool) -> bytes:
+    """Every series in Prometheus' text format: this process's, or (``across_workers``: the
+    workers write their samples to the folder of ``PROMETHEUS_MULTIPROC_DIR``) all
+    workers' summed."""
+    if across_workers:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
     return generate_latest(REGISTRY)
 
 
-def worker_stopped() -> None:
+def worker_stopped(*, across_workers: bool) -> None:
     """A worker's live gauges (in-flight, breaker states) stop counting when it stops."""
-    if multiprocess_mode():
+    if across_workers:
         multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
-def prepare_multiprocess_folder() -> Path | None:
-    """For a supervisor about to start workers: an empty samples folder, in the environment
-    the workers inherit. Returns the folder when it made one (to remove at exit)."""
-    configured = os.environ.get(MULTIPROCESS_ENV)
-    if configured:
-        folder = Path(configured)
-        folder.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob("*.db"):  # a previous run's samples would be added in
+def prepare_multiprocess_folder(configured: Path | None) -> tuple[Path, bool]:
+    """For a supervisor about to start workers: an empty samples folder, the ``configured``
+    one or a new temporary one, and whether it was made here (to remove at exit). The
+    supervisor hands it to the workers as ``PROMETHEUS_MULTIPROC_DIR``, which is where
+    prometheus_client looks."""
+    if configured is not None:
+        configured.mkdir(parents=True, exist_ok=True)
+        for stale in configured.glob("*.db"):  # a previous run's samples would be added in
             stale.unlink()
-        return None
-    made = Path(tempfile.mkdtemp(prefix="contract-api-metrics-"))
-    os.environ[MULTIPROCESS_ENV] = str(made)
-    return made
+        return configured, False
+    return Path(tempfile.mkdtemp(prefix="contract-api-metrics-")), True
 
 
 def remove_multiprocess_folder(folder: Path | None) -> None:

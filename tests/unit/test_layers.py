@@ -105,3 +105,21 @@ def test_handlers_are_given_services_not_the_database(app: ContractApp) -> None:
     resources = app.resources
     assert not {"db", "session", "settings"} & set(resources)
     assert not [name for name, value in resources.items() if isinstance(value, Database | Settings)]
+
+
+# The entry points: they read the environment and build the settings, and hand down what
+# each part needs (alembic's CLI enters through migrations/env.py, outside this package).
+ENTRY_POINTS = {"__main__.py", "asgi.py", "app.py", "settings.py"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(SERVER.rglob("*.py")),
+    ids=[str(p.relative_to(SERVER)) for p in sorted(SERVER.rglob("*.py"))],
+)
+def test_only_the_entry_points_read_the_environment(path: Path) -> None:
+    if str(path.relative_to(SERVER)) in ENTRY_POINTS:
+        return
+    source = path.read_text(encoding="utf-8")
+    found = [word for word in ("os.environ", "getenv(", "Settings(") if word in source]
+    assert not found, f"{path.relative_to(SERVER)} reads the settings itself: {found}"

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
 
 from server.errors import ValidationFailed
 from server.http.problems import InvalidEncoding, MalformedJson, problem_response
@@ -199,4 +199,6 @@ class TestClientAddress:
 @pytest.mark.parametrize("name", sorted(Settings.model_fields))
 def test_every_setting_is_in_the_readmes_table(name: str) -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
-    assert f"`APP_{name.upper()}`" in readme
+    alias = Settings.model_fields[name].validation_alias
+    names = alias.choices if isinstance(alias, AliasChoices) else [f"APP_{name.upper()}"]
+    assert f"`{names[0]}`" in readme
