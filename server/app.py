@@ -133,7 +133,7 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
             # timeout ran out), so nothing still needs the pool or the database.
             await gateway.close()
             await db.dispose()
-            metrics.worker_stopped(across_workers=settings.metrics_samples_dir is not None)
+            metrics.worker_stopped(settings.metrics_samples_dir)
         logger.info("service stopped")
 
     app = ContractApp(

@@ -27,6 +27,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -82,7 +83,7 @@ class Edge:
         new_id: Callable[[], str],
         handlers: Mapping[type[Exception], Handler],
         metrics_path: str | None,
-        multiprocess_metrics: bool = False,
+        metrics_samples: Path | None,
         access_log: bool,
         hsts: bool,
     ) -> None:
@@ -91,7 +92,7 @@ class Edge:
         self.handlers = dict(handlers)
         assert Exception in self.handlers, "every exception needs a problem handler"
         self.metrics_path = metrics_path
-        self.multiprocess_metrics = multiprocess_metrics
+        self.metrics_samples = metrics_samples  # the workers' shared folder, if several
         self.log_requests = access_log
         common = [*_COMMON, _HSTS] if hsts else list(_COMMON)
         self._api_headers = [
@@ -196,7 +197,7 @@ class Edge:
             status, body = 405, b"Method Not Allowed\n"
             headers = [(b"allow", b"GET, HEAD"), (b"content-type", b"text/plain")]
         else:
-            status, body = 200, metrics.exposition(across_workers=self.multiprocess_metrics)
+            status, body = 200, metrics.exposition(self.metrics_samples)
             headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -122,7 +122,7 @@ def stages(settings: Settings, guard: Guard, spec_file: Path) -> list[Any]:
             new_id=new_id,
             handlers=exception_handlers(AllowedMethods(spec_file)),
             metrics_path="/metrics" if settings.metrics else None,
-            multiprocess_metrics=settings.metrics_samples_dir is not None,
+            metrics_samples=settings.metrics_samples_dir,
             access_log=settings.access_log,
             hsts=settings.environment == "production" or settings.tls,
         ),

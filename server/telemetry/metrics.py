@@ -4,7 +4,9 @@ With more than one worker each process writes its samples to files in
 ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds them up, whichever worker answers the
 scrape (prometheus-client's multiprocess mode). ``python -m server`` sets that folder up
 for its workers; under another process manager, set it yourself, to an empty folder,
-before the workers start. The folder must be set before ``prometheus_client`` is imported.
+before the workers start. Workers write there only if the variable is set before
+``prometheus_client`` is imported (it picks its storage then); ``/metrics`` reads the
+folder the settings name (``metrics_samples_dir``, from the same variable).
 
 Labels are bounded: operationIds come from the spec (``unmatched`` for paths it does not
 have), statuses are HTTP codes, destinations are the admins' list. Clients, paths and
@@ -118,21 +120,20 @@ def destination_removed(destination: str) -> None:
         pass  # never dispatched to in this process
 
 
-def exposition(*, across_workers: bool) -> bytes:
-    """Every series in Prometheus' text format: this process's, or (``across_workers``: the
-    workers write their samples to the folder of ``PROMETHEUS_MULTIPROC_DIR``) all
-    workers' summed."""
-    if across_workers:
+def exposition(samples: Path | None) -> bytes:
+    """Every series in Prometheus' text format: this process's, or, given the ``samples``
+    folder the workers write to (``PROMETHEUS_MULTIPROC_DIR``), all workers' summed."""
+    if samples is not None:
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry, path=str(samples))  # type: ignore[no-untyped-call]
         return generate_latest(registry)
     return generate_latest(REGISTRY)
 
 
-def worker_stopped(*, across_workers: bool) -> None:
+def worker_stopped(samples: Path | None) -> None:
     """A worker's live gauges (in-flight, breaker states) stop counting when it stops."""
-    if across_workers:
-        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+    if samples is not None:
+        multiprocess.mark_process_dead(os.getpid(), str(samples))  # type: ignore[no-untyped-call]
 
 
 def prepare_multiprocess_folder(configured: Path | None) -> tuple[Path, bool]:

@@ -10,6 +10,7 @@ import io
 import logging
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -236,6 +237,20 @@ class TestJsonLines:
 
 
 class TestMetrics:
+    def test_a_samples_folder_given_as_a_setting_is_where_metrics_are_read(
+        self, app_with: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The folder comes from the settings, not from prometheus_client's own look at the
+        environment: set programmatically (no PROMETHEUS_MULTIPROC_DIR), the scrape reads it
+        (it was a 500) and the worker's stop marks it (it raised)."""
+        monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+        samples = tmp_path / "samples"
+        samples.mkdir()
+        client = app_with(metrics_samples_dir=samples)
+        response = client.get("/metrics")
+        assert response.status_code == 200, response.text
+        client.__exit__(None, None, None)  # the lifespan's end: the worker is marked gone
+
     def test_requests_by_operation_and_status(self, client: TestClient) -> None:
         before = scrape(client)
         for _ in range(3):

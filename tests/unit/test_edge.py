@@ -55,6 +55,7 @@ def edge(app: Any, handlers: Any = None) -> Edge:
         new_id=lambda: "made-up-id",
         handlers=handlers or exception_handlers(),
         metrics_path="/metrics",
+        metrics_samples=None,
         access_log=False,
         hsts=True,
     )
