@@ -20,6 +20,7 @@ from contract_api_client.api.destinations import (
     delete_destination,
     get_destination,
     list_destinations,
+    rotate_destination_secret,
     update_destination,
 )
 from contract_api_client.api.gateway import dispatch as dispatch_operation
@@ -40,6 +41,7 @@ from contract_api_client.models import (
     DestinationPatch,
     DispatchRequest,
     ProcessRequest,
+    SecretRotation,
     UserInput,
     UserPatch,
 )
@@ -430,6 +432,22 @@ def destinations_update(
     """PATCH /destinations/{name}."""
     body = DestinationPatch.from_dict(json_argument(patch, "--patch"))
     show(ctx, session(ctx).call(update_destination.sync_detailed, name=name, body=body))
+
+
+@destinations_app.command("rotate-secret")
+def destinations_rotate_secret(
+    ctx: typer.Context,
+    name: str,
+    overlap_seconds: Annotated[
+        int | None,
+        typer.Option(
+            help="How long the old secret keeps signing too (the service's default: a day)."
+        ),
+    ] = None,
+) -> None:
+    """POST /destinations/{name}/rotate-secret: prints the new signing secret, once."""
+    body = SecretRotation(overlap_seconds=opt(overlap_seconds))
+    show(ctx, session(ctx).call(rotate_destination_secret.sync_detailed, name=name, body=body))
 
 
 @destinations_app.command("delete")

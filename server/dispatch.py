@@ -70,7 +70,7 @@ class Endpoint:
             raise HandlerMismatch(
                 f"operation {name}: parameters {sorted(clash)} shadow app resources"
             )
-        # Shared app resources (the database, the settings) the handler asks for by name.
+        # What the composition root built for handlers (the services), asked for by name.
         self._resources = {name: value for name, value in resources.items() if name in accepted}
         self._query_defaults = {
             p["name"]: p["schema"]["default"]

@@ -40,7 +40,8 @@ The package, by concern: ``gateway.py`` (this: the fan-out and one destination's
 ``results.py`` (``Target``, ``Result``, what callers read), ``retries.py`` (what is
 retried, after how long), ``slots.py`` (waiting on this side within the deadline),
 ``breaker.py`` (the circuit breakers), ``transport.py`` (the wire: aiohttp, its errors
-named), ``hosts.py`` (the allow-list and the URL form that is dialled).
+named), ``hosts.py`` (the allow-list and the URL form that is dialled), ``signing.py``
+(the Standard Webhooks headers each attempt carries, signed afresh).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -59,6 +61,7 @@ from server.downstream.breaker import BreakerSnapshot, BreakerState, CircuitBrea
 from server.downstream.hosts import HostAllowList, UndialableURL, dialable_url
 from server.downstream.results import Result, Target, json_or_none
 from server.downstream.retries import retried
+from server.downstream.signing import Signer, new_message_id
 from server.downstream.slots import CutShort, Slots, acquire
 from server.downstream.transport import (
     AiohttpTransport,
@@ -96,6 +99,13 @@ class _Outgoing:
     wire_url: str  # as it is dialled
     headers: list[tuple[str, str]]
     content: bytes
+    message_id: str  # webhook-id: the same on every attempt
+    signer: Signer | None  # signs each attempt afresh (its own webhook-timestamp)
+
+    def attempt_headers(self, when: datetime) -> list[tuple[str, str]]:
+        if self.signer is None:
+            return self.headers
+        return self.headers + self.signer.headers(self.message_id, when, self.content)
 
 
 @dataclass
@@ -118,6 +128,7 @@ class Gateway:
         transport: Transport | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.max_response_bytes = max_response_bytes
         self.max_connections = max_connections
@@ -125,6 +136,7 @@ class Gateway:
         self._transport = transport or AiohttpTransport(max_connections=max_connections)
         self._clock = clock
         self._sleep = sleep
+        self._wall_clock = wall_clock
         self._started = False
         self._breakers: dict[str, tuple[tuple[str, int, float], CircuitBreaker]] = {}
         # Waiting for a connection happens here, where a wait that outlasts the deadline
@@ -199,8 +211,13 @@ class Gateway:
         client_id: str,
         headers: Mapping[str, str],
         max_timeout: float | None = None,
+        message_id: str | None = None,
     ) -> Result:
-        """One destination, start to finish; never raises (but for cancellation)."""
+        """One destination, start to finish; never raises (but for cancellation).
+
+        Every attempt is signed with ``message_id`` as its ``webhook-id`` (a new one when
+        not given) if the target has a signer."""
+        message_id = message_id or new_message_id()
         started = time.perf_counter()
         cut_by_caller = max_timeout is not None and max_timeout < target.timeout
         budget = max_timeout if max_timeout is not None and cut_by_caller else target.timeout
@@ -208,7 +225,7 @@ class Gateway:
         body: Any = None
         error: tuple[str, str] | None
         try:
-            request = self._request(target, content, headers)
+            request = self._request(target, content, headers, message_id)
             if not self.allowed_hosts.allows(request.url):
                 error = ("host_not_allowed", "The destination's host is not on the allow-list.")
             else:
@@ -254,9 +271,12 @@ class Gateway:
             body=body,
             error_type=error[0] if error else None,
             error_detail=error[1] if error else None,
+            webhook_id=message_id if attempts.count else None,
         )
 
-    def _request(self, target: Target, content: bytes, headers: Mapping[str, str]) -> _Outgoing:
+    def _request(
+        self, target: Target, content: bytes, headers: Mapping[str, str], message_id: str
+    ) -> _Outgoing:
         """The request every attempt sends, built (URL and headers encoded) before any."""
         if not self._started:
             raise RuntimeError("the gateway is not started (the app's lifespan starts it)")
@@ -269,7 +289,7 @@ class Gateway:
             fields = check_headers({"user-agent": USER_AGENT, **headers})
         except NotSendable as exc:
             raise NotSent(f"Nothing was sent: {exc}.") from None
-        return _Outgoing(url, wire_url, fields, content)
+        return _Outgoing(url, wire_url, fields, content, message_id, target.signer)
 
     def _judge(self, answer: Answer) -> tuple[Any, tuple[str, str] | None]:
         """The body to report, and the error if the answer is not a success."""
@@ -374,7 +394,7 @@ class Gateway:
                 return await self._transport.post(
                     request.wire_url,
                     request.content,
-                    request.headers,
+                    request.attempt_headers(self._wall_clock()),
                     max_bytes=self.max_response_bytes,
                 )
         except TimeoutError as exc:

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
+from server.downstream.signing import Signer
 
 # What a client other than an admin reads for each error type: stable, and free of
 # anything about the destination (host, port, resolver, TLS or library text).
@@ -43,6 +45,8 @@ class Target:
     max_backoff: float
     failure_threshold: int
     cooldown: float
+    # How its requests are signed (every stored destination has a secret).
+    signer: Signer | None = field(default=None, repr=False, compare=False)
 
     @property
     def breaker_settings(self) -> tuple[str, int, float]:
@@ -61,6 +65,7 @@ class Result:
     body: Any = None
     error_type: str | None = None  # None: it succeeded
     error_detail: str | None = None
+    webhook_id: str | None = None  # the signed requests' id, when one was sent
 
     @property
     def succeeded(self) -> bool:
@@ -73,8 +78,10 @@ class Result:
     def as_dict(self, *, disclose: bool) -> dict[str, Any]:
         """The result as the API reports it; ``disclose`` (admins) keeps a failure's
         detail and body, otherwise they become a fixed sentence and null."""
-        reported = {
-            "destination": self.destination,
+        reported: dict[str, Any] = {"destination": self.destination}
+        if self.webhook_id is not None:
+            reported["webhook_id"] = self.webhook_id
+        reported |= {
             "outcome": self.outcome,
             "status": self.status,
             "latency_ms": round(self.latency_ms, 1),

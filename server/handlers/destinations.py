@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -9,7 +10,16 @@ from starlette.responses import Response
 
 from server.handlers.paging import paged
 from server.persistence.rows import DestinationRow
-from server.services.destinations import Destinations
+from server.services.destinations import Destinations, previous_secret_expiry
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def with_secret(row: DestinationRow, destinations: Destinations) -> dict[str, Any]:
+    """The answers to creating it and to rotating its secret: the only ones that show it."""
+    return {**representation(row, destinations), "signing_secret": row.signing_secret}
 
 
 def representation(row: DestinationRow, destinations: Destinations) -> dict[str, Any]:
@@ -34,6 +44,10 @@ def representation(row: DestinationRow, destinations: Destinations) -> dict[str,
             "retry_after_seconds": round(circuit.retry_after, 3),
             "times_opened": circuit.times_opened,
         },
+        "signing": {
+            "secret_created_at": row.signing_secret_created_at.isoformat(),
+            "previous_secret_expires_at": _iso(previous_secret_expiry(row)),
+        },
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }
@@ -51,7 +65,7 @@ async def create_destination(
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     row = await destinations.create(**body)
     location = f"{request.scope['path'].rstrip('/')}/{row.name}"
-    return representation(row, destinations), 201, {"Location": location}
+    return with_secret(row, destinations), 201, {"Location": location}
 
 
 async def get_destination(name: str, destinations: Destinations) -> dict[str, Any]:
@@ -62,6 +76,14 @@ async def update_destination(
     name: str, body: dict[str, Any], destinations: Destinations
 ) -> dict[str, Any]:
     return representation(await destinations.update(name=name, patch=body), destinations)
+
+
+async def rotate_destination_secret(
+    name: str, destinations: Destinations, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    overlap = (body or {}).get("overlap_seconds")
+    row = await destinations.rotate_secret(name=name, overlap_seconds=overlap)
+    return with_secret(row, destinations)
 
 
 async def delete_destination(name: str, destinations: Destinations) -> Response:

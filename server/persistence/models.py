@@ -132,5 +132,11 @@ class Destination(Base):
     failure_threshold: Mapped[int] = mapped_column(Integer)
     cooldown_seconds: Mapped[float] = mapped_column(Float)
     enabled: Mapped[bool] = mapped_column(Boolean)
+    # Standard Webhooks signing: the current secret, and the one before it while a
+    # rotation's overlap lasts. HMAC needs them as they are: not hashed.
+    signing_secret: Mapped[str] = mapped_column(String(64))
+    signing_secret_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    previous_signing_secret: Mapped[str | None] = mapped_column(String(64))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,20 +1,22 @@
 """What the repositories hand out: one frozen dataclass per table, so that mypy checks
-every field name from the database to the answer (``tests/unit/test_rows.py`` holds each
-to its table's columns). Rows come from SQLAlchemy Core as named tuples and are turned
-into these once, at the repository's edge."""
+every field name from the database to the answer (``tests/unit/test_rows.py`` finds each
+by its ``TABLE`` and holds it to that table's columns). Rows come from SQLAlchemy Core as
+named tuples and are turned into these once, at the repository's edge."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import Row
 
 
 @dataclass(frozen=True, slots=True)
 class ClientRow:
+    TABLE: ClassVar[str] = "api_clients"
+
     client_id: str
     name: str
     scopes: str  # space-separated, as in OAuth2
@@ -25,6 +27,8 @@ class ClientRow:
 
 @dataclass(frozen=True, slots=True)
 class UserRow:
+    TABLE: ClassVar[str] = "users"
+
     id: int
     name: str
     email: str | None
@@ -37,6 +41,8 @@ class UserRow:
 
 @dataclass(frozen=True, slots=True)
 class RecordRow:
+    TABLE: ClassVar[str] = "records"
+
     id: int
     user_id: int
     item_id: int
@@ -48,6 +54,8 @@ class RecordRow:
 
 @dataclass(frozen=True, slots=True)
 class IdempotencyRow:
+    TABLE: ClassVar[str] = "idempotency_keys"
+
     scope: str
     key: str
     fingerprint: str
@@ -61,6 +69,8 @@ class IdempotencyRow:
 
 @dataclass(frozen=True, slots=True)
 class DestinationRow:
+    TABLE: ClassVar[str] = "destinations"
+
     name: str
     url: str
     timeout_seconds: float
@@ -70,6 +80,11 @@ class DestinationRow:
     failure_threshold: int
     cooldown_seconds: float
     enabled: bool
+    # Never in a repr (a log line, a traceback): the secrets that sign its requests.
+    signing_secret: str = field(repr=False)
+    signing_secret_created_at: datetime
+    previous_signing_secret: str | None = field(repr=False)
+    previous_secret_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +14,7 @@ from server.downstream.breaker import BreakerSnapshot
 from server.downstream.gateway import Gateway
 from server.downstream.hosts import HostAllowList, UndialableURL, dialable_url
 from server.downstream.results import Target
+from server.downstream.signing import Signer, new_secret
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.persistence import destinations as repository
 from server.persistence.database import Database
@@ -25,6 +26,7 @@ from server.services.pagination import CursorCodec, Keyset, Page, as_str, pagina
 DESTINATION_DEFAULTS = contract.defaults("DestinationInput")  # timeout_seconds, enabled
 RETRY_DEFAULTS = contract.defaults("RetryPolicyInput")
 BREAKER_DEFAULTS = contract.defaults("CircuitBreakerInput")
+ROTATION_DEFAULTS = contract.defaults("SecretRotation")  # overlap_seconds
 
 
 def _missing(name: str) -> NotFound:
@@ -47,6 +49,22 @@ def check_url(url: str, allowed_hosts: HostAllowList) -> str:
     return canonical
 
 
+def signing_secrets(row: DestinationRow, now: datetime | None = None) -> tuple[str, ...]:
+    """The secrets that sign its requests now: the current one, and the one before it
+    until its overlap ends."""
+    now = now or datetime.now(UTC)
+    expires = row.previous_secret_expires_at
+    if row.previous_signing_secret and expires is not None and expires > now:
+        return (row.signing_secret, row.previous_signing_secret)
+    return (row.signing_secret,)
+
+
+def previous_secret_expiry(row: DestinationRow) -> datetime | None:
+    """Until when the secret before the current one still signs, or None."""
+    expires = row.previous_secret_expires_at
+    return expires if len(signing_secrets(row)) > 1 else None
+
+
 def target(row: DestinationRow) -> Target:
     """What the gateway needs from a stored destination."""
     return Target(
@@ -58,6 +76,7 @@ def target(row: DestinationRow) -> Target:
         max_backoff=row.max_backoff_seconds,
         failure_threshold=row.failure_threshold,
         cooldown=row.cooldown_seconds,
+        signer=Signer(signing_secrets(row)),
     )
 
 
@@ -86,6 +105,10 @@ def create_destination(
                 if timeout_seconds is None
                 else timeout_seconds,
                 "enabled": DESTINATION_DEFAULTS["enabled"] if enabled is None else enabled,
+                "signing_secret": new_secret(),
+                "signing_secret_created_at": now,
+                "previous_signing_secret": None,
+                "previous_secret_expires_at": None,
                 "created_at": now,
                 "updated_at": now,
                 **values,
@@ -134,6 +157,33 @@ def update_destination(
     values.update(patch.get("retry") or {})
     values.update(patch.get("circuit_breaker") or {})
     row = repository.change(session, name, {**values, "updated_at": datetime.now(UTC)})
+    if row is None:  # deleted in between
+        raise _missing(name)
+    return row
+
+
+def rotate_secret(*, session: Session, name: str, overlap_seconds: int | None) -> DestinationRow:
+    """A new signing secret; the current one keeps signing for ``overlap_seconds`` (the
+    spec's default when None; none for 0), and one still overlapping from an earlier
+    rotation stops at once. 404."""
+    if overlap_seconds is None:
+        overlap_seconds = int(ROTATION_DEFAULTS["overlap_seconds"])
+    current = get_destination(session=session, name=name)
+    now = datetime.now(UTC)
+    overlapping = overlap_seconds > 0
+    row = repository.change(
+        session,
+        name,
+        {
+            "signing_secret": new_secret(),
+            "signing_secret_created_at": now,
+            "previous_signing_secret": current.signing_secret if overlapping else None,
+            "previous_secret_expires_at": (
+                now + timedelta(seconds=overlap_seconds) if overlapping else None
+            ),
+            "updated_at": now,
+        },
+    )
     if row is None:  # deleted in between
         raise _missing(name)
     return row
@@ -198,6 +248,9 @@ class Destinations:
         return await self._db.write(
             update_destination, allowed_hosts=self._allowed_hosts, name=name, patch=patch
         )
+
+    async def rotate_secret(self, *, name: str, overlap_seconds: int | None) -> DestinationRow:
+        return await self._db.write(rotate_secret, name=name, overlap_seconds=overlap_seconds)
 
     async def delete(self, *, name: str) -> None:
         await self._db.write(delete_destination, name=name)

@@ -48,7 +48,7 @@ class CursorCodec:
 
 class Cursors:
     """One codec per list (its purpose), all signed with the app's secret; the composition
-    root makes it, the list handlers take it by name (``cursors``)."""
+    root makes it and hands each service its list's codec (``cursors("users")``)."""
 
     def __init__(self, secret: str) -> None:
         self._secret = secret

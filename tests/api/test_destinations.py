@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,11 @@ class TestCreateDestination:
         created, updated = body.pop("created_at"), body.pop("updated_at")
         assert created == updated
         assert datetime.fromisoformat(created).tzinfo is not None
+        assert re.fullmatch(r"whsec_[A-Za-z0-9+/]{43}=", body.pop("signing_secret"))
+        assert body.pop("signing") == {
+            "secret_created_at": created,
+            "previous_secret_expires_at": None,
+        }
         assert body == {
             **BILLING,
             "timeout_seconds": 5.0,
@@ -51,7 +57,8 @@ class TestCreateDestination:
                 "times_opened": 0,
             },
         }
-        assert admin.get(response.headers["location"]).json() == response.json()
+        shown_once = {k: v for k, v in response.json().items() if k != "signing_secret"}
+        assert admin.get(response.headers["location"]).json() == shown_once
 
     def test_every_setting_is_kept(self, admin: TestClient) -> None:
         body = create(

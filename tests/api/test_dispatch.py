@@ -7,6 +7,7 @@ and "bounded" from "hanging", not milliseconds.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,6 +79,7 @@ class TestDispatchReport:
         assert billing["body"]["received"] == PAYLOAD
         assert billing["body"]["request_id"] == request_id
         assert billing["latency_ms"] > 0
+        assert all(re.fullmatch(r"msg_[0-9a-f]{40}", r.pop("webhook_id")) for r in by_name.values())
         assert by_name["audit"] | {"latency_ms": 0} == {
             "destination": "audit",
             "outcome": "succeeded",
@@ -114,6 +116,7 @@ class TestDispatchReport:
         request_id = response.headers["x-request-id"]
         for result in problem["results"]:
             result["latency_ms"] = 0
+            assert re.fullmatch(r"msg_[0-9a-f]{40}", result.pop("webhook_id"))
         assert problem == {
             "type": "urn:contract-api:problem:dispatch-failed",
             "title": "Every destination failed",

@@ -122,6 +122,11 @@ class TestSingleCommands:
             "--settings", '{"retry": {"max_attempts": 2}}',
         )  # fmt: skip
         assert (made["timeout_seconds"], made["retry"]["max_attempts"]) == (2, 2)
+        assert made["signing_secret"].startswith("whsec_")  # shown once, here
+        assert "signing_secret" not in as_json(capsys, "destinations", "get", "echo")
+        rotated = as_json(capsys, "destinations", "rotate-secret", "echo", "--overlap-seconds", "0")
+        assert rotated["signing_secret"] not in ("", made["signing_secret"])
+        assert rotated["signing"]["previous_secret_expires_at"] is None
         assert as_json(capsys, "destinations", "get", "echo")["circuit"]["state"] == "closed"
         assert [d["name"] for d in as_json(capsys, "destinations", "list")["items"]] == ["echo"]
         report = as_json(capsys, "dispatch", "--payload", '{"order": 7}', "--to", "echo")

@@ -135,6 +135,9 @@ def test_scopes_are_written_once() -> None:
     token_scope = spec["components"]["schemas"]["TokenRequest"]["properties"]["scope"]
     assert token_scope["pattern"] == f"^({one})( ({one}))*$"
     assert list(contract.scopes()) == declared
+    # A client may hold every scope: a new scope raises the bound of ApiClientInput.scopes.
+    held = spec["components"]["schemas"]["ApiClientInput"]["properties"]["scopes"]
+    assert held["maxItems"] == len(declared)
     required = {
         scope
         for _path, _method, operation in operations()

@@ -1,10 +1,11 @@
 """Migrations on a database that already holds the data of the revision before (SQLite and
-PostgreSQL): 0002 (owners) and 0004 (optional e-mail addresses); and the migrations against
-the models, which must describe the same schema."""
+PostgreSQL): 0002 (owners), 0004 (optional e-mail addresses) and 0005 (signing secrets);
+and the migrations against the models, which must describe the same schema."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -162,6 +163,44 @@ def test_0004_downgrades_only_when_every_user_has_an_address(at_0003: str) -> No
     run(at_0003, ["UPDATE users SET email = 'ali@example.com'"])
     migrate.downgrade(at_0003, "0003")
     migrate.upgrade(at_0003)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def at_0004(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    yield from database_at(request.param, tmp_path, "0004")
+
+
+def test_0005_gives_every_existing_destination_a_secret_of_its_own(at_0004: str) -> None:
+    columns = (
+        "url, timeout_seconds, max_attempts, initial_backoff_seconds, max_backoff_seconds, "
+        "failure_threshold, cooldown_seconds, enabled, created_at, updated_at"
+    )
+    values = "'http://127.0.0.1:9/', 5, 3, 0.1, 2, 5, 30, true, :now, :now"
+    run(
+        at_0004,
+        [
+            f"INSERT INTO destinations (name, {columns}) VALUES ('{name}', {values})"
+            for name in ("audit", "billing")
+        ],
+    )
+    migrate.upgrade(at_0004)
+    (rows,) = run(
+        at_0004,
+        [
+            "SELECT name, url, signing_secret, signing_secret_created_at, "
+            "previous_signing_secret FROM destinations ORDER BY name"
+        ],
+    )
+    assert [(row[0], row[1]) for row in rows] == [
+        ("audit", "http://127.0.0.1:9/"),
+        ("billing", "http://127.0.0.1:9/"),
+    ]
+    secrets = [row[2] for row in rows]
+    assert all(re.fullmatch(r"whsec_[A-Za-z0-9+/]{43}=", secret) for secret in secrets)
+    assert len(set(secrets)) == 2
+    assert all(row[3] is not None and row[4] is None for row in rows)
+    migrate.downgrade(at_0004, "0004")
+    migrate.upgrade(at_0004)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

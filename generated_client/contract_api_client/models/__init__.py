@@ -46,6 +46,8 @@ from .retry_policy import RetryPolicy
 from .retry_policy_input import RetryPolicyInput
 from .retry_policy_patch import RetryPolicyPatch
 from .scope import Scope
+from .secret_rotation import SecretRotation
+from .signing_state import SigningState
 from .token_request import TokenRequest
 from .token_request_grant_type import TokenRequestGrantType
 from .token_response import TokenResponse
@@ -102,6 +104,8 @@ __all__ = (
     "RetryPolicyInput",
     "RetryPolicyPatch",
     "Scope",
+    "SecretRotation",
+    "SigningState",
     "TokenRequest",
     "TokenRequestGrantType",
     "TokenResponse",

@@ -6,10 +6,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.circuit_breaker import CircuitBreaker
     from ..models.circuit_state import CircuitState
     from ..models.retry_policy import RetryPolicy
+    from ..models.signing_state import SigningState
 
 
 T = TypeVar("T", bound="Destination")
@@ -26,8 +29,13 @@ class Destination:
         circuit_breaker (CircuitBreaker):
         enabled (bool):  Example: True.
         circuit (CircuitState): The breaker as the answering instance sees it (each process has its own).
+        signing (SigningState): Which secrets sign requests to the destination (never the secrets).
         created_at (datetime.datetime):  Example: 2026-12-01T09:30:00Z.
         updated_at (datetime.datetime):  Example: 2026-12-01T09:30:00Z.
+        signing_secret (str | Unset): The secret requests to this destination are signed with (Standard Webhooks).
+            Only in the answers to creating the destination and to rotating its secret:
+            store it then, it is never shown again.
+             Example: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw9b5DV7mXNnQ=.
     """
 
     name: str
@@ -37,8 +45,10 @@ class Destination:
     circuit_breaker: CircuitBreaker
     enabled: bool
     circuit: CircuitState
+    signing: SigningState
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    signing_secret: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -55,9 +65,13 @@ class Destination:
 
         circuit = self.circuit.to_dict()
 
+        signing = self.signing.to_dict()
+
         created_at = self.created_at.isoformat()
 
         updated_at = self.updated_at.isoformat()
+
+        signing_secret = self.signing_secret
 
         field_dict: dict[str, Any] = {}
 
@@ -70,10 +84,13 @@ class Destination:
                 "circuit_breaker": circuit_breaker,
                 "enabled": enabled,
                 "circuit": circuit,
+                "signing": signing,
                 "created_at": created_at,
                 "updated_at": updated_at,
             }
         )
+        if signing_secret is not UNSET:
+            field_dict["signing_secret"] = signing_secret
 
         return field_dict
 
@@ -82,6 +99,7 @@ class Destination:
         from ..models.circuit_breaker import CircuitBreaker  # noqa: PLC0415
         from ..models.circuit_state import CircuitState  # noqa: PLC0415
         from ..models.retry_policy import RetryPolicy  # noqa: PLC0415
+        from ..models.signing_state import SigningState  # noqa: PLC0415
 
         d = dict(src_dict)
         name = d.pop("name")
@@ -98,9 +116,13 @@ class Destination:
 
         circuit = CircuitState.from_dict(d.pop("circuit"))
 
+        signing = SigningState.from_dict(d.pop("signing"))
+
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
+
+        signing_secret = d.pop("signing_secret", UNSET)
 
         destination = cls(
             name=name,
@@ -110,8 +132,10 @@ class Destination:
             circuit_breaker=circuit_breaker,
             enabled=enabled,
             circuit=circuit,
+            signing=signing,
             created_at=created_at,
             updated_at=updated_at,
+            signing_secret=signing_secret,
         )
 
         return destination

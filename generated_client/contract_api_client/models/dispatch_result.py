@@ -28,6 +28,8 @@ class DispatchResult:
         body (Any): Any JSON value, or null: the last answer's JSON body, when it had one within the
             size cap. A failed
             answer's body is shown to admins only: null for every other client.
+        webhook_id (str | Unset): The `webhook-id` the destination was sent (absent when nothing could be sent).
+             Example: msg_2b6f0cc904d137be2e1730235f5664094b831186.
         error (DispatchError | Unset): Why the destination failed.
     """
 
@@ -37,6 +39,7 @@ class DispatchResult:
     latency_ms: float
     attempts: int
     body: Any
+    webhook_id: str | Unset = UNSET
     error: DispatchError | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,6 +55,8 @@ class DispatchResult:
         attempts = self.attempts
 
         body = self.body
+
+        webhook_id = self.webhook_id
 
         error: dict[str, Any] | Unset = UNSET
         if not isinstance(self.error, Unset):
@@ -69,6 +74,8 @@ class DispatchResult:
                 "body": body,
             }
         )
+        if webhook_id is not UNSET:
+            field_dict["webhook_id"] = webhook_id
         if error is not UNSET:
             field_dict["error"] = error
 
@@ -96,6 +103,8 @@ class DispatchResult:
 
         body = d.pop("body")
 
+        webhook_id = d.pop("webhook_id", UNSET)
+
         _error = d.pop("error", UNSET)
         error: DispatchError | Unset
         if isinstance(_error, Unset):
@@ -110,6 +119,7 @@ class DispatchResult:
             latency_ms=latency_ms,
             attempts=attempts,
             body=body,
+            webhook_id=webhook_id,
             error=error,
         )
 

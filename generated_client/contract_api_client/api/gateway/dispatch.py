@@ -135,6 +135,14 @@ def sync_detailed(
     yours prefixed with your client id, or one made up per dispatch, so the gateway's
     own retries are safe for downstreams that honour it.
 
+    They are signed as [Standard Webhooks](https://www.standardwebhooks.com/) says:
+    `webhook-id` (the result's `webhook_id`, one per destination and dispatch, the
+    same on every retry, so a receiver can drop duplicates), `webhook-timestamp` (Unix
+    seconds of the attempt) and `webhook-signature` (`v1,<base64 HMAC-SHA256>` made with
+    the destination's secret; while a rotated secret is still honoured, one signature
+    per secret, space-separated). Verify them with any Standard Webhooks library, e.g.
+    Python's `standardwebhooks.Webhook(secret).verify(body, headers)`.
+
     A failed result's `error.detail` and `body` are the destination's own words only
     for admins; other clients read a fixed sentence per error type and a null `body`
     (see the API description, Gateway).
@@ -184,6 +192,14 @@ def sync(
     yours prefixed with your client id, or one made up per dispatch, so the gateway's
     own retries are safe for downstreams that honour it.
 
+    They are signed as [Standard Webhooks](https://www.standardwebhooks.com/) says:
+    `webhook-id` (the result's `webhook_id`, one per destination and dispatch, the
+    same on every retry, so a receiver can drop duplicates), `webhook-timestamp` (Unix
+    seconds of the attempt) and `webhook-signature` (`v1,<base64 HMAC-SHA256>` made with
+    the destination's secret; while a rotated secret is still honoured, one signature
+    per secret, space-separated). Verify them with any Standard Webhooks library, e.g.
+    Python's `standardwebhooks.Webhook(secret).verify(body, headers)`.
+
     A failed result's `error.detail` and `body` are the destination's own words only
     for admins; other clients read a fixed sentence per error type and a null `body`
     (see the API description, Gateway).
@@ -227,6 +243,14 @@ async def asyncio_detailed(
     Downstream requests carry this request's `X-Request-ID` and an `Idempotency-Key`:
     yours prefixed with your client id, or one made up per dispatch, so the gateway's
     own retries are safe for downstreams that honour it.
+
+    They are signed as [Standard Webhooks](https://www.standardwebhooks.com/) says:
+    `webhook-id` (the result's `webhook_id`, one per destination and dispatch, the
+    same on every retry, so a receiver can drop duplicates), `webhook-timestamp` (Unix
+    seconds of the attempt) and `webhook-signature` (`v1,<base64 HMAC-SHA256>` made with
+    the destination's secret; while a rotated secret is still honoured, one signature
+    per secret, space-separated). Verify them with any Standard Webhooks library, e.g.
+    Python's `standardwebhooks.Webhook(secret).verify(body, headers)`.
 
     A failed result's `error.detail` and `body` are the destination's own words only
     for admins; other clients read a fixed sentence per error type and a null `body`
@@ -274,6 +298,14 @@ async def asyncio(
     Downstream requests carry this request's `X-Request-ID` and an `Idempotency-Key`:
     yours prefixed with your client id, or one made up per dispatch, so the gateway's
     own retries are safe for downstreams that honour it.
+
+    They are signed as [Standard Webhooks](https://www.standardwebhooks.com/) says:
+    `webhook-id` (the result's `webhook_id`, one per destination and dispatch, the
+    same on every retry, so a receiver can drop duplicates), `webhook-timestamp` (Unix
+    seconds of the attempt) and `webhook-signature` (`v1,<base64 HMAC-SHA256>` made with
+    the destination's secret; while a rotated secret is still honoured, one signature
+    per secret, space-separated). Verify them with any Standard Webhooks library, e.g.
+    Python's `standardwebhooks.Webhook(secret).verify(body, headers)`.
 
     A failed result's `error.detail` and `body` are the destination's own words only
     for admins; other clients read a fixed sentence per error type and a null `body`

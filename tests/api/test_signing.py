@@ -1,0 +1,209 @@
+"""Every downstream request is signed as Standard Webhooks says, and a receiver verifies it
+with the ``standardwebhooks`` library itself: before, during and after a secret's rotation
+(SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from standardwebhooks import Webhook, WebhookVerificationError
+from starlette.testclient import TestClient
+
+from server.persistence.destinations import destinations
+from tests.conftest import BACKENDS
+from tests.downstream import Downstream
+from tests.identities import ADMIN, ALICE, write_database
+
+pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+
+PAYLOAD = {"order_id": 1042, "note": "señal ✓"}  # not ASCII: the signature is over UTF-8
+SECRET = re.compile(r"whsec_[A-Za-z0-9+/]{43}=")
+
+
+def create(client: TestClient, name: str, url: str, **fields: Any) -> dict[str, Any]:
+    response = client.post(
+        "/api/destinations", json={"name": name, "url": url, **fields}, headers=ADMIN.headers
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def rotate(client: TestClient, name: str, **body: Any) -> dict[str, Any]:
+    response = client.post(
+        f"/api/destinations/{name}/rotate-secret", json=body, headers=ADMIN.headers
+    )
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def dispatch(client: TestClient, **body: Any) -> dict[str, Any]:
+    response = client.post(
+        "/api/dispatch",
+        content=orjson.dumps({"payload": PAYLOAD, **body}),
+        headers={**ALICE.headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    report: dict[str, Any] = response.json()
+    return report
+
+
+def verified(secret: str, seen: dict[str, Any]) -> Any:
+    return Webhook(secret).verify(seen["body"], seen["headers"])
+
+
+class TestSignatures:
+    def test_every_request_verifies_with_the_secret_shown_at_creation(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        billing = create(client, "billing", downstream.url_for("/ok"))
+        audit = create(client, "audit", downstream.url_for("/empty"))
+        assert SECRET.fullmatch(billing["signing_secret"])
+        assert billing["signing_secret"] != audit["signing_secret"]
+        report = dispatch(client)
+        by_path = {seen["path"]: seen for seen in downstream.seen}
+        assert verified(billing["signing_secret"], by_path["/ok"]) == PAYLOAD
+        assert verified(audit["signing_secret"], by_path["/empty"]) == PAYLOAD
+        with pytest.raises(WebhookVerificationError):  # each destination has its own
+            verified(billing["signing_secret"], by_path["/empty"])
+        ids = {r["destination"]: r["webhook_id"] for r in report["results"]}
+        assert ids["billing"] == by_path["/ok"]["headers"]["webhook-id"]
+        assert ids["audit"] == by_path["/empty"]["headers"]["webhook-id"]
+        assert ids["billing"] != ids["audit"]
+
+    def test_a_retry_keeps_its_webhook_id_and_signs_again(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        secret = create(
+            client,
+            "flaky",
+            downstream.url_for("/flaky/1/503"),
+            retry={"initial_backoff_seconds": 0},
+        )["signing_secret"]
+        (result,) = dispatch(client)["results"]
+        assert result["attempts"] == 2
+        first, second = downstream.seen
+        assert first["headers"]["webhook-id"] == second["headers"]["webhook-id"]
+        assert result["webhook_id"] == first["headers"]["webhook-id"]
+        for seen in (first, second):
+            verified(secret, seen)
+
+    def test_a_tampered_body_or_id_does_not_verify(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        secret = create(client, "billing", downstream.url_for("/ok"))["signing_secret"]
+        dispatch(client)
+        (seen,) = downstream.seen
+        with pytest.raises(WebhookVerificationError):
+            verified(secret, {**seen, "body": seen["body"].replace(b"1042", b"1043")})
+        headers = {**seen["headers"], "webhook-id": "msg_other"}
+        with pytest.raises(WebhookVerificationError):
+            verified(secret, {**seen, "headers": headers})
+
+
+class TestSecretShownOnce:
+    def test_no_read_shows_it(self, client: TestClient, downstream: Downstream) -> None:
+        create(client, "billing", downstream.url_for("/ok"))
+        one = client.get("/api/destinations/billing", headers=ADMIN.headers).json()
+        listed = client.get("/api/destinations", headers=ADMIN.headers).json()["items"]
+        patched = client.patch(
+            "/api/destinations/billing",
+            json={"enabled": False},
+            headers={**ADMIN.headers, "content-type": "application/merge-patch+json"},
+        ).json()
+        for answer in (one, *listed, patched):
+            assert "signing_secret" not in answer
+            assert answer["signing"]["previous_secret_expires_at"] is None
+
+    def test_no_log_line_carries_it(
+        self, client: TestClient, downstream: Downstream, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        created = create(client, "billing", downstream.url_for("/status/500"))
+        rotated = rotate(client, "billing")
+        dispatch_response = client.post(
+            "/api/dispatch", json={"payload": PAYLOAD}, headers=ALICE.headers
+        )
+        assert dispatch_response.status_code == 502
+        logged = "\n".join(record.getMessage() + repr(record.__dict__) for record in caplog.records)
+        for secret in (created["signing_secret"], rotated["signing_secret"]):
+            assert secret not in logged
+            assert secret.removeprefix("whsec_") not in logged
+
+
+class TestRotation:
+    def test_both_secrets_sign_during_the_overlap_then_the_new_one_alone(
+        self, client: TestClient, downstream: Downstream, database_url: str
+    ) -> None:
+        old = create(client, "billing", downstream.url_for("/ok"))["signing_secret"]
+        rotated = rotate(client, "billing", overlap_seconds=3600)
+        new = rotated["signing_secret"]
+        assert SECRET.fullmatch(new) and new != old
+        assert rotated["signing"]["previous_secret_expires_at"] is not None
+        assert rotated["signing"]["secret_created_at"] > rotated["created_at"]
+        dispatch(client)
+        (during,) = downstream.seen
+        assert len(during["headers"]["webhook-signature"].split(" ")) == 2
+        verified(old, during)  # a receiver that has not switched yet
+        verified(new, during)  # and one that has
+
+        def overlap_over(*, session: Session) -> None:
+            session.execute(
+                update(destinations).values(
+                    previous_secret_expires_at=datetime.fromisoformat(rotated["created_at"])
+                )
+            )
+
+        write_database(database_url, overlap_over)
+        downstream.reset()
+        dispatch(client)
+        (after,) = downstream.seen
+        assert len(after["headers"]["webhook-signature"].split(" ")) == 1
+        verified(new, after)
+        with pytest.raises(WebhookVerificationError):
+            verified(old, after)
+        got = client.get("/api/destinations/billing", headers=ADMIN.headers).json()
+        assert got["signing"]["previous_secret_expires_at"] is None
+
+    def test_no_overlap_and_the_default_overlap(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        old = create(client, "billing", downstream.url_for("/ok"))["signing_secret"]
+        response = client.post("/api/destinations/billing/rotate-secret", headers=ADMIN.headers)
+        assert response.status_code == 200, response.text  # no body: the default overlap
+        day = response.json()["signing"]["previous_secret_expires_at"]
+        assert day is not None
+        new = rotate(client, "billing", overlap_seconds=0)["signing_secret"]
+        dispatch(client)
+        (seen,) = downstream.seen
+        verified(new, seen)
+        for earlier in (old, response.json()["signing_secret"]):
+            with pytest.raises(WebhookVerificationError):
+                verified(earlier, seen)
+
+    def test_refusals(self, client: TestClient, downstream: Downstream) -> None:
+        create(client, "billing", downstream.url_for("/ok"))
+        missing = client.post(
+            "/api/destinations/nowhere/rotate-secret", json={}, headers=ADMIN.headers
+        )
+        assert missing.status_code == 404
+        too_long = client.post(
+            "/api/destinations/billing/rotate-secret",
+            json={"overlap_seconds": 604801},
+            headers=ADMIN.headers,
+        )
+        assert too_long.status_code == 400
+        assert too_long.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in too_long.json()["errors"]] == ["overlap_seconds"]
+        tenant = client.post(
+            "/api/destinations/billing/rotate-secret", json={}, headers=ALICE.headers
+        )
+        assert tenant.status_code == 403
