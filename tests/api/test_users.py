@@ -535,3 +535,57 @@ class TestDeleteUser:
         client.delete(f"/api/users/{first['id']}")
         second = create(client).json()
         assert second["id"] > first["id"]
+
+
+class TestHeaderOnSeveralLines:
+    """A header sent on two lines: a list (If-Match, If-None-Match) is one list of both
+    (RFC 9110 §5.3), a single value (Idempotency-Key) is refused; never the last line alone."""
+
+    def test_if_match_lines_are_one_list(self, client: TestClient) -> None:
+        user = create(client).json()
+        response = client.put(
+            f"/api/users/{user['id']}",
+            json=ADA,
+            headers=[("If-Match", '"1"'), ("If-Match", '"9"')],
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["etag"] == '"2"'
+
+    def test_if_none_match_lines_are_one_list(self, client: TestClient) -> None:
+        user = create(client).json()
+        response = client.get(
+            f"/api/users/{user['id']}",
+            headers=[("If-None-Match", '"1"'), ("If-None-Match", '"9"')],
+        )
+        assert response.status_code == 304
+
+    def test_every_line_is_validated(self, client: TestClient) -> None:
+        user = create(client).json()
+        response = client.put(
+            f"/api/users/{user['id']}",
+            json=ADA,
+            headers=[("If-Match", "not-a-tag"), ("If-Match", '"1"')],
+        )
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [error["field"] for error in response.json()["errors"]] == ["If-Match"]
+
+    def test_idempotency_key_on_two_lines_is_400(self, client: TestClient) -> None:
+        response = client.post(
+            "/api/users",
+            json=ADA,
+            headers=[("Idempotency-Key", "k-7"), ("Idempotency-Key", "k-8")],
+        )
+        assert response.status_code == 400
+        assert_problem(
+            response,
+            {
+                "type": VALIDATION,
+                "title": "Validation failed",
+                "status": 400,
+                "detail": "Idempotency-Key: must not be repeated",
+                "instance": "/api/users",
+                "errors": [{"field": "Idempotency-Key", "message": "must not be repeated"}],
+            },
+        )
+        assert client.get("/api/users").json()["items"] == []
