@@ -223,7 +223,18 @@ class TestGetUser:
         assert response.headers["etag"] == '"1"'
         assert response.json() == user
 
-    @pytest.mark.parametrize("header", ['"1"', 'W/"1"', '"7", "1"', "*"])
+    @pytest.mark.parametrize(
+        "header",
+        [
+            '"1"',
+            'W/"1"',
+            '"7", "1"',
+            "*",
+            '"7",\t"1"',  # OWS is SP or HTAB (RFC 9110 §5.6.3)
+            '"7", , "1"',  # empty list elements are accepted (RFC 9110 §5.6.1)
+            ', "1",',
+        ],
+    )
     def test_response_304_when_etag_matches(self, client: TestClient, header: str) -> None:
         user = create(client).json()
         response = client.get(f"/api/users/{user['id']}", headers={"If-None-Match": header})
@@ -417,6 +428,22 @@ class TestReplaceUser:
         assert response.status_code == 412
         assert response.headers["etag"] == '"2"'
         assert response.json()["type"] == "urn:contract-api:problem:precondition-failed"
+
+    @pytest.mark.parametrize("header", ['"9",\t"1"', '"9" ,\t, "1"', '"1",', ',"1"'])
+    def test_if_match_list_with_tabs_and_empty_elements(
+        self, client: TestClient, header: str
+    ) -> None:
+        user = create(client).json()
+        response = client.put(f"/api/users/{user['id']}", json=ADA, headers={"If-Match": header})
+        assert response.status_code == 200, response.text
+
+    @pytest.mark.parametrize("header", ['"1" "2"', ",", " , ", '"1", *', '"1";"2"'])
+    def test_if_match_that_is_no_list_of_tags_is_400(self, client: TestClient, header: str) -> None:
+        user = create(client).json()
+        response = client.put(f"/api/users/{user['id']}", json=ADA, headers={"If-Match": header})
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [error["field"] for error in response.json()["errors"]] == ["If-Match"]
 
     def test_response_409_on_taken_email(self, client: TestClient) -> None:
         create(client)
