@@ -20,6 +20,7 @@ pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
 BILLING = {"name": "billing", "url": "https://billing.example.com/hooks/orders"}
 MERGE_PATCH = {**ADMIN.headers, "content-type": "application/merge-patch+json"}
+LONG_HOST = ("a" * 63 + ".") * 3 + "a" * 62  # 254 characters, each label a valid one
 
 
 def create(client: TestClient, **fields: Any) -> dict[str, Any]:
@@ -107,6 +108,16 @@ class TestCreateDestination:
             pytest.param("http://[::1/", "is not a valid URL", id="unparsable"),
             pytest.param("http://a..b/", "has a host name that is not valid", id="empty-label"),
             pytest.param("http://xn--/", "has a host name that is not valid", id="bad-punycode"),
+            pytest.param(
+                f"http://{LONG_HOST}/",
+                "has a host name longer than 253 characters",
+                id="host-of-254-characters",
+            ),
+            pytest.param(
+                f"http://{'a' * 64}.test/",
+                "has a host name with a label longer than 63 characters",
+                id="label-of-64-characters",
+            ),
         ],
     )
     def test_response_400_on_an_unsafe_url(
