@@ -271,6 +271,12 @@ def _is_json(mime_type: str) -> bool:
     return mime_type == "application/json" or mime_type.endswith("+json")
 
 
+def _unknown_query_parameter(name: str) -> dict[str, str]:
+    if not name:  # "?=1": there is no name to report, and it is no field of the body
+        return {"field": "query", "message": "has a parameter without a name"}
+    return {"field": _field([name]), "message": "is not a known query parameter"}
+
+
 class ParameterChecks(ParameterValidator):
     """Connexion's parameter validation with compiled validators and our error format.
 
@@ -379,7 +385,7 @@ class ParameterChecks(ParameterValidator):
             if unknown:
                 raise ValidationFailed(
                     [
-                        {"field": _field([name]), "message": "is not a known query parameter"}
+                        _unknown_query_parameter(name)
                         for name in sorted(unknown)[:MAX_REPORTED_ERRORS]
                     ]
                 )
