@@ -381,6 +381,9 @@ class Compare:
                 else (new_rule, old_rule) in WIDER_FORMATS
             ):
                 continue
+            wider, narrower_rule = (new_rule, old_rule) if sent else (old_rule, new_rule)
+            if keyword == "pattern" and _alternative_of(wider, narrower_rule):
+                continue
             how = "changed" if None not in (old_rule, new_rule) else "added" if sent else "dropped"
             yield Break(where, f"{keyword} {how}: {_short(old_rule)} -> {_short(new_rule)}")
 
@@ -541,6 +544,12 @@ class Compare:
                     else:
                         side = "new" if parts is new_parts else "old"
                         yield Break(at, f"the {side} part {index} has no counterpart")
+
+
+def _alternative_of(wider: Any, pattern: Any) -> bool:
+    """Whether ``wider`` is ``pattern|MORE``: a string that ``pattern`` finds, it finds too
+    (``|`` binds loosest, so a valid pattern stays one whole branch of it)."""
+    return isinstance(wider, str) and isinstance(pattern, str) and wider.startswith(pattern + "|")
 
 
 def _short(value: Any, limit: int = 48) -> str:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import unquote
 
 import httptools
 import orjson
@@ -39,6 +40,7 @@ from connexion.utils import inspect_function_arguments
 from limits.aio.storage import MemoryStorage
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from server.http.problems import MAX_INSTANCE_CHARS
 from server.telemetry import metrics
 
 logger = logging.getLogger(__name__)
@@ -108,11 +110,17 @@ class EdgeLimits:
     max_body_bytes: int = 1024 * 1024
 
 
-def _refusal(status: HTTPStatus, detail: str) -> bytes:
+def _refusal(status: HTTPStatus, detail: str, instance: str | None = None) -> bytes:
     """A whole HTTP/1.1 answer with a problem document, after which the connection closes."""
-    body = orjson.dumps(
-        {"type": "about:blank", "title": status.phrase, "status": status.value, "detail": detail}
-    )
+    problem: dict[str, Any] = {
+        "type": "about:blank",
+        "title": status.phrase,
+        "status": status.value,
+        "detail": detail,
+    }
+    if instance:
+        problem["instance"] = instance[:MAX_INSTANCE_CHARS]
+    body = orjson.dumps(problem)
     head = (
         f"HTTP/1.1 {status.value} {status.phrase}\r\n"
         "content-type: application/problem+json\r\n"
@@ -122,6 +130,24 @@ def _refusal(status: HTTPStatus, detail: str) -> bytes:
         "connection: close\r\n"
     )
     return head.encode("ascii") + b"\r\n" + body
+
+
+def _uri_too_long(limits: EdgeLimits, path: str | None = None) -> bytes:
+    detail = f"The request's URL exceeds {limits.max_line_bytes} bytes."
+    return _refusal(HTTPStatus.REQUEST_URI_TOO_LONG, detail, instance=path)
+
+
+def _path_of(url: bytes) -> str | None:
+    """The path of a request target as uvicorn puts it in the scope (percent-decoded), from
+    as much of it as arrived; None when that much is no URL."""
+    try:
+        raw = httptools.parse_url(url).path
+        path = raw.decode("ascii") if raw else None
+    except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
+        return None
+    if path is None:  # an absolute URL cut before its path
+        return None
+    return unquote(path) if "%" in path else path
 
 
 class _Refused(Exception):
@@ -169,6 +195,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._streaming: Any = None  # a pipelined request's cycle still answering
         self._timer: asyncio.TimerHandle | None = None
         self._refusal_reason: str | None = None
+        self._refused_path: str | None = None  # a URL too long: its path, for the 414
 
     @staticmethod
     @lru_cache(maxsize=8)
@@ -182,10 +209,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
                 f"A header field exceeds {limits.max_line_bytes} bytes.",
             ),
-            "uri_too_long": _refusal(
-                HTTPStatus.REQUEST_URI_TOO_LONG,
-                f"The request's URL exceeds {limits.max_line_bytes} bytes.",
-            ),
+            "uri_too_long": _uri_too_long(limits),
             "trailer": _refusal(
                 HTTPStatus.BAD_REQUEST, "Trailer fields after a chunked body are not accepted."
             ),
@@ -270,6 +294,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_url(self, url: bytes) -> None:
         if len(self.url) + len(url) > self.limits.max_line_bytes:
+            # Its path is the problem's instance, as for every other problem: the
+            # beginning of it is enough (instances are cut to MAX_INSTANCE_CHARS).
+            self._refused_path = _path_of((self.url + url)[: self.limits.max_line_bytes])
             self._stop("uri_too_long")
         self._count_field(len(url))
         super().on_url(url)
@@ -360,7 +387,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._finish_after_answer()
             return
         if refused is None or not refused.response_started:
-            self.transport.write(self._refusing[reason])
+            if reason == "uri_too_long" and self._refused_path:
+                self.transport.write(_uri_too_long(self.limits, self._refused_path))
+            else:
+                self.transport.write(self._refusing[reason])
         self.transport.close()
 
     def _finish_after_answer(self) -> None:

@@ -261,8 +261,20 @@ def split_media_type(content_type: str) -> tuple[str, str | None]:
     return mime_type.strip().lower(), charset
 
 
+# RFC 9110 §5.3: a list-based field sent on several lines is one comma-separated list (the
+# spec's header parameters of that kind); any other header parameter sent twice is refused,
+# as a repeated query parameter is, since which line counts is not for the service to guess.
+LIST_HEADERS = frozenset({"if-match", "if-none-match"})
+
+
 def _is_json(mime_type: str) -> bool:
     return mime_type == "application/json" or mime_type.endswith("+json")
+
+
+def _unknown_query_parameter(name: str) -> dict[str, str]:
+    if not name:  # "?=1": there is no name to report, and it is no field of the body
+        return {"field": "query", "message": "has a parameter without a name"}
+    return {"field": _field([name]), "message": "is not a known query parameter"}
 
 
 class ParameterChecks(ParameterValidator):
@@ -284,6 +296,38 @@ class ParameterChecks(ParameterValidator):
             for p in self.parameters.get("query", [])
             if p.get("schema", {}).get("type") != "array"
         ]
+        self._header_names = {
+            p["name"].lower().encode("latin-1"): p["name"]
+            for p in self.parameters.get("header", [])
+        }
+
+    def _one_line_per_header(self, scope: Scope) -> None:
+        """Leave each header parameter on one line in the scope, for validation and the
+        handler alike: list headers' lines joined, a single-value header's repeat refused."""
+        lines = Counter(name for name, _ in scope["headers"] if name in self._header_names)
+        repeated = [name for name, count in lines.items() if count > 1]
+        if not repeated:
+            return
+        refused = [name for name in repeated if name.decode("latin-1") not in LIST_HEADERS]
+        if refused:
+            raise ValidationFailed(
+                [
+                    {"field": self._header_names[name], "message": "must not be repeated"}
+                    for name in refused
+                ]
+            )
+        joined = {
+            name: b", ".join(value for key, value in scope["headers"] if key == name)
+            for name in repeated
+        }
+        headers = []
+        for name, value in scope["headers"]:
+            if name not in joined:
+                headers.append((name, value))
+            elif name in lines:  # the first line takes them all; the later ones go
+                headers.append((name, joined[name]))
+                del lines[name]
+        scope["headers"] = headers
 
     def validate_parameter(  # type: ignore[override]
         self, parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
@@ -319,6 +363,8 @@ class ParameterChecks(ParameterValidator):
     def validate(self, scope: Scope) -> None:
         """Without a query string (the common case) check path and header values straight
         from the scope; otherwise take Connexion's full route through a request object."""
+        if self._header_names:
+            self._one_line_per_header(scope)
         if scope["query_string"] or self._required_query or self.parameters.get("cookie"):
             super().validate(scope)
             return
@@ -339,7 +385,7 @@ class ParameterChecks(ParameterValidator):
             if unknown:
                 raise ValidationFailed(
                     [
-                        {"field": _field([name]), "message": "is not a known query parameter"}
+                        _unknown_query_parameter(name)
                         for name in sorted(unknown)[:MAX_REPORTED_ERRORS]
                     ]
                 )

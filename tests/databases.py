@@ -86,6 +86,18 @@ def create_postgres_database() -> tuple[str, str]:
     return url, name
 
 
+def create_closed_postgres_database() -> tuple[str, str]:
+    """A new database that refuses every connection (``ALLOW_CONNECTIONS false``, as an
+    operator closes one for maintenance); returns (url, name)."""
+    name = f"contract_api_closed_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+        missing_service(f"PostgreSQL at {POSTGRES_ADMIN_URL}", error)
+    asyncio.run(_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+    return _with_database(POSTGRES_ADMIN_URL, name), name
+
+
 def drop_postgres_database(name: str) -> None:
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

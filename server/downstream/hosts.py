@@ -89,7 +89,12 @@ def _domain(host: str) -> str:
     name = host[:-1] if host.endswith(".") else host
     if not name:
         raise UndialableURL("must name a host")
-    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in name.split(".")):
+    if len(name) > 253:  # RFC 1035 §2.3.4, written out as 253 characters without the dot
+        raise UndialableURL("has a host name longer than 253 characters")
+    labels = name.split(".")
+    if any(len(label) > 63 for label in labels):
+        raise UndialableURL("has a host name with a label longer than 63 characters")
+    if not all(_LABEL.fullmatch(label) for label in labels):
         raise UndialableURL("has a host name that is not valid")
     return name
 

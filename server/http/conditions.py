@@ -21,7 +21,8 @@ def etag(version: int) -> str:
 
 
 def _tags(header: str) -> list[str]:
-    return [tag.strip() for tag in header.split(",")]
+    # OWS is SP or HTAB; an empty list element names no tag (RFC 9110 §5.6.1, §5.6.3).
+    return [tag for tag in (part.strip(" \t") for part in header.split(",")) if tag]
 
 
 def if_match(header: str | None) -> Versions | None:

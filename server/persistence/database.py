@@ -12,7 +12,8 @@ db.read(fn, ...)``. How that code reaches the database depends on the backend:
   thread, which is also how SQLite wants them: one writer at a time, no busy-waiting.
 
 Every way of failing to reach the database (refused connection, timeout, locked or
-missing file, pool exhausted) surfaces as ``DatabaseUnavailable``, which the API answers
+missing file, pool exhausted, a server shutting down, starting up or closed to
+connections) surfaces as ``DatabaseUnavailable``, which the API answers
 with 503 and ``Retry-After``; nothing else in the service handles driver errors.
 """
 
@@ -28,7 +29,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
@@ -41,7 +42,30 @@ T = TypeVar("T")
 UnitOfWork = Callable[..., T]
 
 _UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout, OSError, asyncio.TimeoutError)
+# asyncpg's server errors all reach SQLAlchemy as a plain DBAPIError; these SQLSTATEs say
+# the server cannot serve a connection now, not that the SQL is wrong: 57P01/57P02 (shut
+# down by an admin, or after a crash), 57P03 (starting up or shutting down), 53300 (too
+# many connections). Class 08 (connection exception) counts whole.
+_UNREACHABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+# 55000 (object not in prerequisite state) counts only when no statement ran, that is
+# when connecting: "database is not currently accepting connections" (ALLOW_CONNECTIONS
+# false). In a statement it is a bug of that statement.
+_UNREACHABLE_ON_CONNECT = frozenset({"55000"})
 SQLITE_READERS = 4
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot be reached now (a retry may succeed)."""
+    if isinstance(exc, _UNREACHABLE):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if not isinstance(sqlstate, str):
+        return False
+    if sqlstate.startswith("08") or sqlstate in _UNREACHABLE_STATES:
+        return True
+    return exc.statement is None and sqlstate in _UNREACHABLE_ON_CONNECT
 
 
 def normalize_url(url: str) -> str:
@@ -133,7 +157,9 @@ class Database:
                 )
             async with self._sessions() as session, session.begin():
                 return await session.run_sync(_call, work, kwargs)
-        except _UNREACHABLE as exc:
+        except (*_UNREACHABLE, DBAPIError) as exc:
+            if not is_unreachable(exc):
+                raise
             raise self._unavailable(exc) from exc
 
     async def read(self, work: UnitOfWork[T], /, **kwargs: Any) -> T:
@@ -147,7 +173,9 @@ class Database:
                 )
             async with self._read_sessions() as session:
                 return await session.run_sync(_call, work, kwargs)
-        except _UNREACHABLE as exc:
+        except (*_UNREACHABLE, DBAPIError) as exc:
+            if not is_unreachable(exc):
+                raise
             raise self._unavailable(exc) from exc
 
     def _executor(self, name: str, threads: int) -> ThreadPoolExecutor:

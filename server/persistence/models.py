@@ -35,6 +35,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+class StrictFloat(TypeDecorator[float]):
+    """Floats on every backend: SQLite's RETURNING hands back a value as it was bound, so an
+    integer written to a REAL column came back as an integer (``5``, where a read says ``5.0``)."""
+
+    impl = Float
+    cache_ok = True
+
+    def process_bind_param(self, value: float | None, dialect: object) -> float | None:
+        return float(value) if value is not None else None
+
+    def process_result_value(self, value: float | None, dialect: object) -> float | None:
+        return float(value) if value is not None else None
+
+
 OWNER_LENGTH = 40
 
 
@@ -125,12 +139,12 @@ class Destination(Base):
 
     name: Mapped[str] = mapped_column(String(63), primary_key=True)
     url: Mapped[str] = mapped_column(String(2000))
-    timeout_seconds: Mapped[float] = mapped_column(Float)
+    timeout_seconds: Mapped[float] = mapped_column(StrictFloat)
     max_attempts: Mapped[int] = mapped_column(Integer)
-    initial_backoff_seconds: Mapped[float] = mapped_column(Float)
-    max_backoff_seconds: Mapped[float] = mapped_column(Float)
+    initial_backoff_seconds: Mapped[float] = mapped_column(StrictFloat)
+    max_backoff_seconds: Mapped[float] = mapped_column(StrictFloat)
     failure_threshold: Mapped[int] = mapped_column(Integer)
-    cooldown_seconds: Mapped[float] = mapped_column(Float)
+    cooldown_seconds: Mapped[float] = mapped_column(StrictFloat)
     enabled: Mapped[bool] = mapped_column(Boolean)
     # Standard Webhooks signing: the current secret, and the one before it while a
     # rotation's overlap lasts. HMAC needs them as they are: not hashed.

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
 BILLING = {"name": "billing", "url": "https://billing.example.com/hooks/orders"}
 MERGE_PATCH = {**ADMIN.headers, "content-type": "application/merge-patch+json"}
+LONG_HOST = ("a" * 63 + ".") * 3 + "a" * 62  # 254 characters, each label a valid one
 
 
 def create(client: TestClient, **fields: Any) -> dict[str, Any]:
@@ -114,6 +115,16 @@ class TestCreateDestination:
             pytest.param("http://[::1/", "is not a valid URL", id="unparsable"),
             pytest.param("http://a..b/", "has a host name that is not valid", id="empty-label"),
             pytest.param("http://xn--/", "has a host name that is not valid", id="bad-punycode"),
+            pytest.param(
+                f"http://{LONG_HOST}/",
+                "has a host name longer than 253 characters",
+                id="host-of-254-characters",
+            ),
+            pytest.param(
+                f"http://{'a' * 64}.test/",
+                "has a host name with a label longer than 63 characters",
+                id="label-of-64-characters",
+            ),
         ],
     )
     def test_response_400_on_an_unsafe_url(
@@ -161,6 +172,44 @@ def guarded(settings: Settings) -> Iterator[TestClient]:
     )
     with TestClient(create_app(settings), headers=ADMIN.headers) as client:
         yield client
+
+
+def seconds(body: dict[str, Any]) -> list[Any]:
+    return [
+        body["timeout_seconds"],
+        body["retry"]["initial_backoff_seconds"],
+        body["retry"]["max_backoff_seconds"],
+        body["circuit_breaker"]["cooldown_seconds"],
+    ]
+
+
+class TestSecondsAreAnsweredAsFloats:
+    """Whole seconds sent as integers are answered as ``5.0`` by every method, on every
+    backend (SQLite's RETURNING handed back the integer that was bound: POST and PATCH
+    said ``5`` where GET said ``5.0``)."""
+
+    def test_by_create_update_read_and_list(self, admin: TestClient) -> None:
+        created = create(
+            admin,
+            timeout_seconds=5,
+            retry={"initial_backoff_seconds": 1, "max_backoff_seconds": 4},
+            circuit_breaker={"cooldown_seconds": 30},
+        )
+        patched = admin.patch(
+            "/api/destinations/billing",
+            json={"timeout_seconds": 6, "circuit_breaker": {"cooldown_seconds": 31}},
+            headers=MERGE_PATCH,
+        ).json()
+        read = admin.get("/api/destinations/billing").json()
+        listed = admin.get("/api/destinations").json()["items"][0]
+        assert seconds(created) == [5.0, 1.0, 4.0, 30.0]
+        assert seconds(patched) == seconds(read) == seconds(listed) == [6.0, 1.0, 4.0, 31.0]
+        for body in (created, patched, read, listed):
+            assert [type(value) for value in seconds(body)] == [float] * 4, body
+
+    def test_the_defaults_too(self, admin: TestClient) -> None:
+        created = create(admin)
+        assert [type(value) for value in seconds(created)] == [float] * 4, created
 
 
 class TestHostAllowList:

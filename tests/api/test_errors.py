@@ -6,7 +6,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from server.services import processing
-from tests.api.helpers import assert_problem
+from tests.api.helpers import assert_problem, validation_problem
 from tests.identities import ADMIN, ALICE, Identity
 
 
@@ -54,6 +54,19 @@ class TestUnknownPath:
         response = client.get(path)
         assert response.status_code == 404
         assert len(response.json()["detail"]) < 300
+
+
+class TestQueryString:
+    @pytest.mark.parametrize("path", ["/api/hello", "/api/users", "/api/users/1"])
+    def test_a_parameter_without_a_name_is_named_as_the_query(
+        self, client: TestClient, path: str
+    ) -> None:
+        # It was reported as the field "body", which the request may not even have.
+        response = client.get(f"{path}?=1")
+        assert response.status_code == 400
+        assert_problem(
+            response, validation_problem(path, ("query", "has a parameter without a name"))
+        )
 
 
 class TestServerFault:

@@ -223,7 +223,18 @@ class TestGetUser:
         assert response.headers["etag"] == '"1"'
         assert response.json() == user
 
-    @pytest.mark.parametrize("header", ['"1"', 'W/"1"', '"7", "1"', "*"])
+    @pytest.mark.parametrize(
+        "header",
+        [
+            '"1"',
+            'W/"1"',
+            '"7", "1"',
+            "*",
+            '"7",\t"1"',  # OWS is SP or HTAB (RFC 9110 §5.6.3)
+            '"7", , "1"',  # empty list elements are accepted (RFC 9110 §5.6.1)
+            ', "1",',
+        ],
+    )
     def test_response_304_when_etag_matches(self, client: TestClient, header: str) -> None:
         user = create(client).json()
         response = client.get(f"/api/users/{user['id']}", headers={"If-None-Match": header})
@@ -418,6 +429,22 @@ class TestReplaceUser:
         assert response.headers["etag"] == '"2"'
         assert response.json()["type"] == "urn:contract-api:problem:precondition-failed"
 
+    @pytest.mark.parametrize("header", ['"9",\t"1"', '"9" ,\t, "1"', '"1",', ',"1"'])
+    def test_if_match_list_with_tabs_and_empty_elements(
+        self, client: TestClient, header: str
+    ) -> None:
+        user = create(client).json()
+        response = client.put(f"/api/users/{user['id']}", json=ADA, headers={"If-Match": header})
+        assert response.status_code == 200, response.text
+
+    @pytest.mark.parametrize("header", ['"1" "2"', ",", " , ", '"1", *', '"1";"2"'])
+    def test_if_match_that_is_no_list_of_tags_is_400(self, client: TestClient, header: str) -> None:
+        user = create(client).json()
+        response = client.put(f"/api/users/{user['id']}", json=ADA, headers={"If-Match": header})
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [error["field"] for error in response.json()["errors"]] == ["If-Match"]
+
     def test_response_409_on_taken_email(self, client: TestClient) -> None:
         create(client)
         other = create(client, email="other@example.com").json()
@@ -535,3 +562,57 @@ class TestDeleteUser:
         client.delete(f"/api/users/{first['id']}")
         second = create(client).json()
         assert second["id"] > first["id"]
+
+
+class TestHeaderOnSeveralLines:
+    """A header sent on two lines: a list (If-Match, If-None-Match) is one list of both
+    (RFC 9110 §5.3), a single value (Idempotency-Key) is refused; never the last line alone."""
+
+    def test_if_match_lines_are_one_list(self, client: TestClient) -> None:
+        user = create(client).json()
+        response = client.put(
+            f"/api/users/{user['id']}",
+            json=ADA,
+            headers=[("If-Match", '"1"'), ("If-Match", '"9"')],
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["etag"] == '"2"'
+
+    def test_if_none_match_lines_are_one_list(self, client: TestClient) -> None:
+        user = create(client).json()
+        response = client.get(
+            f"/api/users/{user['id']}",
+            headers=[("If-None-Match", '"1"'), ("If-None-Match", '"9"')],
+        )
+        assert response.status_code == 304
+
+    def test_every_line_is_validated(self, client: TestClient) -> None:
+        user = create(client).json()
+        response = client.put(
+            f"/api/users/{user['id']}",
+            json=ADA,
+            headers=[("If-Match", "not-a-tag"), ("If-Match", '"1"')],
+        )
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [error["field"] for error in response.json()["errors"]] == ["If-Match"]
+
+    def test_idempotency_key_on_two_lines_is_400(self, client: TestClient) -> None:
+        response = client.post(
+            "/api/users",
+            json=ADA,
+            headers=[("Idempotency-Key", "k-7"), ("Idempotency-Key", "k-8")],
+        )
+        assert response.status_code == 400
+        assert_problem(
+            response,
+            {
+                "type": VALIDATION,
+                "title": "Validation failed",
+                "status": 400,
+                "detail": "Idempotency-Key: must not be repeated",
+                "instance": "/api/users",
+                "errors": [{"field": "Idempotency-Key", "message": "must not be repeated"}],
+            },
+        )
+        assert client.get("/api/users").json()["items"] == []

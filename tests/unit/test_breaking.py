@@ -98,6 +98,15 @@ def change_server(spec: dict[str, Any]) -> None:
     spec["servers"][0]["url"] = "/v2"
 
 
+def rewrite_cursor_pattern(spec: dict[str, Any]) -> None:
+    spec["components"]["parameters"]["Cursor"]["schema"]["pattern"] = "^[A-Za-z0-9_.-]+$"
+
+
+def prepend_to_cursor_pattern(spec: dict[str, Any]) -> None:
+    cursor = spec["components"]["parameters"]["Cursor"]["schema"]
+    cursor["pattern"] = "^x$|" + cursor["pattern"]  # not OLD|MORE: not proven wider
+
+
 BREAKS: dict[str, tuple[Edit, str]] = {
     "a removed answer field": (
         remove_user_field,
@@ -144,6 +153,14 @@ BREAKS: dict[str, tuple[Edit, str]] = {
         "securitySchemes.OAuth2: scope records:read removed",
     ),
     "a new server URL": (change_server, "servers: server /api removed"),
+    "a rewritten pattern on what is sent": (
+        rewrite_cursor_pattern,
+        "GET /users query parameter cursor: pattern changed",
+    ),
+    "an alternative before the pattern on what is sent": (
+        prepend_to_cursor_pattern,
+        "GET /users query parameter cursor: pattern changed",
+    ),
 }
 
 
@@ -195,6 +212,11 @@ def rename_path_parameter(spec: dict[str, Any]) -> None:
     spec["paths"]["/records/{id}"] = item
 
 
+def widen_cursor_pattern(spec: dict[str, Any]) -> None:
+    cursor = spec["components"]["parameters"]["Cursor"]["schema"]
+    cursor["pattern"] += "|^[.]?[A-Za-z0-9_-]+$"  # OLD|MORE accepts all OLD did
+
+
 COMPATIBLE: dict[str, Edit] = {
     "a new optional parameter": add_optional_param,
     "a new operation": add_operation,
@@ -205,6 +227,7 @@ COMPATIBLE: dict[str, Edit] = {
     "new descriptions": reword,
     "a new client-error status": add_client_error,
     "a renamed path parameter": rename_path_parameter,
+    "a pattern widened by an alternative on what is sent": widen_cursor_pattern,
 }
 
 
@@ -426,6 +449,11 @@ def verdicts(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         pytest.param(
             tiny(A, {"anyOf": [A, B]}), tiny(A, {"anyOf": [A]}), id="fewer-answer-choices"
         ),
+        pytest.param(
+            tiny(A, {"type": "string", "pattern": "^a$|^b$"}),
+            tiny(A, {"type": "string", "pattern": "^a$"}),
+            id="answer-pattern-alternative-dropped",
+        ),
     ],
 )
 def test_equivalent_or_compatible_rewrites_are_no_break(
@@ -475,6 +503,12 @@ def test_equivalent_or_compatible_rewrites_are_no_break(
             tiny(NUMBER, {"type": "number"}),
             "type changed",
             id="integer-to-number-received",
+        ),
+        pytest.param(
+            tiny(A, {"type": "string", "pattern": "^a$"}),
+            tiny(A, {"type": "string", "pattern": "^a$|^b$"}),
+            "pattern changed",
+            id="answer-pattern-widened-by-an-alternative",
         ),
     ],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -181,3 +182,54 @@ def test_a_refusal_waits_for_the_answer_before_it_and_is_not_written_into_it() -
     assert head.startswith(b"HTTP/1.1 200 OK")
     assert body == b"0123456789"  # the whole download, and nothing after it
     assert transport.closed
+
+
+def _refused(request: bytes) -> tuple[bytes, dict[str, Any]]:
+    """What the bounded edge writes for ``request``: its head, and its problem document."""
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("a refused request never reaches the app")
+
+    async def scenario() -> FakeTransport:
+        config = Config(app=app, lifespan="off", ws="none")
+        config.load()
+        protocol = compat.BoundedHttpToolsProtocol(
+            config=config, server_state=ServerState(), app_state={}
+        )
+        transport = FakeTransport()
+        protocol.connection_made(transport)  # type: ignore[arg-type]
+        protocol.data_received(request)
+        protocol.connection_lost(None)
+        return transport
+
+    transport = asyncio.run(scenario())
+    assert transport.closed
+    head, _, body = transport.written.partition(b"\r\n\r\n")
+    return head, json.loads(body)
+
+
+@pytest.mark.parametrize(
+    ("target", "instance"),
+    [
+        pytest.param(b"/api/" + b"a" * 9000 + b"?q=1", "/api/" + "a" * 195, id="long-path"),
+        pytest.param(
+            b"/api/caf%C3%A9/" + b"a" * 9000, "/api/caf\u00e9/" + "a" * 190, id="percent-encoded"
+        ),
+        pytest.param(b"/api/hello?q=" + b"a" * 9000, "/api/hello", id="long-query"),
+        pytest.param(b"http://x/api/" + b"a" * 9000, "/api/" + "a" * 195, id="absolute-form"),
+    ],
+)
+def test_a_url_too_long_is_a_414_whose_instance_is_its_path_cut_short(
+    target: bytes, instance: str
+) -> None:
+    head, problem = _refused(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 414 ")
+    assert problem == {
+        "type": "about:blank",
+        "title": "Request-URI Too Long",
+        "status": 414,
+        "detail": "The request's URL exceeds 8192 bytes.",
+        "instance": instance,  # as every problem's, cut to 200 characters
+    }

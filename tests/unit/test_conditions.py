@@ -16,6 +16,9 @@ from server.services.versions import Versions
         (" * ", Versions.ANY),
         ('"3"', Versions.of([3])),
         ('"1", "4" ,"9"', Versions.of([1, 4, 9])),
+        ('"1",\t"4"', Versions.of([1, 4])),
+        ('"1", , "4",', Versions.of([1, 4])),
+        ('"1,", "4"', Versions.of([4])),  # a comma inside a tag is part of it
         ('W/"3"', Versions.of([])),  # If-Match compares strongly
         ('"abc", "", "3', Versions.of([])),  # tags never issued match nothing
         ('"0012"', Versions.of([])),  # compared character for character
@@ -34,6 +37,7 @@ def test_if_match(header: str | None, expected: Versions | None) -> None:
         ('"1"', 1, True),
         ('W/"1"', 1, True),  # If-None-Match compares weakly
         ('"2", W/"1"', 1, True),
+        ('"2",\t, W/"1"', 1, True),
         ('"2"', 1, False),
         ('"01"', 1, False),
     ],

@@ -677,6 +677,11 @@ class TestDialableUrls:
             ("http://999.0.0.1/", "is not a valid URL"),
             ("http://a..b/", "has a host name that is not valid"),
             ("http://xn--/", "has a host name that is not valid"),
+            (f"http://{'a' * 254}/", "has a host name longer than 253 characters"),
+            (
+                f"http://{'a' * 63}.{'b' * 64}/",
+                "has a host name with a label longer than 63 characters",
+            ),
             ("http://./", "must name a host"),
             ("http://a.test:0/", "has a port outside 1-65535"),
             ("http://u:p@a.test/", "must not carry credentials (user:password@)"),

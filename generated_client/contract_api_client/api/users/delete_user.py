@@ -109,8 +109,9 @@ def sync_detailed(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110).
-            A tag that is not the resource's current `ETag` is `412`.
+            `W/"3"` (RFC 9110):
+            spaces or tabs around the commas, and empty list elements (`"3", , "4"`), are
+            accepted. A tag that is not the resource's current `ETag` is `412`.
              Example: "1".
 
     Raises:
@@ -147,8 +148,9 @@ def sync(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110).
-            A tag that is not the resource's current `ETag` is `412`.
+            `W/"3"` (RFC 9110):
+            spaces or tabs around the commas, and empty list elements (`"3", , "4"`), are
+            accepted. A tag that is not the resource's current `ETag` is `412`.
              Example: "1".
 
     Raises:
@@ -180,8 +182,9 @@ async def asyncio_detailed(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110).
-            A tag that is not the resource's current `ETag` is `412`.
+            `W/"3"` (RFC 9110):
+            spaces or tabs around the commas, and empty list elements (`"3", , "4"`), are
+            accepted. A tag that is not the resource's current `ETag` is `412`.
              Example: "1".
 
     Raises:
@@ -216,8 +219,9 @@ async def asyncio(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110).
-            A tag that is not the resource's current `ETag` is `412`.
+            `W/"3"` (RFC 9110):
+            spaces or tabs around the commas, and empty list elements (`"3", , "4"`), are
+            accepted. A tag that is not the resource's current `ETag` is `412`.
              Example: "1".
 
     Raises:

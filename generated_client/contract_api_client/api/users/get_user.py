@@ -113,8 +113,9 @@ def sync_detailed(
     Args:
         user_id (int):
         if_none_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"`
-            or `W/"3"` (RFC 9110).
-            A tag that is not the resource's current `ETag` is `412`.
+            or `W/"3"` (RFC 9110):
+            spaces or tabs around the commas, and empty list elements (`"3", , "4"`), are
+            accepted. A tag that is not the resource's current `ETag` is `412`.
              Example: "1".
 
     Raises:
@@ -152,8 +153,9 @@ def sync(
     Args:
         user_id (int):
         if_none_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"`
-            or `W/"3"` (RFC 9110).
-            A tag that is not the resource's current `ETag` is `412`.
+            or `W/"3"` (RFC 9110):
+            spaces or tabs around the commas, and empty list elements (`"3", , "4"`), are
+            accepted. A tag that is not the resource's current `ETag` is `412`.
              Example: "1".
 
     Raises:
@@ -186,8 +188,9 @@ async def asyncio_detailed(
     Args:
         user_id (int):
         if_none_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"`
-            or `W/"3"` (RFC 9110).
-            A tag that is not the resource's current `ETag` is `412`.
+            or `W/"3"` (RFC 9110):
+            spaces or tabs around the commas, and empty list elements (`"3", , "4"`), are
+            accepted. A tag that is not the resource's current `ETag` is `412`.
              Example: "1".
 
     Raises:
@@ -223,8 +226,9 @@ async def asyncio(
     Args:
         user_id (int):
         if_none_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"`
-            or `W/"3"` (RFC 9110).
-            A tag that is not the resource's current `ETag` is `412`.
+            or `W/"3"` (RFC 9110):
+            spaces or tabs around the commas, and empty list elements (`"3", , "4"`), are
+            accepted. A tag that is not the resource's current `ETag` is `412`.
              Example: "1".
 
     Raises:

@@ -133,8 +133,9 @@ def sync_detailed(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110).
-            A tag that is not the resource's current `ETag` is `412`.
+            `W/"3"` (RFC 9110):
+            spaces or tabs around the commas, and empty list elements (`"3", , "4"`), are
+            accepted. A tag that is not the resource's current `ETag` is `412`.
              Example: "1".
         body (UserPatch): A JSON merge patch of a user; `email` and `age` may be null to clear
             them.
@@ -175,8 +176,9 @@ def sync(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110).
-            A tag that is not the resource's current `ETag` is `412`.
+            `W/"3"` (RFC 9110):
+            spaces or tabs around the commas, and empty list elements (`"3", , "4"`), are
+            accepted. A tag that is not the resource's current `ETag` is `412`.
              Example: "1".
         body (UserPatch): A JSON merge patch of a user; `email` and `age` may be null to clear
             them.
@@ -212,8 +214,9 @@ async def asyncio_detailed(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110).
-            A tag that is not the resource's current `ETag` is `412`.
+            `W/"3"` (RFC 9110):
+            spaces or tabs around the commas, and empty list elements (`"3", , "4"`), are
+            accepted. A tag that is not the resource's current `ETag` is `412`.
              Example: "1".
         body (UserPatch): A JSON merge patch of a user; `email` and `age` may be null to clear
             them.
@@ -252,8 +255,9 @@ async def asyncio(
     Args:
         user_id (int):
         if_match (str | Unset): `*`, or a comma-separated list of entity tags such as `"3"` or
-            `W/"3"` (RFC 9110).
-            A tag that is not the resource's current `ETag` is `412`.
+            `W/"3"` (RFC 9110):
+            spaces or tabs around the commas, and empty list elements (`"3", , "4"`), are
+            accepted. A tag that is not the resource's current `ETag` is `412`.
              Example: "1".
         body (UserPatch): A JSON merge patch of a user; `email` and `age` may be null to clear
             them.
