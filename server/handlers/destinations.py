@@ -63,7 +63,14 @@ async def list_destinations(
 async def create_destination(
     body: dict[str, Any], destinations: Destinations, request: Request
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    row = await destinations.create(**body)
+    row = await destinations.create(
+        name=body["name"],
+        url=body["url"],
+        timeout_seconds=body.get("timeout_seconds"),
+        retry=body.get("retry"),
+        circuit_breaker=body.get("circuit_breaker"),
+        enabled=body.get("enabled"),
+    )
     location = f"{request.scope['path'].rstrip('/')}/{row.name}"
     return with_secret(row, destinations), 201, {"Location": location}
 

@@ -238,8 +238,26 @@ class Destinations:
     async def list(self, *, limit: int, cursor: str | None) -> Page[DestinationRow]:
         return await self._db.read(list_destinations, codec=self._codec, limit=limit, cursor=cursor)
 
-    async def create(self, **fields: Any) -> DestinationRow:
-        return await self._db.write(create_destination, allowed_hosts=self._allowed_hosts, **fields)
+    async def create(
+        self,
+        *,
+        name: str,
+        url: str,
+        timeout_seconds: float | None = None,
+        retry: Mapping[str, Any] | None = None,
+        circuit_breaker: Mapping[str, Any] | None = None,
+        enabled: bool | None = None,
+    ) -> DestinationRow:
+        return await self._db.write(
+            create_destination,
+            allowed_hosts=self._allowed_hosts,
+            name=name,
+            url=url,
+            timeout_seconds=timeout_seconds,
+            retry=retry,
+            circuit_breaker=circuit_breaker,
+            enabled=enabled,
+        )
 
     async def get(self, *, name: str) -> DestinationRow:
         return await self._db.read(get_destination, name=name)
