@@ -188,15 +188,23 @@ class Gateway:
         client_id: str,
         headers: Mapping[str, str],
         max_timeout: float | None = None,
+        message_ids: Mapping[str, str] | None = None,
     ) -> list[Result]:
         """POST ``content`` (JSON) to every target at once for ``client_id``; one result
-        per target, in order."""
+        per target, in order. ``message_ids`` gives a target's ``webhook-id`` by name
+        (a new one for a target it does not name)."""
+        ids = message_ids or {}
         sent = {"content-type": "application/json", "accept": "application/json", **headers}
         return list(
             await asyncio.gather(
                 *(
                     self.send(
-                        target, content, client_id=client_id, headers=sent, max_timeout=max_timeout
+                        target,
+                        content,
+                        client_id=client_id,
+                        headers=sent,
+                        max_timeout=max_timeout,
+                        message_id=ids.get(target.name),
                     )
                     for target in targets
                 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import math
 import secrets
 from dataclasses import dataclass, field
@@ -29,6 +30,13 @@ def new_secret() -> str:
 
 def new_message_id() -> str:
     return f"msg_{secrets.token_hex(20)}"
+
+
+def message_id_for(client_id: str, idempotency_key: str, destination: str) -> str:
+    """The id a caller's retry with the same ``Idempotency-Key`` sends again, so that a
+    receiver dropping duplicates by ``webhook-id`` drops that retry too."""
+    digest = hashlib.sha256(f"{client_id}\0{idempotency_key}\0{destination}".encode())
+    return f"msg_{digest.hexdigest()[:40]}"
 
 
 @functools.lru_cache(maxsize=1024)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
@@ -54,6 +55,28 @@ def change(session: Session, name: str, values: Mapping[str, Any]) -> Destinatio
         update(destinations)
         .where(destinations.c.name == name)
         .values(**values)
+        .returning(*destinations.c)
+    )
+    return maybe(DestinationRow, session.execute(statement).one_or_none())
+
+
+def rotate(
+    session: Session, name: str, *, secret: str, now: datetime, keep_until: datetime | None
+) -> DestinationRow | None:
+    """The new ``secret`` in one statement, the current one kept beside it until
+    ``keep_until`` (dropped when None): the UPDATE reads the current secret under its row
+    lock, so concurrent rotations queue and each keeps the one before it."""
+    c = destinations.c
+    statement = (
+        update(destinations)
+        .where(c.name == name)
+        .values(
+            signing_secret=secret,
+            signing_secret_created_at=now,
+            previous_signing_secret=c.signing_secret if keep_until is not None else None,
+            previous_secret_expires_at=keep_until,
+            updated_at=now,
+        )
         .returning(*destinations.c)
     )
     return maybe(DestinationRow, session.execute(statement).one_or_none())

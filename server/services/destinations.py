@@ -168,23 +168,10 @@ def rotate_secret(*, session: Session, name: str, overlap_seconds: int | None) -
     rotation stops at once. 404."""
     if overlap_seconds is None:
         overlap_seconds = int(ROTATION_DEFAULTS["overlap_seconds"])
-    current = get_destination(session=session, name=name)
     now = datetime.now(UTC)
-    overlapping = overlap_seconds > 0
-    row = repository.change(
-        session,
-        name,
-        {
-            "signing_secret": new_secret(),
-            "signing_secret_created_at": now,
-            "previous_signing_secret": current.signing_secret if overlapping else None,
-            "previous_secret_expires_at": (
-                now + timedelta(seconds=overlap_seconds) if overlapping else None
-            ),
-            "updated_at": now,
-        },
-    )
-    if row is None:  # deleted in between
+    keep_until = now + timedelta(seconds=overlap_seconds) if overlap_seconds > 0 else None
+    row = repository.rotate(session, name, secret=new_secret(), now=now, keep_until=keep_until)
+    if row is None:
         raise _missing(name)
     return row
 

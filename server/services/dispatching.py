@@ -12,6 +12,7 @@ import orjson
 
 from server.downstream.gateway import Gateway
 from server.downstream.results import MAX_JSON_DEPTH, Result, reportable
+from server.downstream.signing import message_id_for
 from server.errors import DispatchFailed, ValidationFailed
 from server.persistence.database import Database
 from server.services.destinations import targets_for
@@ -110,8 +111,20 @@ class Dispatches:
         }
         content = _encoded(payload)
         targets = await self._db.read(targets_for, names=names)
+        # A caller's retry (the same Idempotency-Key) sends each destination the same
+        # webhook-id again, so a receiver that drops duplicates drops it too.
+        ids = (
+            {t.name: message_id_for(client_id, idempotency_key, t.name) for t in targets}
+            if idempotency_key is not None
+            else None
+        )
         results = await self._gateway.dispatch(
-            targets, content, client_id=client_id, headers=headers, max_timeout=max_timeout
+            targets,
+            content,
+            client_id=client_id,
+            headers=headers,
+            max_timeout=max_timeout,
+            message_ids=ids,
         )
         report = Report(request_id, results, disclose)
         if not any(result.succeeded for result in results):

@@ -4,6 +4,7 @@ with the ``standardwebhooks`` library itself: before, during and after a secret'
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import datetime
@@ -11,12 +12,15 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook, WebhookVerificationError
 from starlette.testclient import TestClient
 
+from server.persistence.database import normalize_url
 from server.persistence.destinations import destinations
+from server.services import destinations as destinations_service
 from tests.conftest import BACKENDS
 from tests.downstream import Downstream
 from tests.identities import ADMIN, ALICE, write_database
@@ -95,6 +99,28 @@ class TestSignatures:
         assert result["webhook_id"] == first["headers"]["webhook-id"]
         for seen in (first, second):
             verified(secret, seen)
+
+    def test_a_callers_retry_with_its_idempotency_key_sends_the_same_webhook_id(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        create(client, "billing", downstream.url_for("/ok"))
+        create(client, "audit", downstream.url_for("/empty"))
+
+        def ids(**headers: str) -> dict[str, str]:
+            response = client.post(
+                "/api/dispatch", json={"payload": PAYLOAD}, headers={**ALICE.headers, **headers}
+            )
+            assert response.status_code == 200, response.text
+            return {r["destination"]: r["webhook_id"] for r in response.json()["results"]}
+
+        first = ids(**{"Idempotency-Key": "order-1042"})
+        assert ids(**{"Idempotency-Key": "order-1042"}) == first  # the retry: dropped downstream
+        assert first["billing"] != first["audit"]
+        other = ids(**{"Idempotency-Key": "order-1043"})
+        assert set(other.values()).isdisjoint(first.values())
+        assert set(ids().values()).isdisjoint(ids().values())  # no key: a new id each time
+        sent = [seen["headers"]["webhook-id"] for seen in downstream.seen if seen["path"] == "/ok"]
+        assert sent[:2] == [first["billing"]] * 2
 
     def test_a_tampered_body_or_id_does_not_verify(
         self, client: TestClient, downstream: Downstream
@@ -188,6 +214,47 @@ class TestRotation:
         for earlier in (old, response.json()["signing_secret"]):
             with pytest.raises(WebhookVerificationError):
                 verified(earlier, seen)
+
+    def test_a_rotation_waiting_on_another_keeps_the_secret_that_one_made(
+        self, client: TestClient, database_url: str
+    ) -> None:
+        """Two rotations at once on PostgreSQL: the second waits for the first's row lock;
+        it must then keep the first's new secret beside its own, or a secret handed to an
+        admin never signs (it kept the secret both had read, before the first)."""
+        if not database_url.startswith("postgresql"):
+            pytest.skip("SQLite runs one writer at a time: no rotation can wait on another")
+        create(client, "billing", "http://127.0.0.1:9/")
+
+        def rotated(*, session: Session) -> str:
+            row = destinations_service.rotate_secret(
+                session=session, name="billing", overlap_seconds=3600
+            )
+            return row.signing_secret
+
+        def stored(*, session: Session) -> tuple[str, str | None]:
+            row = session.execute(select(destinations)).one()
+            return row.signing_secret, row.previous_signing_secret
+
+        async def interleaved() -> tuple[str, str, tuple[str, str | None]]:
+            engine = create_async_engine(normalize_url(database_url))
+            try:
+                async with AsyncSession(engine) as first, AsyncSession(engine) as second:
+                    await first.begin()
+                    made_first = await first.run_sync(lambda s: rotated(session=s))
+                    await second.begin()
+                    waiting = asyncio.create_task(second.run_sync(lambda s: rotated(session=s)))
+                    await asyncio.sleep(0.3)  # the second now waits on the row's lock
+                    await first.commit()
+                    made_second = await waiting
+                    await second.commit()
+                async with AsyncSession(engine) as reader:
+                    final = await reader.run_sync(lambda s: stored(session=s))
+            finally:
+                await engine.dispose()
+            return made_first, made_second, final
+
+        made_first, made_second, final = asyncio.run(interleaved())
+        assert final == (made_second, made_first)
 
     def test_refusals(self, client: TestClient, downstream: Downstream) -> None:
         create(client, "billing", downstream.url_for("/ok"))

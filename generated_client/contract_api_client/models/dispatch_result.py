@@ -28,7 +28,9 @@ class DispatchResult:
         body (Any): Any JSON value, or null: the last answer's JSON body, when it had one within the
             size cap. A failed
             answer's body is shown to admins only: null for every other client.
-        webhook_id (str | Unset): The `webhook-id` the destination was sent (absent when nothing could be sent).
+        webhook_id (str | Unset): The `webhook-id` the requests to this destination carried (absent when none
+            was attempted: a refused host, an open circuit). The same on the gateway's
+            own retries, and on yours when they carry the same `Idempotency-Key`.
              Example: msg_2b6f0cc904d137be2e1730235f5664094b831186.
         error (DispatchError | Unset): Why the destination failed.
     """

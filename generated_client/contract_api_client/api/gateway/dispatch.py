@@ -137,7 +137,8 @@ def sync_detailed(
 
     They are signed as [Standard Webhooks](https://www.standardwebhooks.com/) says:
     `webhook-id` (the result's `webhook_id`, one per destination and dispatch, the
-    same on every retry, so a receiver can drop duplicates), `webhook-timestamp` (Unix
+    same on every retry, the gateway's and yours with the same `Idempotency-Key`, so
+    a receiver can drop duplicates), `webhook-timestamp` (Unix
     seconds of the attempt) and `webhook-signature` (`v1,<base64 HMAC-SHA256>` made with
     the destination's secret; while a rotated secret is still honoured, one signature
     per secret, space-separated). Verify them with any Standard Webhooks library, e.g.
@@ -194,7 +195,8 @@ def sync(
 
     They are signed as [Standard Webhooks](https://www.standardwebhooks.com/) says:
     `webhook-id` (the result's `webhook_id`, one per destination and dispatch, the
-    same on every retry, so a receiver can drop duplicates), `webhook-timestamp` (Unix
+    same on every retry, the gateway's and yours with the same `Idempotency-Key`, so
+    a receiver can drop duplicates), `webhook-timestamp` (Unix
     seconds of the attempt) and `webhook-signature` (`v1,<base64 HMAC-SHA256>` made with
     the destination's secret; while a rotated secret is still honoured, one signature
     per secret, space-separated). Verify them with any Standard Webhooks library, e.g.
@@ -246,7 +248,8 @@ async def asyncio_detailed(
 
     They are signed as [Standard Webhooks](https://www.standardwebhooks.com/) says:
     `webhook-id` (the result's `webhook_id`, one per destination and dispatch, the
-    same on every retry, so a receiver can drop duplicates), `webhook-timestamp` (Unix
+    same on every retry, the gateway's and yours with the same `Idempotency-Key`, so
+    a receiver can drop duplicates), `webhook-timestamp` (Unix
     seconds of the attempt) and `webhook-signature` (`v1,<base64 HMAC-SHA256>` made with
     the destination's secret; while a rotated secret is still honoured, one signature
     per secret, space-separated). Verify them with any Standard Webhooks library, e.g.
@@ -301,7 +304,8 @@ async def asyncio(
 
     They are signed as [Standard Webhooks](https://www.standardwebhooks.com/) says:
     `webhook-id` (the result's `webhook_id`, one per destination and dispatch, the
-    same on every retry, so a receiver can drop duplicates), `webhook-timestamp` (Unix
+    same on every retry, the gateway's and yours with the same `Idempotency-Key`, so
+    a receiver can drop duplicates), `webhook-timestamp` (Unix
     seconds of the attempt) and `webhook-signature` (`v1,<base64 HMAC-SHA256>` made with
     the destination's secret; while a rotated secret is still honoured, one signature
     per secret, space-separated). Verify them with any Standard Webhooks library, e.g.
