@@ -8,9 +8,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.handlers.idempotent import idempotent
 from server.handlers.paging import paged
 from server.persistence.rows import DestinationRow
+from server.security import Principal
 from server.services.destinations import Destinations, previous_secret_expiry
+from server.services.idempotency import Reply, Write
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -85,12 +88,21 @@ async def update_destination(
     return representation(await destinations.update(name=name, patch=body), destinations)
 
 
-async def rotate_destination_secret(
-    name: str, destinations: Destinations, body: dict[str, Any] | None = None
-) -> dict[str, Any]:
+@idempotent
+def rotate_destination_secret(
+    body: dict[str, Any] | None,
+    principal: Principal,
+    path: str,
+    name: str,
+    destinations: Destinations,
+) -> Write[DestinationRow]:
+    # With an Idempotency-Key, an admin whose answer was lost retries and gets the same
+    # secret back, instead of a third one that would end the first one's overlap.
     overlap = (body or {}).get("overlap_seconds")
-    row = await destinations.rotate_secret(name=name, overlap_seconds=overlap)
-    return with_secret(row, destinations)
+    return Write(
+        Destinations.rotating(name=name, overlap_seconds=overlap),
+        lambda row: Reply.json(200, with_secret(row, destinations)),
+    )
 
 
 async def delete_destination(name: str, destinations: Destinations) -> Response:

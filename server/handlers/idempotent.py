@@ -14,6 +14,7 @@ Keys are scoped to the caller and to the operation, named by the work's ``__name
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,7 +28,7 @@ from server.services.idempotency import Idempotency, Reply, Write, scope_for
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
-Describe = Callable[[Any, Principal, str], Write[Any]]
+Describe = Callable[..., Write[Any]]  # (body, principal, path, **path parameters)
 Handler = Callable[..., Awaitable[Response]]
 
 
@@ -43,27 +44,39 @@ def _stored(problem: ServiceError, *, instance: str) -> Reply:
 
 
 def idempotent(describe: Describe) -> Handler:
+    """The handler of ``describe``'s operation. What ``describe`` takes after the body, the
+    caller and the path, it gets by name as any handler would: the operation's path
+    parameters (a destination's ``name``), which a key is held to as well (one key never
+    replays an answer about another resource), or a service the answer needs."""
     operation = describe.__name__
+    extra_names = list(inspect.signature(describe).parameters)[3:]
 
     async def handler(
-        body: Any,
+        body: Any = None,
+        *,
         idempotency: Idempotency,
         request: Request,
         principal: Principal,
         idempotency_key: str | None = None,
+        **extras: Any,
     ) -> Response:
         path = request.scope["path"]
+        in_path = {k: v for k, v in extras.items() if k in request.scope.get("path_params", {})}
         reply = await idempotency.run(
-            describe(body, principal, path),
+            describe(body, principal, path, **extras),
             scope=scope_for(principal.client_id, operation),
             key=idempotency_key,
-            payload=body,
+            payload={"body": body, "path": in_path} if in_path else body,
             refusal=functools.partial(_stored, instance=path),
         )
         return response(reply)
 
     # Named as the description, but not wrapping it (no __wrapped__): the dispatcher fills
-    # the handler's own parameters, not the description's.
+    # the handler's own parameters, not the description's; the extras by their names.
     for name in ("__module__", "__name__", "__qualname__", "__doc__"):
         setattr(handler, name, getattr(describe, name))
+    signature = inspect.signature(handler)
+    parameters = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    parameters += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in extra_names]
+    handler.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     return handler

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from server.persistence import destinations as repository
 from server.persistence.database import Database
 from server.persistence.errors import Duplicate
 from server.persistence.rows import DestinationRow
+from server.services.idempotency import Step
 from server.services.pagination import CursorCodec, Keyset, Page, as_str, paginate
 
 # Written once, in the spec: what a destination created without them gets.
@@ -254,8 +256,10 @@ class Destinations:
             update_destination, allowed_hosts=self._allowed_hosts, name=name, patch=patch
         )
 
-    async def rotate_secret(self, *, name: str, overlap_seconds: int | None) -> DestinationRow:
-        return await self._db.write(rotate_secret, name=name, overlap_seconds=overlap_seconds)
+    @staticmethod
+    def rotating(*, name: str, overlap_seconds: int | None) -> Step[DestinationRow]:
+        """Rotating its secret as a step of a larger transaction (an idempotent write's)."""
+        return functools.partial(rotate_secret, name=name, overlap_seconds=overlap_seconds)
 
     async def delete(self, *, name: str) -> None:
         await self._db.write(delete_destination, name=name)

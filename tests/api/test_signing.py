@@ -256,6 +256,30 @@ class TestRotation:
         made_first, made_second, final = asyncio.run(interleaved())
         assert final == (made_second, made_first)
 
+    def test_a_lost_answer_is_retried_with_its_idempotency_key(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        """A retry makes no third secret: the one the receiver knows keeps its overlap."""
+        old = create(client, "billing", downstream.url_for("/ok"))["signing_secret"]
+        create(client, "audit", downstream.url_for("/empty"))
+        key = {**ADMIN.headers, "Idempotency-Key": "rotate-1"}
+        url = "/api/destinations/billing/rotate-secret"
+        first = client.post(url, json={"overlap_seconds": 600}, headers=key)
+        again = client.post(url, json={"overlap_seconds": 600}, headers=key)
+        assert (first.status_code, again.status_code) == (200, 200)
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.json()["signing_secret"] == first.json()["signing_secret"]
+        dispatch(client, destinations=["billing"])
+        (seen,) = downstream.seen
+        verified(old, seen)  # still in its overlap: only one rotation happened
+        verified(first.json()["signing_secret"], seen)
+        other = client.post(
+            "/api/destinations/audit/rotate-secret", json={"overlap_seconds": 600}, headers=key
+        )
+        assert other.status_code == 422  # the key was for billing
+        longer = client.post(url, json={"overlap_seconds": 60}, headers=key)
+        assert longer.status_code == 422
+
     def test_refusals(self, client: TestClient, downstream: Downstream) -> None:
         create(client, "billing", downstream.url_for("/ok"))
         missing = client.post(

@@ -16,8 +16,11 @@ def _get_kwargs(
     name: str,
     *,
     body: SecretRotation | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -66,6 +69,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_405
 
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
@@ -80,6 +88,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_415 = Problem.from_dict(response.json())
 
         return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
@@ -113,6 +126,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: SecretRotation | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Destination | Problem]:
     """Give a destination a new signing secret
 
@@ -120,11 +134,14 @@ def sync_detailed(
     is never shown again. Requests are signed with both the new and the old secret
     (two signatures in `webhook-signature`) for `overlap_seconds`, so the receiver can
     switch over without refusing a call; then with the new one only. A second
-    rotation within the overlap drops the oldest secret at once.
+    rotation within the overlap drops the oldest secret at once, so retry a rotation
+    whose answer you lost with the same `Idempotency-Key`: it answers the same secret
+    again instead of making a third.
 
     Args:
         name (str): Lower-case letters, digits, `-` and `_`; starts with a letter or digit.
             Example: billing.
+        idempotency_key (str | Unset):  Example: order-1042.
         body (SecretRotation | Unset):
 
     Raises:
@@ -138,6 +155,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         name=name,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -152,6 +170,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: SecretRotation | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Destination | Problem | None:
     """Give a destination a new signing secret
 
@@ -159,11 +178,14 @@ def sync(
     is never shown again. Requests are signed with both the new and the old secret
     (two signatures in `webhook-signature`) for `overlap_seconds`, so the receiver can
     switch over without refusing a call; then with the new one only. A second
-    rotation within the overlap drops the oldest secret at once.
+    rotation within the overlap drops the oldest secret at once, so retry a rotation
+    whose answer you lost with the same `Idempotency-Key`: it answers the same secret
+    again instead of making a third.
 
     Args:
         name (str): Lower-case letters, digits, `-` and `_`; starts with a letter or digit.
             Example: billing.
+        idempotency_key (str | Unset):  Example: order-1042.
         body (SecretRotation | Unset):
 
     Raises:
@@ -178,6 +200,7 @@ def sync(
         name=name,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -186,6 +209,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: SecretRotation | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Destination | Problem]:
     """Give a destination a new signing secret
 
@@ -193,11 +217,14 @@ async def asyncio_detailed(
     is never shown again. Requests are signed with both the new and the old secret
     (two signatures in `webhook-signature`) for `overlap_seconds`, so the receiver can
     switch over without refusing a call; then with the new one only. A second
-    rotation within the overlap drops the oldest secret at once.
+    rotation within the overlap drops the oldest secret at once, so retry a rotation
+    whose answer you lost with the same `Idempotency-Key`: it answers the same secret
+    again instead of making a third.
 
     Args:
         name (str): Lower-case letters, digits, `-` and `_`; starts with a letter or digit.
             Example: billing.
+        idempotency_key (str | Unset):  Example: order-1042.
         body (SecretRotation | Unset):
 
     Raises:
@@ -211,6 +238,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         name=name,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -223,6 +251,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: SecretRotation | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Destination | Problem | None:
     """Give a destination a new signing secret
 
@@ -230,11 +259,14 @@ async def asyncio(
     is never shown again. Requests are signed with both the new and the old secret
     (two signatures in `webhook-signature`) for `overlap_seconds`, so the receiver can
     switch over without refusing a call; then with the new one only. A second
-    rotation within the overlap drops the oldest secret at once.
+    rotation within the overlap drops the oldest secret at once, so retry a rotation
+    whose answer you lost with the same `Idempotency-Key`: it answers the same secret
+    again instead of making a third.
 
     Args:
         name (str): Lower-case letters, digits, `-` and `_`; starts with a letter or digit.
             Example: billing.
+        idempotency_key (str | Unset):  Example: order-1042.
         body (SecretRotation | Unset):
 
     Raises:
@@ -250,5 +282,6 @@ async def asyncio(
             name=name,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed
