@@ -86,8 +86,14 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
         timeout=settings.database_timeout,
         sqlite_synchronous=settings.sqlite_synchronous,
     )
+    cursors = Cursors(settings.secret())
+    # The clients service tells the authenticator of a revocation; the authenticator looks
+    # clients up through the service.
+    clients = Clients(
+        db, cursors("clients"), forget=lambda client_id: authenticator.forget(client_id)
+    )
     authenticator = Authenticator(
-        db=db, tokens=Tokens(settings), cache_seconds=settings.auth_cache_seconds
+        find=clients.find, tokens=Tokens(settings), cache_seconds=settings.auth_cache_seconds
     )
     rate_limits = RateLimits(redis_url=settings.redis_url) if settings.rate_limit_enabled else None
     guard = Guard(authenticator=authenticator, rate_limits=rate_limits, settings=settings)
@@ -107,7 +113,6 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
         allowed_hosts=allowed_hosts,
     )
 
-    cursors = Cursors(settings.secret())
     idempotency = Idempotency(db, IdempotencyPolicy(max_keys=settings.idempotency_max_keys))
 
     @contextlib.asynccontextmanager
@@ -144,7 +149,7 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
         resources={
             "users": Users(db, cursors("users")),
             "records": Records(db, cursors("records")),
-            "clients": Clients(db, cursors("clients"), forget=authenticator.forget),
+            "clients": clients,
             "destinations": Destinations(
                 db, cursors("destinations"), allowed_hosts=allowed_hosts, gateway=gateway
             ),

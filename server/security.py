@@ -25,7 +25,7 @@ import hmac
 import ipaddress
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -46,7 +46,7 @@ from server.compat import ApiKeyHandler, OAuthHandler
 from server.errors import ServiceError
 from server.http.problems import ApiProblem, Forbidden, InvalidClient, TooManyRequests, Unauthorized
 from server.http.scope import AUTHENTICATOR, PRINCIPAL, request_info
-from server.persistence.database import Database
+from server.persistence.rows import ClientRow
 from server.ratelimit import Policy, RateLimits
 from server.services import clients
 from server.settings import Settings
@@ -164,8 +164,14 @@ class Tokens:
 class Authenticator:
     """Turns credentials into principals, with verified clients cached for a bounded time."""
 
-    def __init__(self, *, db: Database, tokens: Tokens, cache_seconds: float) -> None:
-        self.db = db
+    def __init__(
+        self,
+        *,
+        find: Callable[[str], Awaitable[ClientRow | None]],
+        tokens: Tokens,
+        cache_seconds: float,
+    ) -> None:
+        self._find = find  # the clients service's lookup, revoked or not
         self.tokens = tokens
         self._cache: TTLCache[str, KnownClient | None] | None = (
             TTLCache(maxsize=10_000, ttl=cache_seconds) if cache_seconds > 0 else None
@@ -175,7 +181,7 @@ class Authenticator:
         """The client as the database had it at most ``cache_seconds`` ago (None: unknown)."""
         if self._cache is not None and client_id in self._cache:
             return self._cache[client_id]
-        row = await self.db.read(clients.find_client, client_id=client_id)
+        row = await self._find(client_id)
         known = (
             KnownClient(
                 client_id=row.client_id,

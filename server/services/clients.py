@@ -163,6 +163,10 @@ class Clients:
     async def get(self, *, client_id: str) -> ClientRow:
         return await self._db.read(get_client, client_id=client_id)
 
+    async def find(self, client_id: str) -> ClientRow | None:
+        """The client, revoked or not, or None (for the authenticator)."""
+        return await self._db.read(find_client, client_id=client_id)
+
     async def revoke(self, *, client_id: str, caller: str | None) -> ClientRow:
         row = await self._db.write(revoke_client, client_id=client_id, caller=caller)
         self._forget(client_id)  # at once here; other instances within their cache bound
