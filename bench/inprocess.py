@@ -17,6 +17,7 @@ import asyncio
 import json
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,9 @@ def build(folder: Path, *, telemetry: bool, access_log: bool) -> Any:
 SEED = Workload("seed", "POST", SEED_PATH, 201, body=json.dumps(SEED_USER).encode(), headers=JSON)
 
 
-def _asgi_request(workload: Workload) -> tuple[dict[str, Any], bytes]:
+def _caller(app: Any, workload: Workload, statuses: set[int]) -> Callable[[], Awaitable[None]]:
+    """One call of ``workload`` on ``app``, as often as wanted; each status goes to
+    ``statuses``."""
     body = workload.body or b""
     headers = [(b"host", b"bench")]
     headers += [(k.lower().encode(), v.encode()) for k, v in workload.headers.items()]
@@ -85,12 +88,6 @@ def _asgi_request(workload: Workload) -> tuple[dict[str, Any], bytes]:
         "client": ("127.0.0.1", 1),
         "server": ("127.0.0.1", 80),
     }
-    return scope, body
-
-
-async def measure(app: Any, workload: Workload, requests: int, rounds: int) -> float:
-    scope, body = _asgi_request(workload)
-    statuses: set[int] = set()
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
@@ -99,43 +96,42 @@ async def measure(app: Any, workload: Workload, requests: int, rounds: int) -> f
         if message["type"] == "http.response.start":
             statuses.add(message["status"])
 
+    async def call() -> None:
+        await app({**scope}, receive, send)
+
+    return call
+
+
+def _check(workload: Workload, statuses: set[int]) -> None:
+    if statuses != {workload.expected_status}:
+        raise SystemExit(
+            f"{workload.name}: answered {sorted(statuses)}, not {workload.expected_status}"
+        )
+
+
+async def measure(app: Any, workload: Workload, requests: int, rounds: int) -> float:
+    statuses: set[int] = set()
+    call = _caller(app, workload, statuses)
     startup: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     await startup.put({"type": "lifespan.startup"})
     lifespan = asyncio.create_task(app({"type": "lifespan"}, startup.get, events.put))
     await events.get()
-    await _answer_once(app, SEED)
+    seeded: set[int] = set()
+    await _caller(app, SEED, seeded)()
+    _check(SEED, seeded)
     for _ in range(2000):  # warm caches
-        await app({**scope}, receive, send)
+        await call()
     best = float("inf")
     for _ in range(rounds):
         started = time.perf_counter()
         for _ in range(requests):
-            await app({**scope}, receive, send)
+            await call()
         best = min(best, (time.perf_counter() - started) / requests * 1e6)
     await startup.put({"type": "lifespan.shutdown"})
     await lifespan
-    if statuses != {workload.expected_status}:
-        raise SystemExit(
-            f"{workload.name}: answered {sorted(statuses)}, not {workload.expected_status}"
-        )
+    _check(workload, statuses)
     return best
-
-
-async def _answer_once(app: Any, workload: Workload) -> None:
-    scope, body = _asgi_request(workload)
-    statuses: list[int] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            statuses.append(message["status"])
-
-    await app(scope, receive, send)
-    if statuses != [workload.expected_status]:
-        raise SystemExit(f"{workload.name}: answered {statuses}, not {workload.expected_status}")
 
 
 def main() -> None:

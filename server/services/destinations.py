@@ -51,20 +51,20 @@ def check_url(url: str, allowed_hosts: HostAllowList) -> str:
     return canonical
 
 
-def signing_secrets(row: DestinationRow, now: datetime | None = None) -> tuple[str, ...]:
-    """The secrets that sign its requests now: the current one, and the one before it
-    until its overlap ends."""
-    now = now or datetime.now(UTC)
-    expires = row.previous_secret_expires_at
-    if row.previous_signing_secret and expires is not None and expires > now:
-        return (row.signing_secret, row.previous_signing_secret)
-    return (row.signing_secret,)
-
-
 def previous_secret_expiry(row: DestinationRow) -> datetime | None:
     """Until when the secret before the current one still signs, or None."""
     expires = row.previous_secret_expires_at
-    return expires if len(signing_secrets(row)) > 1 else None
+    if row.previous_signing_secret and expires is not None and expires > datetime.now(UTC):
+        return expires
+    return None
+
+
+def signing_secrets(row: DestinationRow) -> tuple[str, ...]:
+    """The secrets that sign its requests now: the current one, and the one before it
+    until its overlap ends."""
+    if row.previous_signing_secret and previous_secret_expiry(row) is not None:
+        return (row.signing_secret, row.previous_signing_secret)
+    return (row.signing_secret,)
 
 
 def target(row: DestinationRow) -> Target:
