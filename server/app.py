@@ -13,6 +13,7 @@ import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from server.persistence.database import Database
 from server.ratelimit import RateLimits
 from server.security import Authenticator, Guard, Tokens
 from server.services.clients import Clients
+from server.services.delivery import Deliverer, DeliveryPolicy
 from server.services.destinations import Destinations
 from server.services.dispatching import Dispatches
 from server.services.health import Readiness, database_probe
@@ -43,6 +45,16 @@ logger = logging.getLogger(__name__)
 
 SPEC_DIR = contract.SPEC_DIR
 SPEC_FILE = contract.SPEC_FILE
+
+
+def delivery_policy(settings: Settings) -> DeliveryPolicy:
+    return DeliveryPolicy(
+        concurrency=settings.delivery_concurrency,
+        poll_seconds=settings.delivery_poll_seconds,
+        lease_seconds=settings.delivery_lease_seconds,
+        drain_seconds=settings.delivery_drain_seconds,
+        retention=timedelta(days=settings.dispatch_retention_days),
+    )
 
 
 class StartupError(Exception):
@@ -114,6 +126,7 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
     )
 
     idempotency = Idempotency(db, IdempotencyPolicy(max_keys=settings.idempotency_max_keys))
+    deliverer = Deliverer(db, gateway, delivery_policy(settings))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -128,12 +141,17 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
         sweeper = asyncio.create_task(
             idempotency.keep_swept(every=settings.idempotency_sweep_seconds, stop=stop_sweeping)
         )
+        delivering = (
+            asyncio.create_task(deliverer.run(stop_sweeping)) if settings.delivery_workers else None
+        )
         freeze_long_lived_objects()
         try:
             yield
         finally:
             stop_sweeping.set()
             await sweeper
+            if delivering is not None:
+                await delivering  # drained: no attempt is left half recorded
             # uvicorn runs this after the in-flight requests finished (or its graceful
             # timeout ran out), so nothing still needs the pool or the database.
             await gateway.close()
@@ -153,7 +171,7 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
             "destinations": Destinations(
                 db, cursors("destinations"), allowed_hosts=allowed_hosts, gateway=gateway
             ),
-            "dispatches": Dispatches(db, gateway),
+            "dispatches": Dispatches(db, gateway, cursors("dispatches"), wake=deliverer.wake),
             "idempotency": idempotency,
             "authenticator": authenticator,
             "readiness": Readiness(probes),

@@ -187,6 +187,50 @@ class Settings(BaseSettings):
             "trims clients over APP_IDEMPOTENCY_MAX_KEYS."
         ),
     )
+    delivery_workers: bool = Field(
+        default=True,
+        description=(
+            "Whether this process runs delivery workers for asynchronous dispatches "
+            "(Prefer: respond-async). Off, run them as their own processes: python -m "
+            "server worker."
+        ),
+    )
+    delivery_concurrency: int = Field(
+        default=16, ge=1, le=1000, description="Deliveries one process attempts at once."
+    )
+    delivery_poll_seconds: float = Field(
+        default=1.0,
+        ge=0.05,
+        le=60,
+        description=(
+            "How often an idle worker looks for due deliveries (a 202 of its own process "
+            "wakes it at once)."
+        ),
+    )
+    delivery_lease_seconds: float = Field(
+        default=90.0,
+        ge=2,
+        le=3600,
+        description=(
+            "How long a worker holds a delivery it claimed; a worker that dies leaves it to "
+            "another after this. Each attempt ends within 80% of it."
+        ),
+    )
+    delivery_drain_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=300,
+        description=(
+            "At shutdown, how long attempts under way may finish; the rest are given back, "
+            "due at once."
+        ),
+    )
+    dispatch_retention_days: float = Field(
+        default=14,
+        gt=0,
+        le=3650,
+        description="Finished dispatches are deleted this many days after they ended.",
+    )
     auth_cache_seconds: float = Field(
         default=10.0,
         ge=0,

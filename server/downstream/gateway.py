@@ -60,7 +60,7 @@ import httpx
 from server.downstream.breaker import BreakerSnapshot, BreakerState, CircuitBreaker, CircuitOpen
 from server.downstream.hosts import HostAllowList, UndialableURL, dialable_url
 from server.downstream.results import Result, Target, json_or_none
-from server.downstream.retries import retried
+from server.downstream.retries import retried, retry_after_seconds
 from server.downstream.signing import Signer, new_message_id
 from server.downstream.slots import CutShort, Slots, acquire
 from server.downstream.transport import (
@@ -280,6 +280,7 @@ class Gateway:
             error_type=error[0] if error else None,
             error_detail=error[1] if error else None,
             webhook_id=message_id if attempts.count else None,
+            retry_after=retry_after_seconds(last.headers.get("retry-after")) if last else None,
         )
 
     def _request(

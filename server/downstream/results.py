@@ -31,6 +31,16 @@ PUBLIC_DETAILS = {
     "transport_error": "The connection to the destination broke, or it spoke bad HTTP.",
     "not_sent": "Nothing was sent: the request could not be built.",
 }
+# What an asynchronous delivery's attempt may end in besides (spec: ``DeliveryError``).
+DELIVERY_DETAILS = {
+    **PUBLIC_DETAILS,
+    "interrupted": (
+        "The service stopped or lost the attempt before it recorded the outcome; the "
+        "destination may have received it."
+    ),
+    "destination_removed": "The destination was deleted.",
+    "destination_disabled": "The destination is disabled; tried again later.",
+}
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ class Result:
     error_type: str | None = None  # None: it succeeded
     error_detail: str | None = None
     webhook_id: str | None = None  # the signed requests' id, when one was sent
+    retry_after: float | None = None  # the last answer's Retry-After, in seconds
 
     @property
     def succeeded(self) -> bool:

@@ -40,6 +40,12 @@ def representation(row: DestinationRow, destinations: Destinations) -> dict[str,
             "failure_threshold": row.failure_threshold,
             "cooldown_seconds": row.cooldown_seconds,
         },
+        "delivery": {
+            "max_attempts": row.delivery_max_attempts,
+            "initial_backoff_seconds": row.delivery_initial_backoff_seconds,
+            "max_backoff_seconds": row.delivery_max_backoff_seconds,
+            "max_age_seconds": row.delivery_max_age_seconds,
+        },
         "enabled": row.enabled,
         "circuit": {
             "state": circuit.state.value,
@@ -72,6 +78,7 @@ async def create_destination(
         timeout_seconds=body.get("timeout_seconds"),
         retry=body.get("retry"),
         circuit_breaker=body.get("circuit_breaker"),
+        delivery=body.get("delivery"),
         enabled=body.get("enabled"),
     )
     location = f"{request.scope['path'].rstrip('/')}/{row.name}"

@@ -27,6 +27,7 @@ from server.security import Principal
 from server.services.idempotency import Idempotency, Reply, Write, scope_for
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+KEY = "idempotency_key"
 
 Describe = Callable[..., Write[Any]]  # (body, principal, path, **path parameters)
 Handler = Callable[..., Awaitable[Response]]
@@ -50,6 +51,10 @@ def idempotent(describe: Describe) -> Handler:
     replays an answer about another resource), or a service the answer needs."""
     operation = describe.__name__
     extra_names = list(inspect.signature(describe).parameters)[3:]
+    # A description may take the key itself (to derive what it sends on from it).
+    wants_key = KEY in extra_names
+    if wants_key:
+        extra_names.remove(KEY)
 
     async def handler(
         body: Any = None,
@@ -62,6 +67,8 @@ def idempotent(describe: Describe) -> Handler:
     ) -> Response:
         path = request.scope["path"]
         in_path = {k: v for k, v in extras.items() if k in request.scope.get("path_params", {})}
+        if wants_key:
+            extras[KEY] = idempotency_key
         reply = await idempotency.run(
             describe(body, principal, path, **extras),
             scope=scope_for(principal.client_id, operation),

@@ -152,5 +152,89 @@ class Destination(Base):
     signing_secret_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     previous_signing_secret: Mapped[str | None] = mapped_column(String(64))
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How asynchronous deliveries to it are retried (``services/delivery.schedule``).
+    delivery_max_attempts: Mapped[int] = mapped_column(Integer)
+    delivery_initial_backoff_seconds: Mapped[float] = mapped_column(StrictFloat)
+    delivery_max_backoff_seconds: Mapped[float] = mapped_column(StrictFloat)
+    delivery_max_age_seconds: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+DISPATCH_ID_LENGTH = 36  # "dsp_" (a delivery's "dlv_") and 32 hex digits
+WEBHOOK_ID_LENGTH = 44  # "msg_" and 40 hex digits (downstream/signing.py)
+
+
+class Dispatch(Base):
+    """One ``POST /dispatch``: the payload exactly as it is sent, for whom, in which mode."""
+
+    __tablename__ = "dispatches"
+
+    id: Mapped[str] = mapped_column(String(DISPATCH_ID_LENGTH), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(OWNER_LENGTH))
+    mode: Mapped[str] = mapped_column(String(5))  # "sync" or "async"
+    state: Mapped[str] = mapped_column(String(10))  # pending, delivered, failed
+    request_id: Mapped[str] = mapped_column(String(200))
+    downstream_key: Mapped[str] = mapped_column(String(300))  # the Idempotency-Key sent on
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # the bytes signed and sent
+    timeout_seconds: Mapped[float | None] = mapped_column(StrictFloat)  # the caller's cap
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_dispatches_owner_created_at_id", "owner", "created_at", "id"),
+        Index("ix_dispatches_owner_state_created_at_id", "owner", "state", "created_at", "id"),
+        Index("ix_dispatches_created_at_id", "created_at", "id"),
+        Index("ix_dispatches_state_created_at_id", "state", "created_at", "id"),
+    )
+
+
+class Delivery(Base):
+    """One destination's part of a dispatch: the queue's row. ``attempts`` numbers the
+    current or last attempt and fences it: a result is recorded only by the worker whose
+    claim made that number (``persistence/dispatches.finish``)."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[str] = mapped_column(String(DISPATCH_ID_LENGTH), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(String(WEBHOOK_ID_LENGTH))  # the same on retries
+    dispatch_id: Mapped[str] = mapped_column(String(DISPATCH_ID_LENGTH))
+    owner: Mapped[str] = mapped_column(String(OWNER_LENGTH))
+    destination: Mapped[str] = mapped_column(String(63))  # no foreign key: outlives it
+    state: Mapped[str] = mapped_column(String(10))  # pending delivering delivered failed dead
+    attempts: Mapped[int] = mapped_column(Integer)
+    budget_used: Mapped[int] = mapped_column(Integer)  # attempts counted since (re)queued
+    round_started_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the age counts from
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error_type: Mapped[str | None] = mapped_column(String(32))
+    last_error_detail: Mapped[str | None] = mapped_column(String(300))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at", "id"),
+        Index("ix_deliveries_state_lease_expires_at", "state", "lease_expires_at"),
+        Index("ix_deliveries_dispatch_id", "dispatch_id"),
+        Index("ix_deliveries_destination_dispatch_id", "destination", "dispatch_id"),
+    )
+
+
+class DeliveryAttempt(Base):
+    """One attempt of a delivery, written when it starts and completed when it ends."""
+
+    __tablename__ = "delivery_attempts"
+
+    delivery_id: Mapped[str] = mapped_column(String(DISPATCH_ID_LENGTH), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    latency_ms: Mapped[float | None] = mapped_column(StrictFloat)
+    status: Mapped[int | None] = mapped_column(Integer)
+    error_type: Mapped[str | None] = mapped_column(String(32))
+    error_detail: Mapped[str | None] = mapped_column(String(300))

@@ -85,8 +85,68 @@ class DestinationRow:
     signing_secret_created_at: datetime
     previous_signing_secret: str | None = field(repr=False)
     previous_secret_expires_at: datetime | None
+    delivery_max_attempts: int
+    delivery_initial_backoff_seconds: float
+    delivery_max_backoff_seconds: float
+    delivery_max_age_seconds: int
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchRow:
+    TABLE: ClassVar[str] = "dispatches"
+
+    id: str
+    owner: str
+    mode: str  # "sync" or "async"
+    state: str  # pending, delivered, failed
+    request_id: str
+    downstream_key: str = field(repr=False)
+    payload: bytes = field(repr=False)
+    timeout_seconds: float | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    TABLE: ClassVar[str] = "deliveries"
+
+    id: str
+    webhook_id: str  # the same on every attempt
+    dispatch_id: str
+    owner: str
+    destination: str
+    state: str  # pending, delivering, delivered, failed, dead
+    attempts: int
+    budget_used: int
+    round_started_at: datetime
+    next_attempt_at: datetime | None
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    last_attempt_at: datetime | None
+    last_status: int | None
+    last_error_type: str | None
+    last_error_detail: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    TABLE: ClassVar[str] = "delivery_attempts"
+
+    delivery_id: str
+    number: int
+    worker: str
+    started_at: datetime
+    finished_at: datetime | None
+    latency_ms: float | None
+    status: int | None
+    error_type: str | None
+    error_detail: str | None
 
 
 T = TypeVar("T")

@@ -18,6 +18,7 @@ from server.downstream.results import Target
 from server.downstream.signing import Signer, new_secret
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.persistence import destinations as repository
+from server.persistence import dispatches as dispatch_rows
 from server.persistence.database import Database
 from server.persistence.errors import Duplicate
 from server.persistence.rows import DestinationRow
@@ -28,7 +29,13 @@ from server.services.pagination import CursorCodec, Keyset, Page, as_str, pagina
 DESTINATION_DEFAULTS = contract.defaults("DestinationInput")  # timeout_seconds, enabled
 RETRY_DEFAULTS = contract.defaults("RetryPolicyInput")
 BREAKER_DEFAULTS = contract.defaults("CircuitBreakerInput")
+DELIVERY_DEFAULTS = contract.defaults("DeliveryPolicyInput")
 ROTATION_DEFAULTS = contract.defaults("SecretRotation")  # overlap_seconds
+
+
+def _delivery_columns(policy: Mapping[str, Any]) -> dict[str, Any]:
+    """A delivery policy's fields as the table names them (``delivery_`` before each)."""
+    return {f"delivery_{key}": value for key, value in policy.items()}
 
 
 def _missing(name: str) -> NotFound:
@@ -91,11 +98,18 @@ def create_destination(
     timeout_seconds: float | None = None,
     retry: Mapping[str, Any] | None = None,
     circuit_breaker: Mapping[str, Any] | None = None,
+    delivery: Mapping[str, Any] | None = None,
     enabled: bool | None = None,
 ) -> DestinationRow:
     """Store a destination; 400 on an unsafe URL, 409 if the name is taken."""
     url = check_url(url, allowed_hosts)
-    values = {**RETRY_DEFAULTS, **(retry or {}), **BREAKER_DEFAULTS, **(circuit_breaker or {})}
+    values = {
+        **RETRY_DEFAULTS,
+        **(retry or {}),
+        **BREAKER_DEFAULTS,
+        **(circuit_breaker or {}),
+        **_delivery_columns({**DELIVERY_DEFAULTS, **(delivery or {})}),
+    }
     now = datetime.now(UTC)
     try:
         return repository.add(
@@ -158,6 +172,7 @@ def update_destination(
             values[key] = patch[key]
     values.update(patch.get("retry") or {})
     values.update(patch.get("circuit_breaker") or {})
+    values.update(_delivery_columns(patch.get("delivery") or {}))
     row = repository.change(session, name, {**values, "updated_at": datetime.now(UTC)})
     if row is None:  # deleted in between
         raise _missing(name)
@@ -179,9 +194,11 @@ def rotate_secret(*, session: Session, name: str, overlap_seconds: int | None) -
 
 
 def delete_destination(*, session: Session, name: str) -> None:
-    """Remove the destination; 404 if there is none."""
+    """Remove the destination, and end its pending deliveries ``dead``; 404 if there is
+    none."""
     if not repository.remove(session, name):
         raise _missing(name)
+    dispatch_rows.end_open_to(session, destination=name, now=datetime.now(UTC))
 
 
 def targets_for(*, session: Session, names: Sequence[str] | None) -> list[Target]:
@@ -235,6 +252,7 @@ class Destinations:
         timeout_seconds: float | None = None,
         retry: Mapping[str, Any] | None = None,
         circuit_breaker: Mapping[str, Any] | None = None,
+        delivery: Mapping[str, Any] | None = None,
         enabled: bool | None = None,
     ) -> DestinationRow:
         return await self._db.write(
@@ -245,6 +263,7 @@ class Destinations:
             timeout_seconds=timeout_seconds,
             retry=retry,
             circuit_breaker=circuit_breaker,
+            delivery=delivery,
             enabled=enabled,
         )
 

@@ -80,6 +80,26 @@ BREAKER_OPENED = Counter(
     "circuit_breaker_opened", "Times a destination's circuit breaker opened.", ["destination"]
 )
 BREAKER_LEVELS = {"closed": 0, "half_open": 1, "open": 2}
+DELIVERY_ATTEMPTS = Counter(
+    "delivery_attempts",
+    "Attempts of asynchronous deliveries, by destination, outcome (delivered or the error "
+    "type) and what followed (delivered, pending: tried again later, dead, lost_lease).",
+    ["destination", "outcome", "result"],
+)
+DELIVERIES_DEAD = Counter(
+    "deliveries_dead", "Deliveries that ended dead, by destination.", ["destination"]
+)
+DELIVERY_QUEUE = Gauge(
+    "delivery_queue_depth",
+    "Deliveries pending or under way (delivering), as a worker last counted them.",
+    ["state"],
+    multiprocess_mode="livemax",
+)
+DELIVERY_OLDEST = Gauge(
+    "delivery_oldest_pending_age_seconds",
+    "Age of the oldest delivery not yet delivered (since it was queued or retried).",
+    multiprocess_mode="livemax",
+)
 
 
 class RequestMetrics:
@@ -105,6 +125,18 @@ REQUEST_METRICS = RequestMetrics()
 def observe_dispatch(destination: str, outcome: str, seconds: float) -> None:
     DISPATCH_RESULTS.labels(destination, outcome).inc()
     DISPATCH_SECONDS.labels(destination, outcome).observe(seconds)
+
+
+def observe_delivery_attempt(destination: str, outcome: str, result: str) -> None:
+    DELIVERY_ATTEMPTS.labels(destination, outcome, result).inc()
+    if result == "dead":
+        DELIVERIES_DEAD.labels(destination).inc()
+
+
+def observe_delivery_queue(depth: dict[str, int], oldest_seconds: float) -> None:
+    for state in ("pending", "delivering"):
+        DELIVERY_QUEUE.labels(state).set(depth.get(state, 0))
+    DELIVERY_OLDEST.set(oldest_seconds)
 
 
 def breaker_changed(destination: str, state: str) -> None:

@@ -50,6 +50,12 @@ class TestCreateDestination:
             "timeout_seconds": 5.0,
             "retry": {"max_attempts": 3, "initial_backoff_seconds": 0.1, "max_backoff_seconds": 2},
             "circuit_breaker": {"failure_threshold": 5, "cooldown_seconds": 30},
+            "delivery": {
+                "max_attempts": 18,
+                "initial_backoff_seconds": 5.0,
+                "max_backoff_seconds": 14400.0,
+                "max_age_seconds": 86400,
+            },
             "enabled": True,
             "circuit": {
                 "state": "closed",

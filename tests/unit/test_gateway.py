@@ -23,7 +23,7 @@ from multidict import CIMultiDict
 
 from server.downstream.gateway import Gateway
 from server.downstream.hosts import HostAllowList, check_entry, dialable_url
-from server.downstream.results import PUBLIC_DETAILS, Result, Target
+from server.downstream.results import DELIVERY_DETAILS, PUBLIC_DETAILS, Result, Target
 from server.downstream.retries import retry_after_seconds
 from server.downstream.transport import (
     Answer,
@@ -647,8 +647,14 @@ class TestWhatCallersRead:
         spec = yaml.safe_load(Path("spec/openapi.yaml").read_text())
         types = spec["components"]["schemas"]["DispatchError"]["properties"]["type"]["enum"]
         assert sorted(types) == sorted(PUBLIC_DETAILS)
-        for sentence in PUBLIC_DETAILS.values():  # nothing about one destination in them
+        for sentence in DELIVERY_DETAILS.values():  # nothing about one destination in them
             assert not any(word in sentence for word in ("http:", "127.", "HTTP ", "SSL"))
+
+    def test_every_type_a_delivery_adds_is_documented(self) -> None:
+        spec = yaml.safe_load(Path("spec/openapi.yaml").read_text())
+        documented = spec["components"]["schemas"]["DeliveryError"]["description"]
+        for kind in set(DELIVERY_DETAILS) - set(PUBLIC_DETAILS):
+            assert f"`{kind}`" in documented
 
 
 class TestDialableUrls:

@@ -4,6 +4,7 @@ from .api_client import ApiClient
 from .api_client_created import ApiClientCreated
 from .api_client_input import ApiClientInput
 from .api_client_page import ApiClientPage
+from .attempt import Attempt
 from .check import Check
 from .check_status import CheckStatus
 from .circuit_breaker import CircuitBreaker
@@ -11,19 +12,29 @@ from .circuit_breaker_input import CircuitBreakerInput
 from .circuit_breaker_patch import CircuitBreakerPatch
 from .circuit_state import CircuitState
 from .circuit_state_state import CircuitStateState
+from .delivery import Delivery
+from .delivery_error import DeliveryError
+from .delivery_policy import DeliveryPolicy
+from .delivery_policy_input import DeliveryPolicyInput
+from .delivery_policy_patch import DeliveryPolicyPatch
+from .delivery_state import DeliveryState
 from .destination import Destination
 from .destination_input import DestinationInput
 from .destination_page import DestinationPage
 from .destination_patch import DestinationPatch
+from .dispatch import Dispatch
 from .dispatch_error import DispatchError
 from .dispatch_error_type import DispatchErrorType
 from .dispatch_failed import DispatchFailed
+from .dispatch_mode import DispatchMode
+from .dispatch_page import DispatchPage
 from .dispatch_report import DispatchReport
 from .dispatch_report_summary import DispatchReportSummary
 from .dispatch_request import DispatchRequest
 from .dispatch_request_payload import DispatchRequestPayload
 from .dispatch_result import DispatchResult
 from .dispatch_result_outcome import DispatchResultOutcome
+from .dispatch_state import DispatchState
 from .field_error import FieldError
 from .greeting import Greeting
 from .list_users_sort import ListUsersSort
@@ -62,6 +73,7 @@ __all__ = (
     "ApiClientCreated",
     "ApiClientInput",
     "ApiClientPage",
+    "Attempt",
     "Check",
     "CheckStatus",
     "CircuitBreaker",
@@ -69,19 +81,29 @@ __all__ = (
     "CircuitBreakerPatch",
     "CircuitState",
     "CircuitStateState",
+    "Delivery",
+    "DeliveryError",
+    "DeliveryPolicy",
+    "DeliveryPolicyInput",
+    "DeliveryPolicyPatch",
+    "DeliveryState",
     "Destination",
     "DestinationInput",
     "DestinationPage",
     "DestinationPatch",
+    "Dispatch",
     "DispatchError",
     "DispatchErrorType",
     "DispatchFailed",
+    "DispatchMode",
+    "DispatchPage",
     "DispatchReport",
     "DispatchReportSummary",
     "DispatchRequest",
     "DispatchRequestPayload",
     "DispatchResult",
     "DispatchResultOutcome",
+    "DispatchState",
     "FieldError",
     "Greeting",
     "ListUsersSort",

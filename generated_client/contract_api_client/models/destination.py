@@ -11,6 +11,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.circuit_breaker import CircuitBreaker
     from ..models.circuit_state import CircuitState
+    from ..models.delivery_policy import DeliveryPolicy
     from ..models.retry_policy import RetryPolicy
     from ..models.signing_state import SigningState
 
@@ -27,6 +28,7 @@ class Destination:
         timeout_seconds (float):  Example: 5.
         retry (RetryPolicy):
         circuit_breaker (CircuitBreaker):
+        delivery (DeliveryPolicy):
         enabled (bool):  Example: True.
         circuit (CircuitState): The breaker as the answering instance sees it (each process has its own).
         signing (SigningState): Which secrets sign requests to the destination (never the secrets).
@@ -43,6 +45,7 @@ class Destination:
     timeout_seconds: float
     retry: RetryPolicy
     circuit_breaker: CircuitBreaker
+    delivery: DeliveryPolicy
     enabled: bool
     circuit: CircuitState
     signing: SigningState
@@ -60,6 +63,8 @@ class Destination:
         retry = self.retry.to_dict()
 
         circuit_breaker = self.circuit_breaker.to_dict()
+
+        delivery = self.delivery.to_dict()
 
         enabled = self.enabled
 
@@ -82,6 +87,7 @@ class Destination:
                 "timeout_seconds": timeout_seconds,
                 "retry": retry,
                 "circuit_breaker": circuit_breaker,
+                "delivery": delivery,
                 "enabled": enabled,
                 "circuit": circuit,
                 "signing": signing,
@@ -98,6 +104,7 @@ class Destination:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.circuit_breaker import CircuitBreaker  # noqa: PLC0415
         from ..models.circuit_state import CircuitState  # noqa: PLC0415
+        from ..models.delivery_policy import DeliveryPolicy  # noqa: PLC0415
         from ..models.retry_policy import RetryPolicy  # noqa: PLC0415
         from ..models.signing_state import SigningState  # noqa: PLC0415
 
@@ -111,6 +118,8 @@ class Destination:
         retry = RetryPolicy.from_dict(d.pop("retry"))
 
         circuit_breaker = CircuitBreaker.from_dict(d.pop("circuit_breaker"))
+
+        delivery = DeliveryPolicy.from_dict(d.pop("delivery"))
 
         enabled = d.pop("enabled")
 
@@ -130,6 +139,7 @@ class Destination:
             timeout_seconds=timeout_seconds,
             retry=retry,
             circuit_breaker=circuit_breaker,
+            delivery=delivery,
             enabled=enabled,
             circuit=circuit,
             signing=signing,

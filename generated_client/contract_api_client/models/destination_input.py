@@ -9,6 +9,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.circuit_breaker_input import CircuitBreakerInput
+    from ..models.delivery_policy_input import DeliveryPolicyInput
     from ..models.retry_policy_input import RetryPolicyInput
 
 
@@ -45,6 +46,13 @@ class DestinationInput:
             breaker opens: calls fail at once with `circuit_open`, without touching the
             network, for `cooldown_seconds`; then one probe call decides whether it closes.
             A field left out takes its default.
+        delivery (DeliveryPolicyInput | Unset): How asynchronous deliveries (`Prefer: respond-async`) to this
+            destination are
+            retried: every failure but `410 Gone` (which ends it at once) is tried again after
+            `initial_backoff_seconds`, doubling up to `max_backoff_seconds`, each wait between
+            half and all of that (jitter) and never shorter than the destination's
+            `Retry-After`. Each attempt has the destination's `timeout_seconds`. A field left
+            out takes its default: 18 attempts from 5 s up to 4 h apart, for at most a day.
         enabled (bool | Unset): Disabled destinations are kept but never sent to. Default: True.
     """
 
@@ -53,6 +61,7 @@ class DestinationInput:
     timeout_seconds: float | Unset = 5.0
     retry: RetryPolicyInput | Unset = UNSET
     circuit_breaker: CircuitBreakerInput | Unset = UNSET
+    delivery: DeliveryPolicyInput | Unset = UNSET
     enabled: bool | Unset = True
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,6 +79,10 @@ class DestinationInput:
         if not isinstance(self.circuit_breaker, Unset):
             circuit_breaker = self.circuit_breaker.to_dict()
 
+        delivery: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.delivery, Unset):
+            delivery = self.delivery.to_dict()
+
         enabled = self.enabled
 
         field_dict: dict[str, Any] = {}
@@ -86,6 +99,8 @@ class DestinationInput:
             field_dict["retry"] = retry
         if circuit_breaker is not UNSET:
             field_dict["circuit_breaker"] = circuit_breaker
+        if delivery is not UNSET:
+            field_dict["delivery"] = delivery
         if enabled is not UNSET:
             field_dict["enabled"] = enabled
 
@@ -94,6 +109,7 @@ class DestinationInput:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.circuit_breaker_input import CircuitBreakerInput  # noqa: PLC0415
+        from ..models.delivery_policy_input import DeliveryPolicyInput  # noqa: PLC0415
         from ..models.retry_policy_input import RetryPolicyInput  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -117,6 +133,13 @@ class DestinationInput:
         else:
             circuit_breaker = CircuitBreakerInput.from_dict(_circuit_breaker)
 
+        _delivery = d.pop("delivery", UNSET)
+        delivery: DeliveryPolicyInput | Unset
+        if isinstance(_delivery, Unset):
+            delivery = UNSET
+        else:
+            delivery = DeliveryPolicyInput.from_dict(_delivery)
+
         enabled = d.pop("enabled", UNSET)
 
         destination_input = cls(
@@ -125,6 +148,7 @@ class DestinationInput:
             timeout_seconds=timeout_seconds,
             retry=retry,
             circuit_breaker=circuit_breaker,
+            delivery=delivery,
             enabled=enabled,
         )
 

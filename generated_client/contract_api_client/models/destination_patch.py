@@ -9,6 +9,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.circuit_breaker_patch import CircuitBreakerPatch
+    from ..models.delivery_policy_patch import DeliveryPolicyPatch
     from ..models.retry_policy_patch import RetryPolicyPatch
 
 
@@ -38,6 +39,7 @@ class DestinationPatch:
             5.
         retry (RetryPolicyPatch | Unset): The retry fields to change; those left out keep their value.
         circuit_breaker (CircuitBreakerPatch | Unset): The breaker fields to change; those left out keep their value.
+        delivery (DeliveryPolicyPatch | Unset): The delivery fields to change; those left out keep their value.
         enabled (bool | Unset): Disabled destinations are kept but never sent to.
     """
 
@@ -45,6 +47,7 @@ class DestinationPatch:
     timeout_seconds: float | Unset = UNSET
     retry: RetryPolicyPatch | Unset = UNSET
     circuit_breaker: CircuitBreakerPatch | Unset = UNSET
+    delivery: DeliveryPolicyPatch | Unset = UNSET
     enabled: bool | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -60,6 +63,10 @@ class DestinationPatch:
         if not isinstance(self.circuit_breaker, Unset):
             circuit_breaker = self.circuit_breaker.to_dict()
 
+        delivery: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.delivery, Unset):
+            delivery = self.delivery.to_dict()
+
         enabled = self.enabled
 
         field_dict: dict[str, Any] = {}
@@ -73,6 +80,8 @@ class DestinationPatch:
             field_dict["retry"] = retry
         if circuit_breaker is not UNSET:
             field_dict["circuit_breaker"] = circuit_breaker
+        if delivery is not UNSET:
+            field_dict["delivery"] = delivery
         if enabled is not UNSET:
             field_dict["enabled"] = enabled
 
@@ -81,6 +90,7 @@ class DestinationPatch:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.circuit_breaker_patch import CircuitBreakerPatch  # noqa: PLC0415
+        from ..models.delivery_policy_patch import DeliveryPolicyPatch  # noqa: PLC0415
         from ..models.retry_policy_patch import RetryPolicyPatch  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -102,6 +112,13 @@ class DestinationPatch:
         else:
             circuit_breaker = CircuitBreakerPatch.from_dict(_circuit_breaker)
 
+        _delivery = d.pop("delivery", UNSET)
+        delivery: DeliveryPolicyPatch | Unset
+        if isinstance(_delivery, Unset):
+            delivery = UNSET
+        else:
+            delivery = DeliveryPolicyPatch.from_dict(_delivery)
+
         enabled = d.pop("enabled", UNSET)
 
         destination_patch = cls(
@@ -109,6 +126,7 @@ class DestinationPatch:
             timeout_seconds=timeout_seconds,
             retry=retry,
             circuit_breaker=circuit_breaker,
+            delivery=delivery,
             enabled=enabled,
         )
 

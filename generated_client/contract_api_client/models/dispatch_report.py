@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 
 from ..models.dispatch_report_summary import DispatchReportSummary, check_dispatch_report_summary
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.dispatch_result import DispatchResult
@@ -23,6 +24,9 @@ class DispatchReport:
         succeeded (int):
         failed (int):
         results (list[DispatchResult]):
+        dispatch_id (str | Unset): The dispatch as recorded (`GET /dispatches/{dispatch_id}`); absent when the
+            record could not be written (the report stands all the same).
+             Example: dsp_6f1c2a9e8b7d4c3a9f0e1d2c3b4a5968.
     """
 
     request_id: str
@@ -30,6 +34,7 @@ class DispatchReport:
     succeeded: int
     failed: int
     results: list[DispatchResult]
+    dispatch_id: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         request_id = self.request_id
@@ -45,6 +50,8 @@ class DispatchReport:
             results_item = results_item_data.to_dict()
             results.append(results_item)
 
+        dispatch_id = self.dispatch_id
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -56,6 +63,8 @@ class DispatchReport:
                 "results": results,
             }
         )
+        if dispatch_id is not UNSET:
+            field_dict["dispatch_id"] = dispatch_id
 
         return field_dict
 
@@ -79,12 +88,15 @@ class DispatchReport:
 
             results.append(results_item)
 
+        dispatch_id = d.pop("dispatch_id", UNSET)
+
         dispatch_report = cls(
             request_id=request_id,
             summary=summary,
             succeeded=succeeded,
             failed=failed,
             results=results,
+            dispatch_id=dispatch_id,
         )
 
         return dispatch_report

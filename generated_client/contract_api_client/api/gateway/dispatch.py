@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.dispatch import Dispatch
 from ...models.dispatch_failed import DispatchFailed
 from ...models.dispatch_report import DispatchReport
 from ...models.dispatch_request import DispatchRequest
@@ -16,10 +17,14 @@ def _get_kwargs(
     *,
     body: DispatchRequest,
     idempotency_key: str | Unset = UNSET,
+    prefer: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
+
+    if not isinstance(prefer, Unset):
+        headers["Prefer"] = prefer
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -36,11 +41,16 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> DispatchFailed | DispatchReport | Problem | None:
+) -> Dispatch | DispatchFailed | DispatchReport | Problem | None:
     if response.status_code == 200:
         response_200 = DispatchReport.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 202:
+        response_202 = Dispatch.from_dict(response.json())
+
+        return response_202
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
@@ -82,6 +92,11 @@ def _parse_response(
 
         return response_415
 
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
@@ -105,7 +120,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[DispatchFailed | DispatchReport | Problem]:
+) -> Response[Dispatch | DispatchFailed | DispatchReport | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -119,7 +134,8 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: DispatchRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Response[DispatchFailed | DispatchReport | Problem]:
+    prefer: str | Unset = UNSET,
+) -> Response[Dispatch | DispatchFailed | DispatchReport | Problem]:
     """Send one payload to several destinations at once
 
      `payload` is POSTed as JSON to every chosen destination (every enabled one when
@@ -148,8 +164,17 @@ def sync_detailed(
     for admins; other clients read a fixed sentence per error type and a null `body`
     (see the API description, Gateway).
 
+    With `Prefer: respond-async` the call does not wait for any destination: the
+    dispatch and one `pending` delivery per destination are stored before the `202`
+    (once you have it, a crash of the service loses nothing), and workers deliver
+    them in the background by each destination's `delivery` policy. Follow
+    `Location` to see how they fare. With an `Idempotency-Key`, a retry of the
+    same request answers the first `202` again (`Idempotent-Replayed: true`) and
+    stores nothing more.
+
     Args:
         idempotency_key (str | Unset):  Example: order-1042.
+        prefer (str | Unset):  Example: respond-async.
         body (DispatchRequest):
 
     Raises:
@@ -157,12 +182,13 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DispatchFailed | DispatchReport | Problem]
+        Response[Dispatch | DispatchFailed | DispatchReport | Problem]
     """
 
     kwargs = _get_kwargs(
         body=body,
         idempotency_key=idempotency_key,
+        prefer=prefer,
     )
 
     response = client.get_httpx_client().request(
@@ -177,7 +203,8 @@ def sync(
     client: AuthenticatedClient,
     body: DispatchRequest,
     idempotency_key: str | Unset = UNSET,
-) -> DispatchFailed | DispatchReport | Problem | None:
+    prefer: str | Unset = UNSET,
+) -> Dispatch | DispatchFailed | DispatchReport | Problem | None:
     """Send one payload to several destinations at once
 
      `payload` is POSTed as JSON to every chosen destination (every enabled one when
@@ -206,8 +233,17 @@ def sync(
     for admins; other clients read a fixed sentence per error type and a null `body`
     (see the API description, Gateway).
 
+    With `Prefer: respond-async` the call does not wait for any destination: the
+    dispatch and one `pending` delivery per destination are stored before the `202`
+    (once you have it, a crash of the service loses nothing), and workers deliver
+    them in the background by each destination's `delivery` policy. Follow
+    `Location` to see how they fare. With an `Idempotency-Key`, a retry of the
+    same request answers the first `202` again (`Idempotent-Replayed: true`) and
+    stores nothing more.
+
     Args:
         idempotency_key (str | Unset):  Example: order-1042.
+        prefer (str | Unset):  Example: respond-async.
         body (DispatchRequest):
 
     Raises:
@@ -215,13 +251,14 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DispatchFailed | DispatchReport | Problem
+        Dispatch | DispatchFailed | DispatchReport | Problem
     """
 
     return sync_detailed(
         client=client,
         body=body,
         idempotency_key=idempotency_key,
+        prefer=prefer,
     ).parsed
 
 
@@ -230,7 +267,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: DispatchRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Response[DispatchFailed | DispatchReport | Problem]:
+    prefer: str | Unset = UNSET,
+) -> Response[Dispatch | DispatchFailed | DispatchReport | Problem]:
     """Send one payload to several destinations at once
 
      `payload` is POSTed as JSON to every chosen destination (every enabled one when
@@ -259,8 +297,17 @@ async def asyncio_detailed(
     for admins; other clients read a fixed sentence per error type and a null `body`
     (see the API description, Gateway).
 
+    With `Prefer: respond-async` the call does not wait for any destination: the
+    dispatch and one `pending` delivery per destination are stored before the `202`
+    (once you have it, a crash of the service loses nothing), and workers deliver
+    them in the background by each destination's `delivery` policy. Follow
+    `Location` to see how they fare. With an `Idempotency-Key`, a retry of the
+    same request answers the first `202` again (`Idempotent-Replayed: true`) and
+    stores nothing more.
+
     Args:
         idempotency_key (str | Unset):  Example: order-1042.
+        prefer (str | Unset):  Example: respond-async.
         body (DispatchRequest):
 
     Raises:
@@ -268,12 +315,13 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DispatchFailed | DispatchReport | Problem]
+        Response[Dispatch | DispatchFailed | DispatchReport | Problem]
     """
 
     kwargs = _get_kwargs(
         body=body,
         idempotency_key=idempotency_key,
+        prefer=prefer,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -286,7 +334,8 @@ async def asyncio(
     client: AuthenticatedClient,
     body: DispatchRequest,
     idempotency_key: str | Unset = UNSET,
-) -> DispatchFailed | DispatchReport | Problem | None:
+    prefer: str | Unset = UNSET,
+) -> Dispatch | DispatchFailed | DispatchReport | Problem | None:
     """Send one payload to several destinations at once
 
      `payload` is POSTed as JSON to every chosen destination (every enabled one when
@@ -315,8 +364,17 @@ async def asyncio(
     for admins; other clients read a fixed sentence per error type and a null `body`
     (see the API description, Gateway).
 
+    With `Prefer: respond-async` the call does not wait for any destination: the
+    dispatch and one `pending` delivery per destination are stored before the `202`
+    (once you have it, a crash of the service loses nothing), and workers deliver
+    them in the background by each destination's `delivery` policy. Follow
+    `Location` to see how they fare. With an `Idempotency-Key`, a retry of the
+    same request answers the first `202` again (`Idempotent-Replayed: true`) and
+    stores nothing more.
+
     Args:
         idempotency_key (str | Unset):  Example: order-1042.
+        prefer (str | Unset):  Example: respond-async.
         body (DispatchRequest):
 
     Raises:
@@ -324,7 +382,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DispatchFailed | DispatchReport | Problem
+        Dispatch | DispatchFailed | DispatchReport | Problem
     """
 
     return (
@@ -332,5 +390,6 @@ async def asyncio(
             client=client,
             body=body,
             idempotency_key=idempotency_key,
+            prefer=prefer,
         )
     ).parsed

@@ -1,0 +1,310 @@
+"""SQL for dispatches, their deliveries (the delivery queue's rows) and the attempts.
+
+The queue is the ``deliveries`` table itself (the pattern of Solid Queue, Oban and River):
+a worker claims due rows in one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)``
+statement, which on PostgreSQL lets workers of several instances claim side by side
+without waiting on each other or taking the same row, and on SQLite (which renders no
+``FOR UPDATE`` and lets one writer in at a time) is one atomic statement as well. A claim
+raises the row's ``attempts``: that number fences the attempt, so only the worker whose
+claim made it records its result (``finish``), and a worker that lost its lease (it
+stalled past it and the row was rescued) records nothing over the newer attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, func, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from server.persistence.models import Delivery, DeliveryAttempt, Dispatch
+from server.persistence.rows import AttemptRow, DeliveryRow, DispatchRow, each, maybe
+
+dispatches = cast(Table, Dispatch.__table__)
+deliveries = cast(Table, Delivery.__table__)
+attempts = cast(Table, DeliveryAttempt.__table__)
+
+OPEN = ("pending", "delivering")
+FINAL = ("delivered", "failed", "dead")
+
+
+def add(
+    session: Session,
+    dispatch: Mapping[str, Any],
+    parts: Sequence[Mapping[str, Any]],
+    tries: Sequence[Mapping[str, Any]] = (),
+) -> None:
+    """A dispatch, its deliveries and (for a synchronous one) the attempts already made."""
+    session.execute(insert(dispatches), [dict(dispatch)])
+    session.execute(insert(deliveries), [dict(part) for part in parts])
+    if tries:
+        session.execute(insert(attempts), [dict(attempt) for attempt in tries])
+
+
+def get(session: Session, dispatch_id: str) -> DispatchRow | None:
+    statement = select(dispatches).where(dispatches.c.id == dispatch_id)
+    return maybe(DispatchRow, session.execute(statement).one_or_none())
+
+
+def deliveries_of(session: Session, dispatch_ids: Sequence[str]) -> list[DeliveryRow]:
+    """The deliveries of these dispatches, by destination within each."""
+    if not dispatch_ids:
+        return []
+    statement = (
+        select(deliveries)
+        .where(deliveries.c.dispatch_id.in_(list(dispatch_ids)))
+        .order_by(deliveries.c.dispatch_id, deliveries.c.destination)
+    )
+    return each(DeliveryRow, session.execute(statement).all())
+
+
+def attempts_of(session: Session, delivery_ids: Sequence[str], *, last: int) -> list[AttemptRow]:
+    """The last ``last`` attempts of each delivery, oldest first."""
+    rows: list[AttemptRow] = []
+    for delivery_id in delivery_ids:
+        statement = (
+            select(attempts)
+            .where(attempts.c.delivery_id == delivery_id)
+            .order_by(attempts.c.number.desc())
+            .limit(last)
+        )
+        rows.extend(reversed(each(AttemptRow, session.execute(statement).all())))
+    return rows
+
+
+def page(
+    session: Session,
+    *,
+    owner: str | None,
+    state: str | None,
+    destination: str | None,
+    before: tuple[datetime, str] | None,
+    limit: int,
+) -> list[DispatchRow]:
+    """Newest first (``created_at``, then ``id``), starting before the position ``before``;
+    ``owner`` None means everyone's."""
+    c = dispatches.c
+    query = select(dispatches)
+    if owner is not None:
+        query = query.where(c.owner == owner)
+    if state is not None:
+        query = query.where(c.state == state)
+    if destination is not None:
+        query = query.where(
+            c.id.in_(
+                select(deliveries.c.dispatch_id).where(deliveries.c.destination == destination)
+            )
+        )
+    if before is not None:
+        query = query.where(tuple_(c.created_at, c.id) < tuple_(*before))
+    query = query.order_by(c.created_at.desc(), c.id.desc()).limit(limit)
+    return each(DispatchRow, session.execute(query).all())
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery a worker holds the lease of, for attempt ``number``."""
+
+    delivery: DeliveryRow
+    number: int
+
+
+def claim(
+    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
+) -> list[Claimed]:
+    """Take up to ``limit`` due deliveries (oldest due first) for ``worker`` until
+    ``now + lease``, and write each one's attempt as started."""
+    d = deliveries.c
+    due = (
+        select(d.id)
+        .where(d.state == "pending", d.next_attempt_at <= now)
+        .order_by(d.next_attempt_at, d.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(deliveries)
+        .where(d.id.in_(due.scalar_subquery()), d.state == "pending")
+        .values(
+            state="delivering",
+            attempts=d.attempts + 1,
+            lease_owner=worker,
+            lease_expires_at=now + lease,
+            last_attempt_at=now,
+            updated_at=now,
+        )
+        .returning(*deliveries.c)
+    )
+    claimed = [Claimed(row, row.attempts) for row in each(DeliveryRow, session.execute(statement))]
+    if claimed:
+        session.execute(
+            insert(attempts),
+            [
+                {
+                    "delivery_id": c.delivery.id,
+                    "number": c.number,
+                    "worker": worker,
+                    "started_at": now,
+                    "finished_at": None,
+                    "latency_ms": None,
+                    "status": None,
+                    "error_type": None,
+                    "error_detail": None,
+                }
+                for c in claimed
+            ],
+        )
+    return claimed
+
+
+def lapsed(session: Session, *, now: datetime, limit: int) -> list[Claimed]:
+    """Deliveries whose worker's lease ran out (it died, or stalled): each with the number
+    of the attempt it left open, locked for the caller's transaction."""
+    d = deliveries.c
+    statement = (
+        select(deliveries)
+        .where(d.state == "delivering", d.lease_expires_at < now)
+        .order_by(d.lease_expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [Claimed(row, row.attempts) for row in each(DeliveryRow, session.execute(statement))]
+
+
+def finish(
+    session: Session,
+    *,
+    delivery_id: str,
+    number: int,
+    now: datetime,
+    attempt: Mapping[str, Any],
+    change: Mapping[str, Any],
+) -> str | None:
+    """Record attempt ``number``'s outcome (always: it is what happened) and apply
+    ``change`` to the delivery if that attempt is still its current one; the dispatch's
+    state follows. The dispatch's id when the delivery changed, None when the lease had
+    been lost (someone else owns a newer attempt now)."""
+    session.execute(
+        update(attempts)
+        .where(attempts.c.delivery_id == delivery_id, attempts.c.number == number)
+        .values(finished_at=now, **attempt)
+    )
+    d = deliveries.c
+    dispatch_id = session.execute(
+        update(deliveries)
+        .where(d.id == delivery_id, d.state == "delivering", d.attempts == number)
+        .values(lease_owner=None, lease_expires_at=None, updated_at=now, **change)
+        .returning(d.dispatch_id)
+    ).scalar_one_or_none()
+    if dispatch_id is not None:
+        settle(session, dispatch_id=dispatch_id, now=now)
+    return dispatch_id
+
+
+def settle(session: Session, *, dispatch_id: str, now: datetime) -> str:
+    """The dispatch's state from its deliveries': pending while any is open, delivered
+    when every one is, failed otherwise.
+
+    The dispatch's row is locked first: two deliveries of one dispatch ending at once
+    (two transactions) would otherwise each read the other as still open, and the
+    dispatch would stay pending for good (PostgreSQL; SQLite writes one at a time)."""
+    session.execute(select(dispatches.c.id).where(dispatches.c.id == dispatch_id).with_for_update())
+    states = set(
+        session.execute(
+            select(deliveries.c.state).where(deliveries.c.dispatch_id == dispatch_id).distinct()
+        ).scalars()
+    )
+    state = (
+        "pending" if states & set(OPEN) else "delivered" if states <= {"delivered"} else "failed"
+    )
+    session.execute(
+        update(dispatches)
+        .where(dispatches.c.id == dispatch_id, dispatches.c.state != state)
+        .values(state=state, updated_at=now)
+    )
+    return state
+
+
+def requeue(session: Session, *, dispatch_id: str, now: datetime) -> int:
+    """Put the dispatch's failed and dead deliveries back in the queue, due now, with a
+    fresh budget; how many."""
+    d = deliveries.c
+    result = session.execute(
+        update(deliveries)
+        .where(d.dispatch_id == dispatch_id, d.state.in_(("failed", "dead")))
+        .values(
+            state="pending",
+            budget_used=0,
+            round_started_at=now,
+            next_attempt_at=now,
+            updated_at=now,
+        )
+    )
+    count = int(result.rowcount)  # type: ignore[attr-defined]
+    if count:
+        settle(session, dispatch_id=dispatch_id, now=now)
+    return count
+
+
+def end_open_to(session: Session, *, destination: str, now: datetime) -> Iterable[str]:
+    """Every pending delivery to a destination being deleted ends ``dead``; the
+    dispatches touched. (One under way ends when its worker records it.)"""
+    d = deliveries.c
+    touched = session.execute(
+        update(deliveries)
+        .where(d.destination == destination, d.state == "pending")
+        .values(
+            state="dead",
+            next_attempt_at=None,
+            last_error_type="destination_removed",
+            last_error_detail="The destination was deleted.",
+            updated_at=now,
+        )
+        .returning(d.dispatch_id)
+    ).scalars()
+    ids = sorted(set(touched))
+    for dispatch_id in ids:
+        settle(session, dispatch_id=dispatch_id, now=now)
+    return ids
+
+
+def depth(session: Session) -> tuple[dict[str, int], datetime | None]:
+    """How many deliveries are in each open state, and since when the oldest open one
+    waits (queued or retried): for the metrics."""
+    statement = (
+        select(deliveries.c.state, func.count(), func.min(deliveries.c.round_started_at))
+        .where(deliveries.c.state.in_(OPEN))
+        .group_by(deliveries.c.state)
+    )
+    counts: dict[str, int] = {}
+    oldest: datetime | None = None
+    for state, count, since in session.execute(statement):
+        counts[state] = count
+        if since is not None:
+            since = since if since.tzinfo else since.replace(tzinfo=UTC)
+            oldest = since if oldest is None else min(oldest, since)
+    return counts, oldest
+
+
+def purge_finished_before(session: Session, *, cutoff: datetime, limit: int) -> int:
+    """Delete up to ``limit`` dispatches that ended before ``cutoff``, their deliveries and
+    attempts with them; how many dispatches."""
+    c = dispatches.c
+    ids = list(
+        session.execute(
+            select(c.id)
+            .where(c.state.in_(("delivered", "failed")), c.updated_at < cutoff)
+            .order_by(c.updated_at)
+            .limit(limit)
+        ).scalars()
+    )
+    if not ids:
+        return 0
+    parts = select(deliveries.c.id).where(deliveries.c.dispatch_id.in_(ids))
+    session.execute(delete(attempts).where(attempts.c.delivery_id.in_(parts)))
+    session.execute(delete(deliveries).where(deliveries.c.dispatch_id.in_(ids)))
+    session.execute(delete(dispatches).where(c.id.in_(ids)))
+    return len(ids)
