@@ -1,5 +1,6 @@
-"""``python -m server [serve | migrate | clients ...]``: serve the API, apply migrations, or
-manage API clients (the way to create the first admin)::
+"""``python -m server [serve | worker | migrate | clients ...]``: serve the API, run the
+delivery workers alone, apply migrations, or manage API clients (the way to create the
+first admin)::
 
     python -m server clients create --name ops --scopes admin
     python -m server clients list
@@ -12,6 +13,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -21,7 +23,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from server import compat, migrate
-from server.app import StartupError, create_app
+from server.app import StartupError, create_app, run_worker
 from server.errors import ServiceError
 from server.persistence.database import Database
 from server.services import clients
@@ -43,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
         "--fd",
         type=int,
         help="serve on this inherited, bound socket (socket activation) instead of host:port",
+    )
+    worker = commands.add_parser(
+        "worker",
+        help="run the delivery workers without the API (with APP_DELIVERY_WORKERS=false there)",
+    )
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve Prometheus metrics on 127.0.0.1:PORT/metrics"
     )
     commands.add_parser("migrate", help="apply database migrations")
     manage = commands.add_parser("clients", help="create, list and revoke API clients")
@@ -94,6 +103,27 @@ def manage_clients(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def work(settings: Settings, *, metrics_port: int | None) -> int:
+    """Deliver until SIGTERM or SIGINT; then let attempts under way finish (up to
+    APP_DELIVERY_DRAIN_SECONDS) and give the rest back."""
+    if metrics_port is not None:
+        metrics.serve(metrics_port)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(number, stop.set)
+        await run_worker(settings, stop)
+
+    try:
+        asyncio.run(run())
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def edge_limits(settings: Settings) -> compat.EdgeLimits:
     return compat.EdgeLimits(
         max_head_bytes=settings.max_header_bytes,
@@ -124,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "clients":
         return manage_clients(args, settings)
+    if args.command == "worker":
+        return work(settings, metrics_port=args.metrics_port)
     if settings.secret_key is None:
         # Development without a key: one random key for all workers of this run, so a
         # token or cursor one worker issued holds on the others.

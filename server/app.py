@@ -47,6 +47,50 @@ SPEC_DIR = contract.SPEC_DIR
 SPEC_FILE = contract.SPEC_FILE
 
 
+def database(settings: Settings) -> Database:
+    # The engine connects lazily, so building it touches no database.
+    return Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        timeout=settings.database_timeout,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
+
+
+def allow_list(settings: Settings) -> HostAllowList:
+    try:
+        return HostAllowList(settings.dispatch_allowed_hosts)
+    except ValueError as exc:
+        raise StartupError(f"dispatch_allowed_hosts (APP_DISPATCH_ALLOWED_HOSTS): {exc}") from None
+
+
+def make_gateway(settings: Settings, allowed_hosts: HostAllowList) -> Gateway:
+    return Gateway(
+        max_response_bytes=settings.dispatch_max_response_bytes,
+        max_connections=settings.dispatch_max_connections,
+        max_concurrent_per_client=settings.dispatch_max_concurrent_per_client,
+        max_connections_per_client=settings.dispatch_max_connections_per_client,
+        allowed_hosts=allowed_hosts,
+    )
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """The delivery workers alone, without the API (``python -m server worker``), until
+    ``stop`` is set; then they drain as the service's own do at shutdown."""
+    db = database(settings)
+    gateway = make_gateway(settings, allow_list(settings))
+    deliverer = Deliverer(db, gateway, delivery_policy(settings))
+    await gateway.start()
+    logger.info("delivery worker %s running", deliverer.name)
+    try:
+        await deliverer.run(stop)
+    finally:
+        await gateway.close()
+        await db.dispose()
+        metrics.worker_stopped(settings.metrics_samples_dir)
+    logger.info("delivery worker %s stopped", deliverer.name)
+
+
 def delivery_policy(settings: Settings) -> DeliveryPolicy:
     return DeliveryPolicy(
         concurrency=settings.delivery_concurrency,
@@ -91,13 +135,7 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
     """
     settings = settings or Settings()
     spec_file = spec_file or SPEC_DIR / SPEC_FILE
-    # The engine connects lazily, so building the app touches no database.
-    db = Database(
-        settings.database_url,
-        pool_size=settings.database_pool_size,
-        timeout=settings.database_timeout,
-        sqlite_synchronous=settings.sqlite_synchronous,
-    )
+    db = database(settings)
     cursors = Cursors(settings.secret())
     # The clients service tells the authenticator of a revocation; the authenticator looks
     # clients up through the service.
@@ -113,17 +151,8 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
     if rate_limits is not None and rate_limits.uses_redis:
         probes["redis"] = rate_limits.check
     validation.EXPLAINERS["destination-url"] = why_not_dialable
-    try:
-        allowed_hosts = HostAllowList(settings.dispatch_allowed_hosts)
-    except ValueError as exc:
-        raise StartupError(f"dispatch_allowed_hosts (APP_DISPATCH_ALLOWED_HOSTS): {exc}") from None
-    gateway = Gateway(
-        max_response_bytes=settings.dispatch_max_response_bytes,
-        max_connections=settings.dispatch_max_connections,
-        max_concurrent_per_client=settings.dispatch_max_concurrent_per_client,
-        max_connections_per_client=settings.dispatch_max_connections_per_client,
-        allowed_hosts=allowed_hosts,
-    )
+    allowed_hosts = allow_list(settings)
+    gateway = make_gateway(settings, allowed_hosts)
 
     idempotency = Idempotency(db, IdempotencyPolicy(max_keys=settings.idempotency_max_keys))
     deliverer = Deliverer(db, gateway, delivery_policy(settings))

@@ -1,6 +1,7 @@
 """A real downstream API on a loopback port, misbehaving on demand, for the gateway's tests.
 
-Every route takes a POST and records what it got (``hits``, ``seen``):
+Every route takes a POST and records what it got (``hits``, ``seen``, with the monotonic
+times the request came in and its answer was made):
 
     /ok                   200, echoes the payload and the forwarded headers
     /slow/{seconds}       the same, after sleeping
@@ -67,10 +68,18 @@ class Downstream:
         )
 
     async def _handle(self, request: Request) -> Response:
+        seen: dict[str, Any] = {"started": time.monotonic()}
+        try:
+            return await self._answer(request, seen)
+        finally:
+            seen["ended"] = time.monotonic()  # when the answer was made (for overlaps)
+
+    async def _answer(self, request: Request, seen: dict[str, Any]) -> Response:
         path = request.url.path
         body = await request.body()
         self.hits[path] += 1
-        self.seen.append({"path": path, "headers": dict(request.headers), "body": body})
+        seen |= {"path": path, "headers": dict(request.headers), "body": body}
+        self.seen.append(seen)
         parts = path.strip("/").split("/")
         route, args = parts[0], parts[1:]
         if route == "ok":

@@ -1,10 +1,10 @@
 """SQL for dispatches, their deliveries (the delivery queue's rows) and the attempts.
 
 The queue is the ``deliveries`` table itself (the pattern of Solid Queue, Oban and River):
-a worker claims due rows in one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)``
-statement, which on PostgreSQL lets workers of several instances claim side by side
-without waiting on each other or taking the same row, and on SQLite (which renders no
-``FOR UPDATE`` and lets one writer in at a time) is one atomic statement as well. A claim
+a worker claims due rows with ``SELECT … FOR UPDATE SKIP LOCKED`` and an ``UPDATE`` of
+those rows in one transaction, which on PostgreSQL lets workers of several instances
+claim side by side without waiting on each other or taking the same row (SQLite renders
+no ``FOR UPDATE`` and lets one writer in at a time). A claim
 raises the row's ``attempts``: that number fences the attempt, so only the worker whose
 claim made it records its result (``finish``), and a worker that lost its lease (it
 stalled past it and the row was rescued) records nothing over the newer attempt.
@@ -118,16 +118,23 @@ def claim(
     """Take up to ``limit`` due deliveries (oldest due first) for ``worker`` until
     ``now + lease``, and write each one's attempt as started."""
     d = deliveries.c
-    due = (
-        select(d.id)
-        .where(d.state == "pending", d.next_attempt_at <= now)
-        .order_by(d.next_attempt_at, d.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    # The due rows' ids first, into this process: run as a subquery of the UPDATE,
+    # PostgreSQL may evaluate a ``LIMIT … SKIP LOCKED`` select more than once and claim
+    # more rows than asked (measured: 18 claims for 16 free slots).
+    due = list(
+        session.execute(
+            select(d.id)
+            .where(d.state == "pending", d.next_attempt_at <= now)
+            .order_by(d.next_attempt_at, d.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars()
     )
+    if not due:
+        return []
     statement = (
         update(deliveries)
-        .where(d.id.in_(due.scalar_subquery()), d.state == "pending")
+        .where(d.id.in_(due), d.state == "pending")
         .values(
             state="delivering",
             attempts=d.attempts + 1,

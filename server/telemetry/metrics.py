@@ -28,6 +28,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    start_http_server,
 )
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -125,6 +126,11 @@ REQUEST_METRICS = RequestMetrics()
 def observe_dispatch(destination: str, outcome: str, seconds: float) -> None:
     DISPATCH_RESULTS.labels(destination, outcome).inc()
     DISPATCH_SECONDS.labels(destination, outcome).observe(seconds)
+
+
+def serve(port: int) -> None:
+    """``/metrics`` on 127.0.0.1:``port`` from a thread, for a process without the API."""
+    start_http_server(port, addr="127.0.0.1")
 
 
 def observe_delivery_attempt(destination: str, outcome: str, result: str) -> None:
