@@ -1,13 +1,13 @@
 """Dispatches are recorded, and asynchronous ones delivered from a queue: dispatches, one
 delivery per destination (the queue's rows), every attempt; and each destination's
-delivery policy
+delivery policy, and header fields of its own
 
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-03
 
 Existing destinations get the spec's default policy: 18 attempts from 5 s up to 4 h apart,
-for at most a day.
+for at most a day, and no header fields of their own.
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ def upgrade() -> None:
     with op.batch_alter_table("destinations") as batch:
         batch.add_column(
             sa.Column("delivery_max_attempts", sa.Integer(), nullable=False, server_default="18")
+        )
+        batch.add_column(
+            sa.Column(
+                "downstream_headers", sa.JSON(), nullable=False, server_default=sa.text("'{}'")
+            )
         )
         batch.add_column(
             sa.Column(
@@ -119,6 +124,7 @@ def downgrade() -> None:
     op.drop_table("deliveries")
     op.drop_table("dispatches")
     with op.batch_alter_table("destinations") as batch:
+        batch.drop_column("downstream_headers")
         batch.drop_column("delivery_max_age_seconds")
         batch.drop_column("delivery_max_backoff_seconds")
         batch.drop_column("delivery_initial_backoff_seconds")

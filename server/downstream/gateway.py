@@ -295,7 +295,7 @@ class Gateway:
             # Stored before URLs were checked as they are now: store it again.
             raise NotSent(f"The stored URL cannot be dialled: it {exc}.") from None
         try:
-            fields = check_headers({"user-agent": USER_AGENT, **headers})
+            fields = check_headers({"user-agent": USER_AGENT, **headers, **dict(target.headers)})
         except NotSendable as exc:
             raise NotSent(f"Nothing was sent: {exc}.") from None
         return _Outgoing(url, wire_url, fields, content, message_id, target.signer)

@@ -57,6 +57,8 @@ class Target:
     cooldown: float
     # How its requests are signed (every stored destination has a secret).
     signer: Signer | None = field(default=None, repr=False, compare=False)
+    # Its own header fields (write-only values: never in a repr, a log line or an answer).
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def breaker_settings(self) -> tuple[str, int, float]:

@@ -46,6 +46,7 @@ def representation(row: DestinationRow, destinations: Destinations) -> dict[str,
             "max_backoff_seconds": row.delivery_max_backoff_seconds,
             "max_age_seconds": row.delivery_max_age_seconds,
         },
+        "header_names": list(row.downstream_headers),
         "enabled": row.enabled,
         "circuit": {
             "state": circuit.state.value,
@@ -79,6 +80,7 @@ async def create_destination(
         retry=body.get("retry"),
         circuit_breaker=body.get("circuit_breaker"),
         delivery=body.get("delivery"),
+        headers=body.get("headers"),
         enabled=body.get("enabled"),
     )
     location = f"{request.scope['path'].rstrip('/')}/{row.name}"

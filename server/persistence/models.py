@@ -157,6 +157,8 @@ class Destination(Base):
     delivery_initial_backoff_seconds: Mapped[float] = mapped_column(StrictFloat)
     delivery_max_backoff_seconds: Mapped[float] = mapped_column(StrictFloat)
     delivery_max_age_seconds: Mapped[int] = mapped_column(Integer)
+    # Header fields of its own sent with every request (write-only: never answered).
+    downstream_headers: Mapped[dict[str, str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

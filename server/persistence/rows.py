@@ -89,6 +89,8 @@ class DestinationRow:
     delivery_initial_backoff_seconds: float
     delivery_max_backoff_seconds: float
     delivery_max_age_seconds: int
+    # Never in a repr either: sent downstream, never answered (an Authorization value).
+    downstream_headers: dict[str, str] = field(repr=False)
     created_at: datetime
     updated_at: datetime
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +32,54 @@ RETRY_DEFAULTS = contract.defaults("RetryPolicyInput")
 BREAKER_DEFAULTS = contract.defaults("CircuitBreakerInput")
 DELIVERY_DEFAULTS = contract.defaults("DeliveryPolicyInput")
 ROTATION_DEFAULTS = contract.defaults("SecretRotation")  # overlap_seconds
+
+
+# Header fields the gateway sets itself, or that belong to the connection: a destination's
+# own may not name them.
+RESERVED_HEADERS = frozenset(
+    {
+        "accept",
+        "connection",
+        "expect",
+        "host",
+        "idempotency-key",
+        "keep-alive",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "user-agent",
+        "x-request-id",
+    }
+)
+RESERVED_PREFIXES = ("content-", "proxy-", "webhook-")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")
+
+
+def checked_headers(
+    current: Mapping[str, str], changes: Mapping[str, str | None]
+) -> dict[str, str]:
+    """``current`` with ``changes`` applied (None removes a field); 400 naming
+    ``headers.<name>`` for a name that is no HTTP token or that the gateway sets itself.
+    Never a value in a message: they are write-only."""
+    merged = dict(current)
+    errors = []
+    for name, value in changes.items():
+        key = name.lower()
+        shown = f"headers.{name[:100]}"
+        if not _TOKEN.fullmatch(name):
+            errors.append(
+                {"field": shown, "message": "must be an HTTP token of 1 to 100 characters"}
+            )
+        elif key in RESERVED_HEADERS or key.startswith(RESERVED_PREFIXES):
+            errors.append({"field": shown, "message": "is set by the gateway itself"})
+        elif value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    if errors:
+        raise ValidationFailed(errors)
+    return dict(sorted(merged.items()))
 
 
 def _delivery_columns(policy: Mapping[str, Any]) -> dict[str, Any]:
@@ -86,6 +135,7 @@ def target(row: DestinationRow) -> Target:
         failure_threshold=row.failure_threshold,
         cooldown=row.cooldown_seconds,
         signer=Signer(signing_secrets(row)),
+        headers=tuple(row.downstream_headers.items()),
     )
 
 
@@ -99,10 +149,12 @@ def create_destination(
     retry: Mapping[str, Any] | None = None,
     circuit_breaker: Mapping[str, Any] | None = None,
     delivery: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
     enabled: bool | None = None,
 ) -> DestinationRow:
-    """Store a destination; 400 on an unsafe URL, 409 if the name is taken."""
+    """Store a destination; 400 on an unsafe URL or header name, 409 if the name is taken."""
     url = check_url(url, allowed_hosts)
+    own_headers = checked_headers({}, headers or {})
     values = {
         **RETRY_DEFAULTS,
         **(retry or {}),
@@ -125,6 +177,7 @@ def create_destination(
                 "signing_secret_created_at": now,
                 "previous_signing_secret": None,
                 "previous_secret_expires_at": None,
+                "downstream_headers": own_headers,
                 "created_at": now,
                 "updated_at": now,
                 **values,
@@ -163,8 +216,11 @@ def update_destination(
     *, session: Session, allowed_hosts: HostAllowList, name: str, patch: Mapping[str, Any]
 ) -> DestinationRow:
     """Apply a merge patch (nested ``retry`` and ``circuit_breaker`` merge too); 404, 400."""
-    get_destination(session=session, name=name)  # 404 before any 400 about the patch
+    current = get_destination(session=session, name=name)  # 404 before a 400 on the patch
     values: dict[str, Any] = {}
+    if patch.get("headers"):
+        own = checked_headers(current.downstream_headers, patch["headers"])
+        values["downstream_headers"] = own
     if "url" in patch:
         values["url"] = check_url(patch["url"], allowed_hosts)
     for key in ("timeout_seconds", "enabled"):
@@ -253,6 +309,7 @@ class Destinations:
         retry: Mapping[str, Any] | None = None,
         circuit_breaker: Mapping[str, Any] | None = None,
         delivery: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
         enabled: bool | None = None,
     ) -> DestinationRow:
         return await self._db.write(
@@ -264,6 +321,7 @@ class Destinations:
             retry=retry,
             circuit_breaker=circuit_breaker,
             delivery=delivery,
+            headers=headers,
             enabled=enabled,
         )
 

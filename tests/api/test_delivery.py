@@ -419,3 +419,50 @@ class TestLeases:
         assert attempt.error_type == "interrupted"
         (dispatch,) = _rows(database_url, dispatches)
         assert dispatch.state == "pending"
+
+
+class TestUpkeep:
+    def test_finished_dispatches_are_purged_after_the_retention_and_open_ones_kept(
+        self, database_url: str, downstream: Downstream
+    ) -> None:
+        quiet = create_app(make_settings(database_url, delivery_workers=False))
+        with TestClient(quiet, headers=ALICE.headers) as client:
+            create(client, "billing", downstream.url_for("/ok"))
+            report = client.post("/api/dispatch", json={"payload": {}}, headers=ALICE.headers)
+            finished = report.json()["dispatch_id"]
+            still_open = accept(client)["id"]  # no worker: stays pending
+
+        def age_everything(*, session: Any) -> None:
+            session.execute(
+                dispatches.update().values(updated_at=datetime.now(UTC) - timedelta(days=2))
+            )
+
+        write_database(database_url, age_everything)
+        kept_a_day = create_app(
+            make_settings(database_url, dispatch_retention_days=1, delivery_poll_seconds=0.05)
+        )
+        with TestClient(kept_a_day, headers=ALICE.headers) as client:
+            settled(client, still_open)  # the upkeep ran at the start: purged by then
+            gone = client.get(f"/api/dispatches/{finished}")
+            assert gone.status_code == 404
+            assert client.get(f"/api/dispatches/{still_open}").status_code == 200
+        ids = {row.dispatch_id for row in _rows(database_url, deliveries)}
+        assert ids == {still_open}  # its deliveries and attempts went with it
+        assert {row.delivery_id for row in _rows(database_url, attempts)} <= {
+            row.id for row in _rows(database_url, deliveries)
+        }
+
+    def test_deliveries_are_signed_with_both_secrets_during_a_rotations_overlap(
+        self, client: TestClient, downstream: Downstream
+    ) -> None:
+        old = create(client, "billing", downstream.url_for("/ok"))["signing_secret"]
+        rotated = client.post(
+            "/api/destinations/billing/rotate-secret",
+            json={"overlap_seconds": 3600},
+            headers=ADMIN.headers,
+        )
+        new = rotated.json()["signing_secret"]
+        settled(client, accept(client, payload={"k": 1})["id"])
+        (seen,) = downstream.seen
+        for secret in (old, new):
+            assert Webhook(secret).verify(seen["body"], seen["headers"]) == {"k": 1}

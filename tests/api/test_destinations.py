@@ -56,6 +56,7 @@ class TestCreateDestination:
                 "max_backoff_seconds": 14400.0,
                 "max_age_seconds": 86400,
             },
+            "header_names": [],
             "enabled": True,
             "circuit": {
                 "state": "closed",
@@ -154,7 +155,7 @@ class TestCreateDestination:
             pytest.param({"timeout_seconds": 61}, id="long-timeout"),
             pytest.param({"retry": {"max_attempts": 0}}, id="no-attempts"),
             pytest.param({"circuit_breaker": {"cooldown_seconds": 0}}, id="no-cooldown"),
-            pytest.param({"headers": {"a": "b"}}, id="unknown-field"),
+            pytest.param({"signing_secret": "whsec_x"}, id="unknown-field"),
         ],
     )
     def test_response_400_on_invalid_settings(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -29,6 +29,8 @@ class Destination:
         retry (RetryPolicy):
         circuit_breaker (CircuitBreaker):
         delivery (DeliveryPolicy):
+        header_names (list[str]): The names of the destination's own header fields (lower case); never their values.
+            Example: ['authorization'].
         enabled (bool):  Example: True.
         circuit (CircuitState): The breaker as the answering instance sees it (each process has its own).
         signing (SigningState): Which secrets sign requests to the destination (never the secrets).
@@ -46,6 +48,7 @@ class Destination:
     retry: RetryPolicy
     circuit_breaker: CircuitBreaker
     delivery: DeliveryPolicy
+    header_names: list[str]
     enabled: bool
     circuit: CircuitState
     signing: SigningState
@@ -65,6 +68,8 @@ class Destination:
         circuit_breaker = self.circuit_breaker.to_dict()
 
         delivery = self.delivery.to_dict()
+
+        header_names = self.header_names
 
         enabled = self.enabled
 
@@ -88,6 +93,7 @@ class Destination:
                 "retry": retry,
                 "circuit_breaker": circuit_breaker,
                 "delivery": delivery,
+                "header_names": header_names,
                 "enabled": enabled,
                 "circuit": circuit,
                 "signing": signing,
@@ -121,6 +127,8 @@ class Destination:
 
         delivery = DeliveryPolicy.from_dict(d.pop("delivery"))
 
+        header_names = cast(list[str], d.pop("header_names"))
+
         enabled = d.pop("enabled")
 
         circuit = CircuitState.from_dict(d.pop("circuit"))
@@ -140,6 +148,7 @@ class Destination:
             retry=retry,
             circuit_breaker=circuit_breaker,
             delivery=delivery,
+            header_names=header_names,
             enabled=enabled,
             circuit=circuit,
             signing=signing,

@@ -10,6 +10,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.circuit_breaker_patch import CircuitBreakerPatch
     from ..models.delivery_policy_patch import DeliveryPolicyPatch
+    from ..models.downstream_headers_patch import DownstreamHeadersPatch
     from ..models.retry_policy_patch import RetryPolicyPatch
 
 
@@ -40,6 +41,10 @@ class DestinationPatch:
         retry (RetryPolicyPatch | Unset): The retry fields to change; those left out keep their value.
         circuit_breaker (CircuitBreakerPatch | Unset): The breaker fields to change; those left out keep their value.
         delivery (DeliveryPolicyPatch | Unset): The delivery fields to change; those left out keep their value.
+        headers (DownstreamHeadersPatch | Unset): The header fields to set (as in `DownstreamHeaders`), or to remove
+            (`null`);
+            those not named keep their value.
+             Example: {'Authorization': 'Bearer 7d8e4f7a9b3c1d2e', 'X-Old-Token': None}.
         enabled (bool | Unset): Disabled destinations are kept but never sent to.
     """
 
@@ -48,6 +53,7 @@ class DestinationPatch:
     retry: RetryPolicyPatch | Unset = UNSET
     circuit_breaker: CircuitBreakerPatch | Unset = UNSET
     delivery: DeliveryPolicyPatch | Unset = UNSET
+    headers: DownstreamHeadersPatch | Unset = UNSET
     enabled: bool | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,6 +73,10 @@ class DestinationPatch:
         if not isinstance(self.delivery, Unset):
             delivery = self.delivery.to_dict()
 
+        headers: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.headers, Unset):
+            headers = self.headers.to_dict()
+
         enabled = self.enabled
 
         field_dict: dict[str, Any] = {}
@@ -82,6 +92,8 @@ class DestinationPatch:
             field_dict["circuit_breaker"] = circuit_breaker
         if delivery is not UNSET:
             field_dict["delivery"] = delivery
+        if headers is not UNSET:
+            field_dict["headers"] = headers
         if enabled is not UNSET:
             field_dict["enabled"] = enabled
 
@@ -91,6 +103,7 @@ class DestinationPatch:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.circuit_breaker_patch import CircuitBreakerPatch  # noqa: PLC0415
         from ..models.delivery_policy_patch import DeliveryPolicyPatch  # noqa: PLC0415
+        from ..models.downstream_headers_patch import DownstreamHeadersPatch  # noqa: PLC0415
         from ..models.retry_policy_patch import RetryPolicyPatch  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -119,6 +132,13 @@ class DestinationPatch:
         else:
             delivery = DeliveryPolicyPatch.from_dict(_delivery)
 
+        _headers = d.pop("headers", UNSET)
+        headers: DownstreamHeadersPatch | Unset
+        if isinstance(_headers, Unset):
+            headers = UNSET
+        else:
+            headers = DownstreamHeadersPatch.from_dict(_headers)
+
         enabled = d.pop("enabled", UNSET)
 
         destination_patch = cls(
@@ -127,6 +147,7 @@ class DestinationPatch:
             retry=retry,
             circuit_breaker=circuit_breaker,
             delivery=delivery,
+            headers=headers,
             enabled=enabled,
         )
 
