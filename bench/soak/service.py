@@ -1,0 +1,194 @@
+"""The service under soak: ``python -m server`` in production mode, set up the way an
+operator does (``migrate``, ``clients create``), started, waited for and stopped with
+``scripts.processes.ServerProcess``."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import http.client
+import json
+import os
+import re
+import secrets
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.servers import HOST, REPO_ROOT, STOP_GRACE_S, free_port, log_tail
+from scripts.processes import ServerProcess
+from server import contract
+
+SCOPES = " ".join(s for s in contract.scopes() if s != contract.ADMIN)  # all but admin
+# High enough never to be reached: the limiter still counts every request.
+UNREACHED_LIMIT = "1000000000/minute"
+SETUP_TIMEOUT_S = 120.0
+HTTP_TIMEOUT_S = 5.0
+# Settings the caller's shell may hold that would change what is measured (settings.py
+# also reads the unprefixed DATABASE_URL and REDIS_URL).
+FOREIGN_SETTINGS = ("DATABASE_URL", "REDIS_URL")
+
+
+class SoakError(RuntimeError):
+    """The soak could not run: setup failed, the service did not come up, wrk failed."""
+
+
+@dataclass
+class Service:
+    """``python -m server`` in its own process group, with the client the load runs as."""
+
+    database_url: str
+    workers: int
+    log_path: Path
+    port: int = field(default_factory=free_port)
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    client_id: str = ""
+    api_key: str = ""
+    server: ServerProcess | None = None
+    started: float = 0.0
+    log_offset: int = 0  # where the server's own output begins in the log
+    log_end: int | None = None  # and where it ends
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        inherited = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith("APP_") and name not in FOREIGN_SETTINGS
+        }
+        environment = {
+            **inherited,
+            "APP_ENVIRONMENT": "production",
+            "APP_SECRET_KEY": self.secret_key,
+            "APP_DATABASE_URL": self.database_url,
+            "APP_HOST": HOST,
+            "APP_PORT": str(self.port),
+            "APP_WORKERS": str(self.workers),
+            "APP_RATE_LIMIT_ANONYMOUS": UNREACHED_LIMIT,  # GET /api/hello, all from 127.0.0.1
+        }
+        if self.client_id:
+            environment["APP_RATE_LIMIT_CLIENTS"] = json.dumps({self.client_id: UNREACHED_LIMIT})
+        return environment
+
+    def manage(self, *arguments: str) -> str:
+        """Run ``python -m server <arguments>`` to completion; its stdout. Logged."""
+        command = [sys.executable, "-m", "server", *arguments]
+        with self.log_path.open("ab") as log:
+            log.write(f"$ python -m server {shlex.join(arguments)}\n".encode())
+            log.flush()
+            try:
+                completed = subprocess.run(
+                    command,
+                    cwd=REPO_ROOT,
+                    env=self.environment(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    timeout=SETUP_TIMEOUT_S,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise SoakError(
+                    f"python -m server {arguments[0]} took more than {SETUP_TIMEOUT_S:.0f} s"
+                ) from None
+        if completed.returncode != 0:
+            raise SoakError(
+                f"python -m server {arguments[0]} failed with code {completed.returncode}\n"
+                + log_tail(self.log_path)
+            )
+        return completed.stdout.decode(errors="replace")
+
+    def prepare(self) -> None:
+        """Migrate the database and register the client the load authenticates as."""
+        self.manage("migrate")
+        name = f"soak-{datetime.datetime.now(datetime.UTC):%Y%m%d-%H%M%S}"
+        printed = self.manage("clients", "create", "--name", name, "--scopes", SCOPES)
+        fields = dict(re.findall(r"^(client_id|client_secret):\s+(\S+)$", printed, re.MULTILINE))
+        if set(fields) != {"client_id", "client_secret"}:
+            raise SoakError(f"unexpected output of python -m server clients create:\n{printed}")
+        self.client_id, self.api_key = fields["client_id"], fields["client_secret"]
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.log_offset = log.tell()
+            log.write(
+                f"$ python -m server  (APP_WORKERS={self.workers}, port {self.port})\n".encode()
+            )
+        # Its own process group: stop() reaches the supervisor and its workers at once.
+        self.server = ServerProcess.start(
+            [sys.executable, "-m", "server"],
+            url=self.url,
+            log=self.log_path,
+            env=self.environment(),
+            cwd=REPO_ROOT,
+        )
+        self.started = time.monotonic()
+
+    @property
+    def pid(self) -> int:
+        assert self.server is not None, "not started"
+        return self.server.process.pid
+
+    def exit_code(self) -> int | None:
+        return None if self.server is None else self.server.process.poll()
+
+    def wait_ready(self, timeout_s: float) -> None:
+        """Until GET /api/hello answers 200. Any other answer is final: a broken spec or
+        handler would show there before any load."""
+        assert self.server is not None, "not started"
+        status = self.server.wait_answering("/api/hello", seconds=timeout_s, ready=lambda _: True)
+        if status == 200:
+            return
+        if status is not None:
+            _, body = request(self.url, "GET", "/api/hello", timeout_s=1.0)
+            raise SoakError(
+                f"GET /api/hello answered {status} before any load: {body[:200]!r}\n"
+                + self.log_tail()
+            )
+        if (code := self.exit_code()) is not None:
+            raise SoakError(f"exited with code {code} before answering\n{self.log_tail()}")
+        raise SoakError(f"no answer on {self.url}/api/hello within {timeout_s:.0f} s")
+
+    def check_credential(self) -> None:
+        status, body = request(
+            self.url, "GET", "/api/records?limit=1", headers={"X-API-Key": self.api_key}
+        )
+        if status != 200:
+            raise SoakError(f"GET /api/records with the soak client answered {status}: {body!r}")
+
+    def log_tail(self, lines: int = 25) -> str:
+        return log_tail(self.log_path, lines)
+
+    def stop(self) -> None:
+        if self.server is None:
+            return
+        self.server.stop(group=True, grace=STOP_GRACE_S * 2)
+        with contextlib.suppress(OSError):
+            self.log_end = self.log_path.stat().st_size
+
+
+def request(
+    base_url: str,
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    timeout_s: float = HTTP_TIMEOUT_S,
+) -> tuple[int | None, bytes]:
+    """(status, body) of one request; (None, b"") when nothing answered."""
+    host, _, port = base_url.removeprefix("http://").partition(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=timeout_s)
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read()
+    except (OSError, http.client.HTTPException):
+        return None, b""
+    finally:
+        connection.close()
