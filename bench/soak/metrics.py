@@ -7,13 +7,13 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.soak.service import Service, request
+from bench.soak.service import Service
 
 
 def metrics_cross_check(service: Service, wrk_5xx: int) -> dict[str, Any]:
     """The service's own count of 5xx answers, from ``http_requests_total`` on /metrics,
     next to what wrk saw. Skipped when /metrics is not served."""
-    status, body = request(service.url, "GET", "/metrics")
+    status, body = service.get("/metrics")
     if status != 200:
         return {"checked": False, "reason": f"GET /metrics answered {status}"}
     total = errors = 0.0

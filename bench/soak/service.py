@@ -1,12 +1,11 @@
 """The service under soak: ``python -m server`` in production mode, set up the way an
 operator does (``migrate``, ``clients create``), started, waited for and stopped with
-``scripts.processes.ServerProcess``."""
+``scripts.processes.ServerProcess``, the one helper the e2e tests and the benchmarks use."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime
-import http.client
 import json
 import os
 import re
@@ -18,7 +17,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.servers import HOST, REPO_ROOT, STOP_GRACE_S, free_port, log_tail
+import httpx
+
+from bench.servers import HOST, READY_PATH, REPO_ROOT, STOP_GRACE_S, free_port, log_tail
 from scripts.processes import ServerProcess
 from server import contract
 
@@ -139,26 +140,32 @@ class Service:
         return None if self.server is None else self.server.process.poll()
 
     def wait_ready(self, timeout_s: float) -> None:
-        """Until GET /api/hello answers 200. Any other answer is final: a broken spec or
+        """Until READY_PATH answers 200. Any other answer is final: a broken spec or
         handler would show there before any load."""
         assert self.server is not None, "not started"
-        status = self.server.wait_answering("/api/hello", seconds=timeout_s, ready=lambda _: True)
+        status = self.server.wait_answering(READY_PATH, seconds=timeout_s, ready=lambda _: True)
         if status == 200:
             return
         if status is not None:
-            _, body = request(self.url, "GET", "/api/hello", timeout_s=1.0)
             raise SoakError(
-                f"GET /api/hello answered {status} before any load: {body[:200]!r}\n"
-                + self.log_tail()
+                f"GET {READY_PATH} answered {status} before any load\n{self.log_tail()}"
             )
         if (code := self.exit_code()) is not None:
             raise SoakError(f"exited with code {code} before answering\n{self.log_tail()}")
-        raise SoakError(f"no answer on {self.url}/api/hello within {timeout_s:.0f} s")
+        raise SoakError(f"no answer on {self.url}{READY_PATH} within {timeout_s:.0f} s")
+
+    def get(self, path: str, *, authenticated: bool = False) -> tuple[int | None, bytes]:
+        """(status, body) of ``GET path``, as the soak client with ``authenticated``;
+        (None, b"") when nothing answered."""
+        headers = {"X-API-Key": self.api_key} if authenticated else {}
+        try:
+            response = httpx.get(self.url + path, headers=headers, timeout=HTTP_TIMEOUT_S)
+        except httpx.HTTPError:
+            return None, b""
+        return response.status_code, response.content
 
     def check_credential(self) -> None:
-        status, body = request(
-            self.url, "GET", "/api/records?limit=1", headers={"X-API-Key": self.api_key}
-        )
+        status, body = self.get("/api/records?limit=1", authenticated=True)
         if status != 200:
             raise SoakError(f"GET /api/records with the soak client answered {status}: {body!r}")
 
@@ -171,24 +178,3 @@ class Service:
         self.server.stop(group=True, grace=STOP_GRACE_S * 2)
         with contextlib.suppress(OSError):
             self.log_end = self.log_path.stat().st_size
-
-
-def request(
-    base_url: str,
-    method: str,
-    path: str,
-    *,
-    headers: dict[str, str] | None = None,
-    timeout_s: float = HTTP_TIMEOUT_S,
-) -> tuple[int | None, bytes]:
-    """(status, body) of one request; (None, b"") when nothing answered."""
-    host, _, port = base_url.removeprefix("http://").partition(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=timeout_s)
-    try:
-        connection.request(method, path, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.read()
-    except (OSError, http.client.HTTPException):
-        return None, b""
-    finally:
-        connection.close()
