@@ -8,7 +8,6 @@ import contextlib
 import datetime
 import json
 import os
-import re
 import secrets
 import shlex
 import subprocess
@@ -31,6 +30,8 @@ HTTP_TIMEOUT_S = 5.0
 # Settings the caller's shell may hold that would change what is measured (settings.py
 # also reads the unprefixed DATABASE_URL and REDIS_URL).
 FOREIGN_SETTINGS = ("DATABASE_URL", "REDIS_URL")
+# What ``python -m server clients create`` prints, one "label: value" line each.
+CREATED_LABELS = ("client_id", "client_secret")
 
 
 class SoakError(RuntimeError):
@@ -110,8 +111,8 @@ class Service:
         self.manage("migrate")
         name = f"soak-{datetime.datetime.now(datetime.UTC):%Y%m%d-%H%M%S}"
         printed = self.manage("clients", "create", "--name", name, "--scopes", SCOPES)
-        fields = dict(re.findall(r"^(client_id|client_secret):\s+(\S+)$", printed, re.MULTILINE))
-        if set(fields) != {"client_id", "client_secret"}:
+        fields = labelled_values(printed)
+        if not all(fields.get(label) for label in CREATED_LABELS):
             raise SoakError(f"unexpected output of python -m server clients create:\n{printed}")
         self.client_id, self.api_key = fields["client_id"], fields["client_secret"]
 
@@ -178,3 +179,13 @@ class Service:
         self.server.stop(group=True, grace=STOP_GRACE_S * 2)
         with contextlib.suppress(OSError):
             self.log_end = self.log_path.stat().st_size
+
+
+def labelled_values(printed: str) -> dict[str, str]:
+    """The ``label: value`` lines of a management command's output, by label."""
+    values = {}
+    for line in printed.splitlines():
+        label, colon, value = line.partition(":")
+        if colon and label.strip() in CREATED_LABELS:
+            values[label.strip()] = value.strip()
+    return values
