@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from bench.soak.service import SCOPES as SOAK_SCOPES
+from bench.soak.service import labelled_values
 from server.__main__ import main
 from tests.config import ClientWith
 
@@ -48,6 +50,24 @@ def test_create_list_revoke(
 
     with client_with() as client:
         assert client.get("/api/clients", headers={"X-API-Key": secret}).status_code == 401
+
+
+def test_the_soak_reads_the_client_it_creates(
+    database_url: str,
+    client_with: ClientWith,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """bench/soak registers its client with this command and reads its labelled lines."""
+    monkeypatch.setenv("APP_DATABASE_URL", database_url)
+    code, out, _ = run(capsys, "create", "--name", "soak", "--scopes", SOAK_SCOPES)
+    assert code == 0
+    created = labelled_values(out)
+    assert set(created) == {"client_id", "client_secret"}
+    assert created["client_secret"].startswith(created["client_id"] + ".")
+    with client_with() as client:
+        key = {"X-API-Key": created["client_secret"]}
+        assert client.get("/api/records", headers=key).status_code == 200
 
 
 @pytest.mark.parametrize(
