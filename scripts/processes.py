@@ -1,6 +1,6 @@
 """Start a server process, wait until it answers, stop it and whatever it started: the one
-way the e2e tests, the benchmarks (``bench/servers.py``, ``bench/soak.py``) and the cluster
-script (``scripts/cluster.py``) run servers.
+way the e2e tests, the benchmarks (``bench/servers.py``, ``bench/soak/service.py``) and the
+cluster script (``scripts/cluster.py``) run servers.
 
 Every process starts in a session of its own (its group id is its pid), with its output
 appended to a log: Ctrl-C in a terminal reaches only the caller, which stops things in

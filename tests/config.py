@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from starlette.testclient import TestClient
 
 from server.settings import Settings
 
 TEST_SECRET = "test-secret-0123456789-0123456789-0123456789"
 GENEROUS = "100000/minute"  # rate limits stay in the path without getting in the way
+# What the ``client_with`` fixture (conftest.py) hands a test: client_with(**overrides).
+ClientWith = Callable[..., TestClient]
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:

@@ -1,4 +1,5 @@
-"""Shared fixtures: database_url -> settings -> app -> client, composed (flaskr's conftest).
+"""Shared fixtures: database_url -> settings -> app -> client, composed (flaskr's conftest);
+``client_with(**overrides)`` is the one way a test gets a client on an app of other settings.
 
 Tests get a fresh, migrated SQLite database by default. A test module that must hold on
 both backends parametrizes ``database_url`` indirectly with ``BACKENDS``.
@@ -7,7 +8,7 @@ both backends parametrizes ``database_url`` indirectly with ``BACKENDS``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from server.app import ContractApp, create_app
 from server.settings import Settings
 from server.telemetry.logs import add_request_id
 from tests import databases
-from tests.config import make_settings
+from tests.config import ClientWith, make_settings
 from tests.downstream import Downstream, running
 from tests.identities import ADMIN, ALICE
 
@@ -114,6 +115,19 @@ def admin(client: TestClient) -> TestClient:
 def anonymous(app: ContractApp) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client
+
+
+@pytest.fixture
+def client_with(settings: Settings) -> ClientWith:
+    """``client_with(**overrides)``: a test client on a new app of this test's ``settings``
+    with ``overrides`` (checked as any settings are; ``database_url=`` too), calling as
+    ``headers=`` (nobody by default). Start it with ``with``: its lifespan is the block."""
+
+    def build(*, headers: Mapping[str, str] | None = None, **overrides: object) -> TestClient:
+        changed = Settings(**{**settings.model_dump(), **overrides}) if overrides else settings
+        return TestClient(create_app(changed), base_url="http://testserver", headers=headers)
+
+    return build
 
 
 @pytest.fixture

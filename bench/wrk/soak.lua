@@ -1,4 +1,5 @@
--- Soak mix for bench/soak.py: what clients of the service do, in realistic shares.
+-- Soak mix for python -m bench.soak (bench/soak/): what clients of the service do, in
+-- realistic shares.
 --
 --   wrk -t2 -c16 -d60s -s bench/wrk/soak.lua http://127.0.0.1:PORT -- <api key> <run tag>
 --
@@ -10,7 +11,7 @@
 -- wrk runs one Lua state per thread and response() does not say which request it answers,
 -- so the counters are per thread, summed in done() through the thread objects setup() kept,
 -- and the answers are recognised by their content (see response()). done() prints one line
--- "SOAK-RESULT {json}" that bench/soak.py reads.
+-- "SOAK-RESULT {json}" that bench/soak/load.py reads.
 
 local MIX = {
   { "hello", 14 },           -- GET /api/hello (anonymous)

@@ -1,7 +1,7 @@
 """Problems (RFC 9457): every failure as the client sees it, at the edge.
 
-One table, ``KINDS``, maps each domain error of ``server/errors.py`` to its status, title
-and problem type; ``_extras`` adds its headers and members. The errors only the edge
+One table, ``KINDS``, maps each domain error of ``server/errors.py`` to its whole answer:
+status, title, problem type, headers and extra members. The errors only the edge
 raises are ``ApiProblem``s, Connexion's ``ProblemException``s, because Connexion's
 security picks the most specific of several failed credentials by their status::
 
@@ -51,17 +51,59 @@ MAX_DETAIL_CHARS = 300
 MAX_INSTANCE_CHARS = 200  # the request path, as a problem's ``instance``
 
 
+class FormValidationFailed(errors.ValidationFailed):
+    """A token request (the one form body of this API) that does not match its schema: a
+    validation problem that also carries OAuth2's ``error`` (RFC 6749 §5.2), so that an
+    OAuth2 client library reads it like any other refusal of the token endpoint."""
+
+    def __init__(
+        self, errors: Sequence[Mapping[str, str]], *, sent: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(errors)
+        wrong = {error["field"] for error in self.errors}
+        if wrong == {"scope"}:
+            self.code = "invalid_scope"
+        elif wrong == {"grant_type"} and (sent or {}).get("grant_type"):  # sent, not ours
+            self.code = "unsupported_grant_type"
+        else:
+            self.code = "invalid_request"
+
+
+def _none(exc: Any) -> dict[str, Any]:
+    return {}
+
+
 @dataclass(frozen=True)
 class Kind:
+    """A domain error's whole answer: status, title and problem type, and what the error
+    itself adds, its headers and the members beyond RFC 9457's (none unless given)."""
+
     status: int
     title: str
     type: str = "about:blank"
+    headers: Callable[[Any], dict[str, str]] = _none
+    members: Callable[[Any], dict[str, Any]] = _none
 
 
 # Each domain error as a problem; a subclass not listed is answered as its nearest base.
 KINDS: dict[type[errors.ServiceError], Kind] = {
     errors.ServiceError: Kind(500, "Internal Server Error"),
-    errors.ValidationFailed: Kind(400, "Validation failed", TYPE_PREFIX + "validation-error"),
+    errors.ValidationFailed: Kind(
+        400,
+        "Validation failed",
+        TYPE_PREFIX + "validation-error",
+        members=lambda exc: {"errors": exc.errors},
+    ),
+    FormValidationFailed: Kind(
+        400,
+        "Validation failed",
+        TYPE_PREFIX + "validation-error",
+        members=lambda exc: {
+            "errors": exc.errors,
+            "error": exc.code,
+            "error_description": exc.detail,
+        },
+    ),
     errors.InvalidCursor: Kind(400, "Invalid cursor", TYPE_PREFIX + "invalid-cursor"),
     errors.NotFound: Kind(404, "Not Found"),
     errors.Conflict: Kind(409, "Conflict", TYPE_PREFIX + "conflict"),
@@ -69,38 +111,37 @@ KINDS: dict[type[errors.ServiceError], Kind] = {
         409, "Request already in progress", TYPE_PREFIX + "idempotency-in-progress"
     ),
     errors.PreconditionFailed: Kind(
-        412, "Precondition Failed", TYPE_PREFIX + "precondition-failed"
+        412,
+        "Precondition Failed",
+        TYPE_PREFIX + "precondition-failed",
+        headers=lambda exc: {"ETag": conditions.etag(exc.version)},  # the current one
     ),
     errors.IdempotencyKeyReused: Kind(
         422, "Idempotency key reused", TYPE_PREFIX + "idempotency-key-reused"
     ),
-    errors.DispatchFailed: Kind(502, "Every destination failed", TYPE_PREFIX + "dispatch-failed"),
+    errors.DispatchFailed: Kind(
+        502,
+        "Every destination failed",
+        TYPE_PREFIX + "dispatch-failed",
+        members=lambda exc: {
+            "request_id": exc.request_id,
+            "succeeded": 0,
+            "failed": len(exc.results),
+            "results": exc.results,
+        },
+    ),
     errors.Unavailable: Kind(503, "Service Unavailable"),
     errors.DatabaseUnavailable: Kind(
-        503, "Database unavailable", TYPE_PREFIX + "database-unavailable"
+        503,
+        "Database unavailable",
+        TYPE_PREFIX + "database-unavailable",
+        headers=lambda exc: {"Retry-After": str(exc.retry_after)},
     ),
 }
 
 
 def kind(exc: errors.ServiceError) -> Kind:
     return next(KINDS[cls] for cls in type(exc).__mro__ if cls in KINDS)
-
-
-def _extras(exc: errors.ServiceError) -> tuple[dict[str, str], dict[str, Any]]:
-    """The headers and the members beyond RFC 9457's that a domain error's answer carries."""
-    match exc:
-        case FormValidationFailed():
-            return {}, {"errors": exc.errors, "error": exc.code, "error_description": exc.detail}
-        case errors.ValidationFailed():
-            return {}, {"errors": exc.errors}
-        case errors.PreconditionFailed():
-            return {"ETag": conditions.etag(exc.version)}, {}  # the current one
-        case errors.DatabaseUnavailable():
-            return {"Retry-After": str(exc.retry_after)}, {}
-        case errors.DispatchFailed():
-            report = {"succeeded": 0, "failed": len(exc.results), "results": exc.results}
-            return {}, {"request_id": exc.request_id, **report}
-    return {}, {}
 
 
 class ApiProblem(ProblemException):
@@ -130,24 +171,6 @@ class ApiProblem(ProblemException):
 class BadRequest(ApiProblem):
     status_code = 400
     default_title = "Bad Request"
-
-
-class FormValidationFailed(errors.ValidationFailed):
-    """A token request (the one form body of this API) that does not match its schema: a
-    validation problem that also carries OAuth2's ``error`` (RFC 6749 §5.2), so that an
-    OAuth2 client library reads it like any other refusal of the token endpoint."""
-
-    def __init__(
-        self, errors: Sequence[Mapping[str, str]], *, sent: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(errors)
-        wrong = {error["field"] for error in self.errors}
-        if wrong == {"scope"}:
-            self.code = "invalid_scope"
-        elif wrong == {"grant_type"} and (sent or {}).get("grant_type"):  # sent, not ours
-            self.code = "unsupported_grant_type"
-        else:
-            self.code = "invalid_request"
 
 
 class MalformedJson(BadRequest):
@@ -321,8 +344,15 @@ class Problem:
 def problem_of(exc: ProblemException | errors.ServiceError) -> Problem:
     """A domain error through ``KINDS``; a Connexion problem (ours included) as it is."""
     if isinstance(exc, errors.ServiceError):
-        found, (headers, ext) = kind(exc), _extras(exc)
-        return Problem(found.status, found.title, found.type, exc.detail, headers, ext)
+        found = kind(exc)
+        return Problem(
+            found.status,
+            found.title,
+            found.type,
+            exc.detail,
+            found.headers(exc),
+            found.members(exc),
+        )
     return Problem(
         exc.status or 500, exc.title, exc.type, exc.detail, exc.headers or {}, exc.ext or {}
     )

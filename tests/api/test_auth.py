@@ -20,10 +20,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.testclient import TestClient
 
-from server.app import create_app
 from server.settings import Settings
 from tests.api.helpers import PROBLEM
-from tests.config import TEST_SECRET, make_settings
+from tests.config import TEST_SECRET, ClientWith, make_settings
 from tests.identities import ADMIN, ALICE, BOB, READER, Identity
 
 TOKEN_URL = "/api/oauth/token"
@@ -204,13 +203,12 @@ class TestApiKey:
         assert_unauthorized(anonymous.get("/api/users", headers=key))
 
     def test_revocation_reaches_other_instances_within_the_cache_bound(
-        self, database_url: str
+        self, client_with: ClientWith
     ) -> None:
         """Two apps on one database: the one that did not revoke forgets within the TTL."""
-        settings = make_settings(database_url, auth_cache_seconds=0.5)
         with (
-            TestClient(create_app(settings)) as here,
-            TestClient(create_app(settings)) as there,
+            client_with(auth_cache_seconds=0.5) as here,
+            client_with(auth_cache_seconds=0.5) as there,
         ):
             created = here.post(
                 "/api/clients", json={"name": "t", "scopes": ["users:read"]}, headers=ADMIN.headers

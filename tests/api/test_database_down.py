@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -12,11 +11,10 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from server.app import create_app
 from server.errors import DatabaseUnavailable
 from server.persistence.database import Database, is_unreachable
 from tests import databases
-from tests.config import make_settings
+from tests.config import ClientWith
 from tests.identities import ALICE
 
 UNREACHABLE = {
@@ -43,13 +41,12 @@ def closed_postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=[*UNREACHABLE, "postgresql-closed"])
-def down_client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
+def down_client(request: pytest.FixtureRequest, client_with: ClientWith) -> Iterator[TestClient]:
     if request.param == "postgresql-closed":
         url = request.getfixturevalue("closed_postgres_url")
     else:
         url = UNREACHABLE[request.param]
-    settings = make_settings(url, database_timeout=1.0)
-    with TestClient(create_app(settings), headers=ALICE.headers) as client:
+    with client_with(database_url=url, database_timeout=1.0, headers=ALICE.headers) as client:
         yield client
 
 

@@ -11,9 +11,8 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from server.app import create_app
-from server.settings import Settings
 from tests.api.helpers import VALIDATION, assert_problem, validation_problem
+from tests.config import ClientWith
 from tests.conftest import BACKENDS
 from tests.identities import ADMIN, ALICE
 
@@ -172,12 +171,10 @@ class TestCreateDestination:
 
 
 @pytest.fixture
-def guarded(settings: Settings) -> Iterator[TestClient]:
+def guarded(client_with: ClientWith) -> Iterator[TestClient]:
     """An app whose gateway may only call hosts on its allow-list."""
-    settings = settings.model_copy(
-        update={"dispatch_allowed_hosts": ["billing.example.com", "*.corp.test", "127.0.0.1:9"]}
-    )
-    with TestClient(create_app(settings), headers=ADMIN.headers) as client:
+    allowed = ["billing.example.com", "*.corp.test", "127.0.0.1:9"]
+    with client_with(dispatch_allowed_hosts=allowed, headers=ADMIN.headers) as client:
         yield client
 
 

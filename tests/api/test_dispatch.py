@@ -21,11 +21,10 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from server.app import create_app
 from server.persistence.destinations import destinations
-from server.settings import Settings
 from server.telemetry.logs import formatter
 from tests.api.helpers import VALIDATION, assert_problem
+from tests.config import ClientWith
 from tests.conftest import BACKENDS
 from tests.downstream import LEAKED, Downstream, raw_answer, refused_url
 from tests.identities import ADMIN, ALICE, BOB, READER, Identity, write_database
@@ -626,11 +625,11 @@ class TestDestinationUrlsAreStoredAsDialled:
         assert dispatch(client).json()["summary"] == "complete"
 
     def test_the_allow_list_sees_the_canonical_host(
-        self, settings: Settings, downstream: Downstream
+        self, client_with: ClientWith, downstream: Downstream
     ) -> None:
         port = downstream.url.rsplit(":", 1)[1]
-        settings = settings.model_copy(update={"dispatch_allowed_hosts": [f"localhost:{port}"]})
-        with TestClient(create_app(settings), headers=ADMIN.headers) as admin:
+        allowing = client_with(dispatch_allowed_hosts=[f"localhost:{port}"], headers=ADMIN.headers)
+        with allowing as admin:
             for number, spelling in enumerate(("localhost", "LOCALHOST", "LocalHost.")):
                 response = admin.post(
                     "/api/destinations",

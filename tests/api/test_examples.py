@@ -15,9 +15,8 @@ import jsonschema
 import pytest
 from starlette.testclient import TestClient
 
-from server.app import create_app
 from server.validation import openapi_to_json_schema
-from tests.config import make_settings
+from tests.config import ClientWith
 from tests.contract.test_spec import load, resolve
 from tests.identities import ALICE
 
@@ -82,20 +81,13 @@ SCENARIOS: dict[str, Callable[[TestClient], Any]] = {
 ELSEWHERE = {"URITooLong", "TooManyRequests", "ServiceUnavailable"}
 
 
-@pytest.fixture
-def nobody(database_url: str) -> Iterator[TestClient]:
-    app = create_app(make_settings(database_url))
-    with TestClient(app, base_url="http://testserver") as client:
-        yield client
-
-
 def test_every_shared_response_has_a_scenario_or_its_own_test() -> None:
     assert set(RESPONSES) == set(SCENARIOS) | ELSEWHERE
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_the_example_is_the_real_answer(name: str, nobody: TestClient) -> None:
-    response = SCENARIOS[name](nobody)
+def test_the_example_is_the_real_answer(name: str, anonymous: TestClient) -> None:
+    response = SCENARIOS[name](anonymous)
     declared = RESPONSES[name]
     (media_type, content), *_ = declared["content"].items()
     assert response.headers["content-type"] == media_type
@@ -106,9 +98,8 @@ def test_the_example_is_the_real_answer(name: str, nobody: TestClient) -> None:
         assert header.lower() in response.headers, f"{name} answers without {header}"
 
 
-def test_the_rate_limit_example_matches_the_limiter(database_url: str) -> None:
-    app = create_app(make_settings(database_url, rate_limit="1/minute"))
-    with TestClient(app, base_url="http://testserver", headers=ALICE.headers) as client:
+def test_the_rate_limit_example_matches_the_limiter(client_with: ClientWith) -> None:
+    with client_with(rate_limit="1/minute", headers=ALICE.headers) as client:
         client.get("/api/users")
         refused = client.get("/api/users")
     assert refused.status_code == 429

@@ -4,16 +4,14 @@ input that must never reach storage or come back whole."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from server.app import create_app
 from server.settings import Settings
 from tests.api.helpers import VALIDATION
-from tests.config import make_settings
+from tests.config import ClientWith, make_settings
 from tests.conftest import BACKENDS
 from tests.identities import ADMIN
 
@@ -54,9 +52,8 @@ class TestSecurityHeaders:
         assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
         assert response.headers["x-frame-options"] == "DENY"
 
-    def test_hsts_in_production(self, database_url: str) -> None:
-        settings = make_settings(database_url, environment="production")
-        with TestClient(create_app(settings)) as client:
+    def test_hsts_in_production(self, client_with: ClientWith) -> None:
+        with client_with(environment="production") as client:
             response = client.get("/api/hello")
         assert response.headers["strict-transport-security"].startswith("max-age=")
 
@@ -78,9 +75,9 @@ class TestCorsAllowList:
         return make_settings(database_url, cors_allow_origins=[ORIGIN])
 
     @pytest.fixture
-    def browser(self, settings: Settings) -> Iterator[TestClient]:
-        with TestClient(create_app(settings)) as client:
-            yield client
+    def browser(self, anonymous: TestClient) -> TestClient:
+        """Calls as nobody, as a page of another origin does (each test sends its Origin)."""
+        return anonymous
 
     def test_allowed_origin_preflight(self, browser: TestClient) -> None:
         response = browser.options(

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
 from starlette.testclient import TestClient
 
-from server.app import create_app
 from server.persistence import idempotency as repository
 from server.persistence.database import Database
 from server.persistence.models import IdempotencyKey
@@ -30,7 +29,7 @@ from server.services.idempotency import (
     scope_for,
     sweep,
 )
-from tests.config import make_settings
+from tests.config import ClientWith
 from tests.conftest import BACKENDS
 from tests.identities import ALICE, BOB
 
@@ -115,13 +114,13 @@ def test_a_key_still_running_is_never_dropped(database_url: str) -> None:
     assert on(database_url, keys, scope=scope) == ["newer", "running"]
 
 
-def test_expired_keys_go_while_the_service_runs(database_url: str) -> None:
-    app = create_app(make_settings(database_url, idempotency_sweep_seconds=1))
+def test_expired_keys_go_while_the_service_runs(database_url: str, client_with: ClientWith) -> None:
+    sweeping = client_with(idempotency_sweep_seconds=1, headers=ALICE.headers)
     expired = datetime.now(UTC) - timedelta(hours=25)
     scope = scope_for(ALICE.client_id, "process_data")
     dropped = ("idempotency_keys_dropped_total", {"reason": "expired"})
     before = REGISTRY.get_sample_value(*dropped) or 0
-    with TestClient(app, headers=ALICE.headers) as client:
+    with sweeping as client:
         assert process(client, "fresh").status_code == 200
 
         def add_expired(*, session: Session) -> None:

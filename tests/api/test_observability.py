@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import logging
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
-from server.app import create_app
 from server.settings import Settings
 from server.telemetry.logs import configure_logging, formatter
 from tests.api.helpers import PROBLEM
-from tests.config import make_settings
+from tests.config import ClientWith
 from tests.downstream import Downstream, refused_url
 from tests.identities import ADMIN, ALICE
 
@@ -54,21 +52,6 @@ def not_ready(response: Any) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture
-def app_with(database_url: str) -> Iterator[Any]:
-    """``app_with(**settings)``: a client on an app with some settings changed."""
-    clients: list[TestClient] = []
-
-    def build(**overrides: Any) -> TestClient:
-        client = TestClient(create_app(make_settings(database_url, **overrides)))
-        clients.append(client.__enter__())
-        return client
-
-    yield build
-    for client in clients:
-        client.__exit__(None, None, None)
-
-
 class TestRequestId:
     def test_made_up_when_absent_on_every_kind_of_answer(self, anonymous: TestClient) -> None:
         ids = set()
@@ -94,20 +77,20 @@ class TestRequestId:
         assert response.status_code == 200
         assert response.headers["x-request-id"] not in ("", sent)
 
-    def test_browsers_may_send_and_read_it(self, app_with: Any) -> None:
-        client = app_with(cors_allow_origins=["https://app.example"])
-        response = client.options(
-            "/api/hello",
-            headers={
-                "Origin": "https://app.example",
-                "Access-Control-Request-Method": "GET",
-                "Access-Control-Request-Headers": "X-Request-ID",
-            },
-        )
-        assert response.status_code == 200
-        assert "x-request-id" in response.headers["access-control-allow-headers"].lower()
-        exposed = client.get("/api/hello", headers={"Origin": "https://app.example"})
-        assert "x-request-id" in exposed.headers["access-control-expose-headers"].lower()
+    def test_browsers_may_send_and_read_it(self, client_with: ClientWith) -> None:
+        with client_with(cors_allow_origins=["https://app.example"]) as client:
+            response = client.options(
+                "/api/hello",
+                headers={
+                    "Origin": "https://app.example",
+                    "Access-Control-Request-Method": "GET",
+                    "Access-Control-Request-Headers": "X-Request-ID",
+                },
+            )
+            assert response.status_code == 200
+            assert "x-request-id" in response.headers["access-control-allow-headers"].lower()
+            exposed = client.get("/api/hello", headers={"Origin": "https://app.example"})
+            assert "x-request-id" in exposed.headers["access-control-expose-headers"].lower()
 
 
 Lines = list[dict[str, Any]]
@@ -180,8 +163,9 @@ class TestRequestLog:
             ("hello", "info"),
         ]
 
-    def test_can_be_turned_off(self, app_with: Any, request_log: Lines) -> None:
-        assert app_with(access_log=False).get("/api/hello").status_code == 200
+    def test_can_be_turned_off(self, client_with: ClientWith, request_log: Lines) -> None:
+        with client_with(access_log=False) as client:
+            assert client.get("/api/hello").status_code == 200
         assert request_log == []
 
 
@@ -204,10 +188,10 @@ class TestJsonLines:
         assert line == {"event": "x y", "level": "warning", "logger": "uvicorn.error"}
 
     @pytest.mark.usefixtures("process_logging_restored")
-    def test_a_server_process_writes_only_json(self, settings: Settings) -> None:
+    def test_a_server_process_writes_only_json(self, client_with: ClientWith) -> None:
         stream = io.StringIO()
         configure_logging("info", "json", stream)
-        with TestClient(create_app(settings)) as client:
+        with client_with() as client:
             client.get("/api/hello", headers={"X-Request-ID": "abc-123"})
             client.get("/api/health/live")  # at DEBUG: not written at INFO
         lines = [orjson.loads(line) for line in stream.getvalue().splitlines()]  # all JSON
@@ -238,7 +222,7 @@ class TestJsonLines:
 
 class TestMetrics:
     def test_a_samples_folder_given_as_a_setting_is_where_metrics_are_read(
-        self, app_with: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, client_with: ClientWith, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """The folder comes from the settings, not from prometheus_client's own look at the
         environment: set programmatically (no PROMETHEUS_MULTIPROC_DIR), the scrape reads it
@@ -246,10 +230,10 @@ class TestMetrics:
         monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
         samples = tmp_path / "samples"
         samples.mkdir()
-        client = app_with(metrics_samples_dir=samples)
-        response = client.get("/metrics")
-        assert response.status_code == 200, response.text
-        client.__exit__(None, None, None)  # the lifespan's end: the worker is marked gone
+        with client_with(metrics_samples_dir=samples) as client:
+            response = client.get("/metrics")
+            assert response.status_code == 200, response.text
+        # Left without raising: at the lifespan's end the worker is marked gone.
 
     def test_requests_by_operation_and_status(self, client: TestClient) -> None:
         before = scrape(client)
@@ -274,12 +258,12 @@ class TestMetrics:
         # /metrics itself is neither counted nor in flight.
         assert value(after, "http_requests_in_flight") == 0
 
-    def test_rate_limit_rejections_by_policy(self, app_with: Any) -> None:
-        client = app_with(rate_limit_anonymous="2/minute")
-        before = scrape(client)
-        statuses = [client.get("/api/hello").status_code for _ in range(4)]
-        assert statuses == [200, 200, 429, 429]
-        after = scrape(client)
+    def test_rate_limit_rejections_by_policy(self, client_with: ClientWith) -> None:
+        with client_with(rate_limit_anonymous="2/minute") as client:
+            before = scrape(client)
+            statuses = [client.get("/api/hello").status_code for _ in range(4)]
+            assert statuses == [200, 200, 429, 429]
+            after = scrape(client)
         assert (
             value(after, "rate_limit_rejections_total", policy="anonymous")
             - value(before, "rate_limit_rejections_total", policy="anonymous")
@@ -326,9 +310,9 @@ class TestMetrics:
         refused = anonymous.post("/metrics")
         assert (refused.status_code, refused.headers["allow"]) == (405, "GET, HEAD")
 
-    def test_can_be_turned_off(self, app_with: Any) -> None:
-        client = app_with(metrics=False)
-        assert client.get("/metrics").status_code == 404
+    def test_can_be_turned_off(self, client_with: ClientWith) -> None:
+        with client_with(metrics=False) as client:
+            assert client.get("/metrics").status_code == 404
 
 
 class TestHealth:
@@ -345,36 +329,40 @@ class TestHealth:
         assert list(body["checks"]) == ["database"]
         assert body["checks"]["database"]["status"] == "up"
 
-    def test_ready_checks_redis_when_configured(self, app_with: Any, redis_url: str) -> None:
-        response = app_with(redis_url=redis_url).get("/api/health/ready")
+    def test_ready_checks_redis_when_configured(
+        self, client_with: ClientWith, redis_url: str
+    ) -> None:
+        with client_with(redis_url=redis_url) as client:
+            response = client.get("/api/health/ready")
         assert response.status_code == 200, response.text
         checks = response.json()["checks"]
         assert (checks["database"]["status"], checks["redis"]["status"]) == ("up", "up")
 
-    def test_not_ready_without_redis(self, app_with: Any) -> None:
-        response = app_with(redis_url="redis://127.0.0.1:9/0").get("/api/health/ready")
+    def test_not_ready_without_redis(self, client_with: ClientWith) -> None:
+        with client_with(redis_url="redis://127.0.0.1:9/0") as client:
+            response = client.get("/api/health/ready")
         body = not_ready(response)
         assert body["detail"] == "Failing checks: redis."
         assert body["checks"]["redis"]["status"] == "down"
         assert body["checks"]["redis"]["detail"]
         assert body["checks"]["database"]["status"] == "up"
 
-    def test_not_ready_without_the_database(self) -> None:
-        settings = make_settings("postgresql://postgres@127.0.0.1:9/nowhere", database_timeout=0.5)
-        with TestClient(create_app(settings)) as client:
+    def test_not_ready_without_the_database(self, client_with: ClientWith) -> None:
+        nowhere = "postgresql://postgres@127.0.0.1:9/nowhere"
+        with client_with(database_url=nowhere, database_timeout=0.5) as client:
             response = client.get("/api/health/ready")
             live = client.get("/api/health/live")
         body = not_ready(response)
         assert body["checks"]["database"]["status"] == "down"
         assert live.status_code == 200  # a dead database must not get the process restarted
 
-    def test_probes_are_never_rate_limited(self, app_with: Any) -> None:
-        client = app_with(rate_limit_anonymous="1/minute")
-        assert client.get("/api/hello").status_code == 200
-        assert client.get("/api/hello").status_code == 429
-        for _ in range(5):
-            assert client.get("/api/health/live").status_code == 200
-            assert client.get("/api/health/ready").status_code == 200
+    def test_probes_are_never_rate_limited(self, client_with: ClientWith) -> None:
+        with client_with(rate_limit_anonymous="1/minute") as client:
+            assert client.get("/api/hello").status_code == 200
+            assert client.get("/api/hello").status_code == 429
+            for _ in range(5):
+                assert client.get("/api/health/live").status_code == 200
+                assert client.get("/api/health/ready").status_code == 200
 
 
 def test_settings_defaults() -> None:

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from server.app import ContractApp, create_app
+from server.app import ContractApp
 from server.settings import Settings
-from tests.config import make_settings
+from tests.config import ClientWith, make_settings
 from tests.identities import ALICE, BOB, READER
 
 QUOTA = 3
@@ -109,10 +109,10 @@ class TestAnonymous:
 
 @pytest.mark.parametrize("storage", ["redis"], indirect=True)
 class TestSharedBudget:
-    def test_instances_share_one_budget(self, settings: Settings) -> None:
+    def test_instances_share_one_budget(self, client_with: ClientWith) -> None:
         with (
-            TestClient(create_app(settings), headers=ALICE.headers) as one,
-            TestClient(create_app(settings), headers=ALICE.headers) as two,
+            client_with(headers=ALICE.headers) as one,
+            client_with(headers=ALICE.headers) as two,
         ):
             statuses = [
                 one.get("/api/users").status_code,

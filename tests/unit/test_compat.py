@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -22,7 +21,6 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResp
 from server import compat
 from server.app import create_app
 from server.dispatch import Dispatcher
-from tests.identities import ALICE
 
 
 def test_asyncapp_keeps_its_inner_app_where_we_put_ours() -> None:
@@ -46,14 +44,6 @@ def test_the_middleware_stack_is_built_once_at_start_up() -> None:
 def test_connexion_asks_accepts_kwarg(handler: type) -> None:
     assert callable(handler._accepts_kwarg)
     assert handler._accepts_kwarg(lambda required_scopes: None, "required_scopes")
-
-
-@pytest.fixture
-def client(database_url: str) -> Iterator[TestClient]:
-    from tests.config import make_settings
-
-    with TestClient(create_app(make_settings(database_url)), headers=ALICE.headers) as client:
-        yield client
 
 
 def test_the_signature_is_inspected_once_not_per_request(client: TestClient) -> None:

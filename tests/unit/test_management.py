@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from starlette.testclient import TestClient
 
+from bench.soak.service import SCOPES as SOAK_SCOPES
+from bench.soak.service import labelled_values
 from server.__main__ import main
-from server.app import create_app
-from tests.config import make_settings
+from tests.config import ClientWith
 
 # ``main`` sets up the process's logging as a server would.
 pytestmark = pytest.mark.usefixtures("process_logging_restored")
@@ -22,7 +22,10 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def test_create_list_revoke(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database_url: str,
+    client_with: ClientWith,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("APP_DATABASE_URL", database_url)
     code, out, _ = run(capsys, "create", "--name", "ops", "--scopes", "users:read admin")
@@ -32,7 +35,7 @@ def test_create_list_revoke(
     assert re.search(r"scopes:\s+users:read admin", out)
     assert "cannot be shown again" in out
 
-    with TestClient(create_app(make_settings(database_url))) as client:
+    with client_with() as client:
         assert client.get("/api/clients", headers={"X-API-Key": secret}).status_code == 200
 
     code, out, _ = run(capsys, "list")
@@ -45,8 +48,26 @@ def test_create_list_revoke(
     code, out, _ = run(capsys, "list")
     assert re.search(rf"^{client_id}\s+revoked ", out, re.MULTILINE)
 
-    with TestClient(create_app(make_settings(database_url))) as client:
+    with client_with() as client:
         assert client.get("/api/clients", headers={"X-API-Key": secret}).status_code == 401
+
+
+def test_the_soak_reads_the_client_it_creates(
+    database_url: str,
+    client_with: ClientWith,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """bench/soak registers its client with this command and reads its labelled lines."""
+    monkeypatch.setenv("APP_DATABASE_URL", database_url)
+    code, out, _ = run(capsys, "create", "--name", "soak", "--scopes", SOAK_SCOPES)
+    assert code == 0
+    created = labelled_values(out)
+    assert set(created) == {"client_id", "client_secret"}
+    assert created["client_secret"].startswith(created["client_id"] + ".")
+    with client_with() as client:
+        key = {"X-API-Key": created["client_secret"]}
+        assert client.get("/api/records", headers=key).status_code == 200
 
 
 @pytest.mark.parametrize(
