@@ -16,10 +16,9 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 from starlette.testclient import TestClient
 
-from server.app import ContractApp, create_app
 from server.persistence.dispatches import attempts, claim, deliveries, dispatches
 from server.settings import Settings
-from tests.config import make_settings
+from tests.config import ClientWith, make_settings
 from tests.conftest import BACKENDS
 from tests.downstream import Downstream
 from tests.identities import ADMIN, ALICE, BOB, Identity, write_database
@@ -378,18 +377,14 @@ def _rows(database_url: str, table: Any) -> list[Any]:
 
 class TestLeases:
     def test_a_delivery_whose_worker_died_is_rescued_and_made_again(
-        self, database_url: str, downstream: Downstream
+        self, database_url: str, downstream: Downstream, client_with: ClientWith
     ) -> None:
         # Accepted with the workers off, then claimed by a "worker" that dies.
-        quiet = create_app(make_settings(database_url, delivery_workers=False))
-        with TestClient(quiet, headers=ALICE.headers) as client:
+        with client_with(headers=ALICE.headers, delivery_workers=False) as client:
             create(client, "billing", downstream.url_for("/ok"))
             dispatch_id = accept(client)["id"]
         _claim_for_a_dead_worker(database_url)
-        working = create_app(
-            make_settings(database_url, delivery_poll_seconds=0.05, delivery_lease_seconds=2)
-        )
-        with TestClient(working, headers=ALICE.headers) as client:
+        with client_with(headers=ALICE.headers) as client:
             done = settled(client, dispatch_id)
         part = by_destination(done)["billing"]
         assert part["state"] == "delivered"
@@ -398,12 +393,9 @@ class TestLeases:
         assert downstream.hits["/ok"] == 1
 
     def test_shutdown_gives_back_what_is_under_way_with_nothing_half_recorded(
-        self, database_url: str, downstream: Downstream
+        self, database_url: str, downstream: Downstream, client_with: ClientWith
     ) -> None:
-        app: ContractApp = create_app(
-            make_settings(database_url, delivery_poll_seconds=0.05, delivery_drain_seconds=0.2)
-        )
-        with TestClient(app, headers=ALICE.headers) as client:
+        with client_with(headers=ALICE.headers, delivery_drain_seconds=0.2) as client:
             create(client, "slow", downstream.url_for("/slow/5"), timeout_seconds=10)
             accept(client)
             deadline = time.monotonic() + 10
@@ -423,10 +415,9 @@ class TestLeases:
 
 class TestUpkeep:
     def test_finished_dispatches_are_purged_after_the_retention_and_open_ones_kept(
-        self, database_url: str, downstream: Downstream
+        self, database_url: str, downstream: Downstream, client_with: ClientWith
     ) -> None:
-        quiet = create_app(make_settings(database_url, delivery_workers=False))
-        with TestClient(quiet, headers=ALICE.headers) as client:
+        with client_with(headers=ALICE.headers, delivery_workers=False) as client:
             create(client, "billing", downstream.url_for("/ok"))
             report = client.post("/api/dispatch", json={"payload": {}}, headers=ALICE.headers)
             finished = report.json()["dispatch_id"]
@@ -438,10 +429,7 @@ class TestUpkeep:
             )
 
         write_database(database_url, age_everything)
-        kept_a_day = create_app(
-            make_settings(database_url, dispatch_retention_days=1, delivery_poll_seconds=0.05)
-        )
-        with TestClient(kept_a_day, headers=ALICE.headers) as client:
+        with client_with(headers=ALICE.headers, dispatch_retention_days=1) as client:
             settled(client, still_open)  # the upkeep ran at the start: purged by then
             gone = client.get(f"/api/dispatches/{finished}")
             assert gone.status_code == 404
