@@ -176,9 +176,10 @@ def raw_answer(answer: bytes) -> Iterator[str]:
 
 
 @contextmanager
-def running(downstream: Downstream) -> Iterator[Downstream]:
-    """Serve ``downstream`` with uvicorn on a thread, on a socket bound beforehand."""
-    sock = bound_socket()
+def running(downstream: Downstream, sock: socket.socket | None = None) -> Iterator[Downstream]:
+    """Serve ``downstream`` with uvicorn on a thread, on a socket bound beforehand (``sock``,
+    or a new one)."""
+    sock = sock or bound_socket()
     downstream.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     server = uvicorn.Server(
         uvicorn.Config(downstream.app, log_level="warning", lifespan="off", timeout_keep_alive=30)

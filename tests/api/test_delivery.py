@@ -20,7 +20,7 @@ from server.persistence.dispatches import attempts, claim, deliveries, dispatche
 from server.settings import Settings
 from tests.config import ClientWith, make_settings
 from tests.conftest import BACKENDS
-from tests.downstream import Downstream
+from tests.downstream import Downstream, bound_socket, running
 from tests.identities import ADMIN, ALICE, BOB, Identity, write_database
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
@@ -186,6 +186,31 @@ class TestDelivering:
         assert ids == {part["webhook_id"]}  # the same on every attempt: receivers dedupe
         for seen in downstream.seen:  # each attempt signed afresh, each verifies
             assert Webhook(made["signing_secret"]).verify(seen["body"], seen["headers"]) == {"n": 7}
+
+    def test_a_destination_down_for_seconds_gets_its_delivery_once_it_is_up(
+        self, client: TestClient
+    ) -> None:
+        sock = bound_socket()  # bound, not listening: every connection is refused
+        port = sock.getsockname()[1]
+        create(
+            client,
+            "later",
+            f"http://127.0.0.1:{port}/ok",
+            delivery={"initial_backoff_seconds": 0.5, "max_backoff_seconds": 1},
+        )
+        dispatch_id = accept(client)["id"]
+        time.sleep(2.5)
+        down = client.get(f"/api/dispatches/{dispatch_id}", headers=ALICE.headers).json()
+        part = by_destination(down)["later"]
+        assert (part["state"], part["last_error"]["type"]) == ("pending", "connect_error")
+        assert part["attempts"] >= 2
+        with running(Downstream(), sock) as receiver:
+            done = settled(client, dispatch_id)
+            assert len(receiver.seen) == 1
+        part = by_destination(done)["later"]
+        assert part["state"] == "delivered"
+        assert {a["error"]["type"] for a in part["attempt_log"][:-1]} == {"connect_error"}
+        assert part["attempt_log"][-1]["status"] == 200
 
     def test_a_spent_schedule_ends_dead_and_retry_brings_it_back(
         self, client: TestClient, downstream: Downstream
