@@ -99,6 +99,11 @@ def upgrade() -> None:
         "ix_deliveries_state_next_attempt_at", "deliveries", ["state", "next_attempt_at", "id"]
     )
     op.create_index(
+        "ix_deliveries_state_owner_next_attempt_at",
+        "deliveries",
+        ["state", "owner", "next_attempt_at"],
+    )
+    op.create_index(
         "ix_deliveries_state_lease_expires_at", "deliveries", ["state", "lease_expires_at"]
     )
     op.create_index("ix_deliveries_dispatch_id", "deliveries", ["dispatch_id"])

@@ -220,6 +220,7 @@ class Delivery(Base):
 
     __table_args__ = (
         Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at", "id"),
+        Index("ix_deliveries_state_owner_next_attempt_at", "state", "owner", "next_attempt_at"),
         Index("ix_deliveries_state_lease_expires_at", "state", "lease_expires_at"),
         Index("ix_deliveries_dispatch_id", "dispatch_id"),
         Index("ix_deliveries_destination_dispatch_id", "destination", "dispatch_id"),

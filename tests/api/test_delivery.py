@@ -105,6 +105,25 @@ class TestAccepting:
         assert done["state"] == "delivered"
         assert len(done["deliveries"]) == 12
 
+    def test_one_tenants_backlog_delays_anothers_delivery_by_a_round_not_the_backlog(
+        self, client_with: ClientWith, downstream: Downstream
+    ) -> None:
+        with client_with(headers=ALICE.headers, delivery_concurrency=2) as client:
+            create(client, "slow", downstream.url_for("/slow/0.5"))
+            backlog = [accept(client, payload={"n": n})["id"] for n in range(20)]
+            bobs = accept(client, BOB)["id"]
+            done = settled(client, bobs, BOB)
+            part = by_destination(done)["slow"]
+            waited = datetime.fromisoformat(part["delivered_at"]) - datetime.fromisoformat(
+                done["created_at"]
+            )
+            # First come first served would take 20 / 2 slots x 0.5 s = 5 s.
+            assert waited < timedelta(seconds=2.5), waited
+            left = client.get("/api/dispatches?state=pending&limit=100").json()["items"]
+            assert len(left) > 5  # Alice's backlog is still being worked off
+            for dispatch_id in backlog:
+                settled(client, dispatch_id)
+
     def test_the_202_does_not_wait_for_any_destination(
         self, client: TestClient, downstream: Downstream
     ) -> None:
