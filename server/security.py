@@ -172,7 +172,7 @@ class Authenticator:
         cache_seconds: float,
     ) -> None:
         self._find = find  # the clients service's lookup, revoked or not
-        self.tokens = tokens
+        self._tokens = tokens
         self._cache: TTLCache[str, KnownClient | None] | None = (
             TTLCache(maxsize=10_000, ttl=cache_seconds) if cache_seconds > 0 else None
         )
@@ -196,6 +196,11 @@ class Authenticator:
             self._cache[client_id] = known
         return known
 
+    def issue_token(self, client: KnownClient, *, scopes: str) -> tuple[str, int]:
+        """An access token for ``client`` (authenticated by its credentials) with
+        ``scopes``, and its lifetime in seconds."""
+        return self._tokens.issue(client_id=client.client_id, scopes=scopes)
+
     def forget(self, client_id: str) -> None:
         """Drop a client from this instance's cache (after a change to it)."""
         if self._cache is not None:
@@ -217,7 +222,7 @@ class Authenticator:
         return Principal(known.client_id, known.scopes)
 
     async def from_token(self, token: str) -> Principal:
-        claims = self.tokens.verify(token)
+        claims = self._tokens.verify(token)
         known = await self.client(claims["sub"])
         if known is None or not known.active:
             raise Unauthorized("The access token is not valid.", error=INVALID_TOKEN)

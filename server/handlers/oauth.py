@@ -60,6 +60,6 @@ async def issue_token(
     client_id, secret = _client_credentials(request, body)
     client = await authenticator.from_client_credentials(client_id, secret)
     scope = _granted_scopes(body.get("scope"), client.scopes)
-    token, lifetime = authenticator.tokens.issue(client_id=client.client_id, scopes=scope)
+    token, lifetime = authenticator.issue_token(client, scopes=scope)
     answer = {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": scope}
     return answer, 200, {"Cache-Control": "no-store", "Pragma": "no-cache"}
