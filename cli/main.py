@@ -41,6 +41,7 @@ from contract_api_client.models import (
     ApiClientInput,
     DestinationInput,
     DestinationPatch,
+    Dispatch,
     DispatchRequest,
     ProcessRequest,
     SecretRotation,
@@ -506,7 +507,7 @@ def dispatch(
         idempotency_key=opt(idempotency_key),
         prefer="respond-async" if in_background else UNSET,
     )
-    if in_background:
+    if in_background and isinstance(report, Dispatch):
         accepted = report.to_dict()
         if wait:
             accepted = wait_for(ctx, accepted["id"], wait_timeout)
@@ -514,6 +515,8 @@ def dispatch(
         if wait and accepted["state"] != "delivered":
             raise typer.Exit(FAILED)
         return
+    if in_background:  # a service without asynchronous dispatch ignored the preference
+        output.errors.print("note: the service dispatched synchronously", markup=False)
     results = [result.to_dict() for result in report.results]
     if session(ctx).config.output == "json":
         show(ctx, report)

@@ -608,3 +608,28 @@ class TestDispatches:
     ) -> None:  # fmt: skip
         code, _, err = run(capsys, *args)
         assert code == 2 and message in err
+
+    def test_a_service_ignoring_the_preference_shows_its_report(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # A service from before asynchronous dispatch answers 200 with the report.
+        report = {
+            "request_id": "r1", "summary": "complete", "succeeded": 1, "failed": 0,
+            "results": [{"destination": "billing", "webhook_id": "msg_1",
+                         "outcome": "succeeded", "status": 200, "latency_ms": 1.0,
+                         "attempts": 1, "body": None}],
+        }  # fmt: skip
+        seen: list[httpx.Request] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return httpx.Response(200, json=report)
+
+        code, out, err = run(
+            capsys, "--base-url", "http://old.test", "--api-key", "k", "dispatch", "--async",
+            "--payload", "{}", transport=httpx.MockTransport(answer),
+        )  # fmt: skip
+        assert code == 0, err
+        assert seen[0].headers["prefer"] == "respond-async"
+        assert "note: the service dispatched synchronously" in err
+        assert "dispatch r1: complete" in out and "billing" in out
