@@ -95,10 +95,11 @@ fuzz: setup ## Start a server and fuzz it with the Schemathesis CLI
 mock: node-tools ## A mock of the API made from the spec's examples (Prism), on 127.0.0.1:MOCK_PORT (4010), no /api prefix
 	$(NODE_BIN)/prism mock $(SPEC) --host 127.0.0.1 --port $(MOCK_PORT)
 
-bench: setup system-deps ## Benchmark against raw Starlette, FastAPI (tutorial, async) and Flask, then the fan-out
+bench: setup system-deps ## Benchmark against raw Starlette, FastAPI (tutorial, async) and Flask, then the fan-out and async deliveries
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.fanout $(FANOUT_ARGS)
+	$(BIN)/python -m bench.deliveries $(DELIVERIES_ARGS)
 
 soak: setup system-deps ## 60 s of mixed load; fails on a 5xx, a socket error or memory growth >= 10%
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)

@@ -1,6 +1,10 @@
 """Prepare the service's benchmark database: migrations, the API client the load runs as and,
 for the fan-out benchmark, the destinations in ``BENCH_DESTINATIONS`` (``name=url,...``).
 
+A database kept between runs (PostgreSQL, ``python -m bench.deliveries --database-url``)
+already holds them: the client is kept, and a destination of that name is pointed at this
+run's URL.
+
 Authentication and rate limiting stay in the measured path: every workload sends
 ``X-API-Key`` (the peers ignore it), and the service counts every request against a
 limit too high to be reached.
@@ -19,6 +23,7 @@ from server import migrate
 from server.contract import ADMIN
 from server.downstream.hosts import HostAllowList
 from server.persistence import clients
+from server.persistence import destinations as destinations_repository
 from server.persistence.database import Database
 from server.services import destinations
 from server.services.clients import SCOPES, hash_secret
@@ -27,6 +32,8 @@ SCOPE = " ".join(s for s in SCOPES if s != ADMIN)
 
 
 def _add_client(*, session: Session) -> None:
+    if clients.get(session, CLIENT_ID) is not None:
+        return
     clients.add(
         session,
         client_id=CLIENT_ID,
@@ -40,6 +47,11 @@ def _add_client(*, session: Session) -> None:
 def _add_destinations(*, session: Session, spec: str) -> None:
     for entry in filter(None, spec.split(",")):
         name, _, url = entry.partition("=")
+        if destinations_repository.get(session, name) is not None:
+            destinations.update_destination(
+                session=session, allowed_hosts=HostAllowList([]), name=name, patch={"url": url}
+            )
+            continue
         destinations.create_destination(
             session=session, allowed_hosts=HostAllowList([]), name=name, url=url
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ from contract_api_client.api.destinations import (
     update_destination,
 )
 from contract_api_client.api.gateway import dispatch as dispatch_operation
+from contract_api_client.api.gateway import get_dispatch, list_dispatches, retry_dispatch
 from contract_api_client.api.greetings import hello as hello_operation
 from contract_api_client.api.processing import process_data
 from contract_api_client.api.records import get_record, list_records
@@ -39,12 +41,14 @@ from contract_api_client.models import (
     ApiClientInput,
     DestinationInput,
     DestinationPatch,
+    Dispatch,
     DispatchRequest,
     ProcessRequest,
     SecretRotation,
     UserInput,
     UserPatch,
 )
+from contract_api_client.models.dispatch_state import DispatchState
 from contract_api_client.types import UNSET
 
 from cli import batch, config, output
@@ -62,10 +66,12 @@ users_app = typer.Typer(help="Users: list, get, create, update (PUT), patch, del
 records_app = typer.Typer(help="Processed records: list, get.")
 destinations_app = typer.Typer(help="The gateway's destinations (admin).")
 clients_app = typer.Typer(help="API clients (admin).")
+dispatches_app = typer.Typer(help="Dispatches and their deliveries: list, get, retry.")
 app.add_typer(users_app, name="users")
 app.add_typer(records_app, name="records")
 app.add_typer(destinations_app, name="destinations")
 app.add_typer(clients_app, name="clients")
+app.add_typer(dispatches_app, name="dispatches")
 
 
 @app.callback()
@@ -411,10 +417,15 @@ def destinations_create(
     url: Annotated[str, typer.Option()],
     timeout_seconds: Annotated[float | None, typer.Option()] = None,
     settings: Annotated[
-        str | None, typer.Option(help='More fields as JSON: {"retry": {"max_attempts": 5}}')
+        str | None,
+        typer.Option(
+            help='More fields as JSON: {"retry": {"max_attempts": 5}}, '
+            '{"delivery": {"max_attempts": 3, "initial_backoff_seconds": 1}}'
+        ),
     ] = None,
 ) -> None:
-    """POST /destinations."""
+    """POST /destinations: retry, circuit_breaker and delivery (the policy of
+    asynchronous deliveries) go in --settings."""
     fields = json_argument(settings, "--settings") if settings else {}
     body = DestinationInput.from_dict(
         {**fields, "name": name, "url": url}
@@ -464,8 +475,27 @@ def dispatch(
     to: Annotated[list[str] | None, typer.Option(help="A destination name; repeatable.")] = None,
     timeout_seconds: Annotated[float | None, typer.Option()] = None,
     idempotency_key: Annotated[str | None, typer.Option()] = None,
+    in_background: Annotated[
+        bool,
+        typer.Option(
+            "--async",
+            help="Prefer: respond-async: the service stores the dispatch, answers 202 and "
+            "delivers it in the background (see `dispatches get`).",
+        ),
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option(help="With --async: poll until no delivery is pending any more.")
+    ] = False,
+    wait_timeout: Annotated[
+        float, typer.Option(min=0.1, help="With --wait: give up after this many seconds.")
+    ] = 60.0,
 ) -> None:
-    """POST /dispatch: the payload to several destinations at once, through the service."""
+    """POST /dispatch: the payload to several destinations at once, through the service.
+
+    Exit code 1 when every destination failed (synchronous), or with --wait when a delivery
+    ended failed or dead, or the dispatch is still pending at --wait-timeout."""
+    if wait and not in_background:
+        raise ConfigError("--wait goes with --async")
     body: dict[str, Any] = {"payload": json_argument(payload, "--payload")}
     if to:
         body["destinations"] = to
@@ -475,14 +505,165 @@ def dispatch(
         dispatch_operation.sync_detailed,
         body=DispatchRequest.from_dict(body),
         idempotency_key=opt(idempotency_key),
+        prefer="respond-async" if in_background else UNSET,
     )
+    if in_background and isinstance(report, Dispatch):
+        accepted = report.to_dict()
+        if wait:
+            accepted = wait_for(ctx, accepted["id"], wait_timeout)
+        show_dispatch(ctx, accepted)
+        if wait and accepted["state"] != "delivered":
+            raise typer.Exit(FAILED)
+        return
+    if in_background:  # a service without asynchronous dispatch ignored the preference
+        output.errors.print("note: the service dispatched synchronously", markup=False)
     results = [result.to_dict() for result in report.results]
     if session(ctx).config.output == "json":
         show(ctx, report)
     else:
-        show(ctx, results, title=f"dispatch {report.request_id}: {report.summary}")
+        # The record of it (dispatches get) when the service keeps one.
+        named = report.dispatch_id if isinstance(report.dispatch_id, str) else report.request_id
+        show(ctx, results, title=f"dispatch {named}: {report.summary}")
     if report.failed:
         raise typer.Exit(FAILED)
+
+
+WAIT_POLL_S = 0.25
+
+
+def wait_for(ctx: typer.Context, dispatch_id: str, seconds: float) -> dict[str, Any]:
+    """GET the dispatch until it is no longer pending, or ``seconds`` have passed (then
+    the last answer, still pending, with a line on stderr saying so)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        current: dict[str, Any] = (
+            session(ctx).call(get_dispatch.sync_detailed, dispatch_id=dispatch_id).to_dict()
+        )
+        if current["state"] != "pending":
+            return current
+        if time.monotonic() >= deadline:
+            output.errors.print(
+                f"still pending after {seconds:g} s: contract-api dispatches get {dispatch_id}",
+                markup=False,
+            )
+            return current
+        time.sleep(min(WAIT_POLL_S, max(deadline - time.monotonic(), 0.0)))
+
+
+def when(moment: str | None) -> str | None:
+    """An ISO timestamp to the second, for a table cell."""
+    return moment[:19].replace("T", " ") if moment else None
+
+
+def error_line(error: dict[str, str] | None) -> str | None:
+    return f"{error['type']}: {error['detail']}" if error else None
+
+
+def delivery_rows(dispatch: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row a destination: how its delivery fares."""
+    return [
+        {
+            "destination": part["destination"],
+            "state": part["state"],
+            "attempts": part["attempts"],
+            "next_attempt": when(part.get("next_attempt_at")),
+            "last_status": part.get("last_status"),
+            "last_error": error_line(part.get("last_error")),
+        }
+        for part in dispatch["deliveries"]
+    ]
+
+
+def attempt_rows(dispatch: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every attempt of every delivery, oldest first per destination."""
+    return [
+        {
+            "destination": part["destination"],
+            "attempt": attempt["number"],
+            "started": when(attempt["started_at"]),
+            "latency_ms": attempt.get("latency_ms"),
+            "status": attempt.get("status"),
+            "error": error_line(attempt.get("error")),
+        }
+        for part in dispatch["deliveries"]
+        for attempt in part.get("attempt_log") or []
+    ]
+
+
+def show_dispatch(ctx: typer.Context, dispatch: dict[str, Any], *, log: bool = False) -> None:
+    """A dispatch as the table of its deliveries (with ``log``, its attempts under it)."""
+    if session(ctx).config.output == "json":
+        show(ctx, dispatch)
+        return
+    title = f"dispatch {dispatch['id']} ({dispatch['mode']}): {dispatch['state']}"
+    show(ctx, delivery_rows(dispatch), title=title)
+    if log:
+        attempts = attempt_rows(dispatch)
+        if attempts:
+            show(ctx, attempts, title="attempts")
+        else:
+            output.console.print("no attempt yet")
+
+
+# Dispatches -----------------------------------------------------------------------------
+
+
+@dispatches_app.command("list")
+def dispatches_list(
+    ctx: typer.Context,
+    state: Annotated[
+        DispatchState | None, typer.Option(help="Only dispatches in this state.")
+    ] = None,
+    destination: Annotated[
+        str | None, typer.Option(help="Only those with a delivery to this destination.")
+    ] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    every: Every = False,
+) -> None:
+    """GET /dispatches: yours (admins: everyone's), newest first."""
+    page = pages(
+        ctx,
+        list_dispatches,
+        every,
+        state=opt(state),
+        destination=opt(destination),
+        limit=limit,
+        cursor=opt(cursor),
+    )
+    page["items"] = [item.to_dict() for item in page["items"]]
+    if session(ctx).config.output == "json":
+        show(ctx, page)
+        return
+    rows = [
+        {
+            "id": item["id"],
+            "mode": item["mode"],
+            "state": item["state"],
+            "created": when(item["created_at"]),
+            "deliveries": ", ".join(
+                f"{part['destination']}: {part['state']}" for part in item["deliveries"]
+            ),
+        }
+        for item in page["items"]
+    ]
+    show_page(ctx, {"items": rows, "next_cursor": page["next_cursor"]}, title="dispatches")
+
+
+@dispatches_app.command("get")
+def dispatches_get(ctx: typer.Context, dispatch_id: str) -> None:
+    """GET /dispatches/{id}: each delivery's state, attempts, next attempt, last answer,
+    and the log of its attempts."""
+    found = session(ctx).call(get_dispatch.sync_detailed, dispatch_id=dispatch_id)
+    show_dispatch(ctx, found.to_dict(), log=True)
+
+
+@dispatches_app.command("retry")
+def dispatches_retry(ctx: typer.Context, dispatch_id: str) -> None:
+    """POST /dispatches/{id}/retry: its failed and dead deliveries are pending again (409
+    when there is none)."""
+    retried = session(ctx).call(retry_dispatch.sync_detailed, dispatch_id=dispatch_id)
+    show_dispatch(ctx, retried.to_dict())
 
 
 # Clients --------------------------------------------------------------------------------

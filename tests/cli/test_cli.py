@@ -481,3 +481,155 @@ class TestSendToOtherServices:
         [headers] = tutorial_service.seen
         assert headers["x-api-key"] == "theirs-123"
         assert ALICE.secret not in json.dumps(headers)
+
+
+QUICK_DELIVERY = '{"delivery": {"max_attempts": 2, "initial_backoff_seconds": 0.1}}'
+
+
+class TestDispatches:
+    """``dispatch --async`` and ``dispatches list|get|retry``: Alice dispatches, Bob-free."""
+
+    @pytest.fixture
+    def destinations(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+        as_alice: LiveServer,
+        downstream: Downstream,
+    ) -> Iterator[None]:
+        """``billing`` answers 200, ``gone`` 410 (its delivery ends dead at once)."""
+        admin = ["--api-key", ADMIN.secret]
+        made = as_json(
+            capsys, *admin, "destinations", "create", "billing",
+            "--url", downstream.url_for("/ok"), "--settings", QUICK_DELIVERY,
+        )  # fmt: skip
+        assert made["delivery"]["max_attempts"] == 2
+        assert made["delivery"]["initial_backoff_seconds"] == 0.1
+        as_json(capsys, *admin, "destinations", "create", "gone",
+                "--url", downstream.url_for("/status/410"))  # fmt: skip
+        yield
+        for name in ("billing", "gone"):  # the module's service is shared
+            as_json(capsys, *admin, "destinations", "delete", name)
+
+    def test_async_prints_the_accepted_dispatch_and_wait_follows_it(
+        self, capsys: pytest.CaptureFixture[str], destinations: None
+    ) -> None:
+        code, out, err = run(capsys, "dispatch", "--async", "--payload", '{"order": 1}')
+        assert code == 0, err
+        assert "dispatch dsp_" in out and "(async): pending" in out
+        assert "billing" in out and "gone" in out
+        accepted = as_json(capsys, "dispatch", "--async", "--payload", "{}", "--to", "billing")
+        assert accepted["id"].startswith("dsp_") and accepted["mode"] == "async"
+        assert [(d["destination"], d["state"]) for d in accepted["deliveries"]] == [
+            ("billing", "pending")
+        ]
+        done = as_json(
+            capsys, "dispatch", "--async", "--wait", "--payload", "{}", "--to", "billing"
+        )
+        assert done["state"] == "delivered"
+        assert done["deliveries"][0]["last_status"] == 200
+        # A delivery that ends dead makes --wait fail, with the table to say why.
+        code, out, _ = run(capsys, "dispatch", "--async", "--wait", "--payload", "{}")
+        assert code == 1
+        assert "failed" in out and "dead" in out and "410" in out
+
+    def test_wait_gives_up_at_its_timeout(
+        self, capsys: pytest.CaptureFixture[str], destinations: None, downstream: Downstream
+    ) -> None:
+        as_json(capsys, "--api-key", ADMIN.secret, "destinations", "create", "slow",
+                "--url", downstream.url_for("/slow/2"))  # fmt: skip
+        try:
+            code, _, err = run(
+                capsys, "dispatch", "--async", "--wait", "--wait-timeout", "0.3",
+                "--payload", "{}", "--to", "slow",
+            )  # fmt: skip
+            assert code == 1
+            assert "still pending after 0.3 s: contract-api dispatches get dsp_" in err
+        finally:
+            as_json(capsys, "--api-key", ADMIN.secret, "destinations", "delete", "slow")
+
+    def test_list_get_and_retry(
+        self, capsys: pytest.CaptureFixture[str], destinations: None
+    ) -> None:
+        code, out, _ = run(
+            capsys, "-o", "json", "dispatch", "--async", "--wait", "--payload", "{}", "--to", "gone"
+        )
+        assert code == 1  # settled, but not delivered
+        dispatch_id = json.loads(out)["id"]
+        listed = as_json(capsys, "dispatches", "list", "--state", "failed", "--all")["items"]
+        assert dispatch_id in [d["id"] for d in listed]
+        assert {d["state"] for d in listed} == {"failed"}
+        only_gone = as_json(capsys, "dispatches", "list", "--destination", "billing")["items"]
+        assert dispatch_id not in [d["id"] for d in only_gone]
+        assert run(capsys, "dispatch", "--async", "--wait", "--payload", "{}")[0] == 1
+        code, out, _ = run(capsys, "dispatches", "list", "--limit", "1")  # that one
+        assert code == 0 and "billing: delivered, gone: dead" in out
+
+        code, out, _ = run(capsys, "dispatches", "get", dispatch_id)
+        assert code == 0
+        assert f"dispatch {dispatch_id} (async): failed" in out
+        assert "attempts" in out and "http_error" in out and "410" in out
+        found = as_json(capsys, "dispatches", "get", dispatch_id)
+        [delivery] = found["deliveries"]
+        assert [a["status"] for a in delivery["attempt_log"]] == [410]
+
+        retried = as_json(capsys, "dispatches", "retry", dispatch_id)
+        assert retried["state"] == "pending"
+        assert retried["deliveries"][0]["state"] == "pending"
+
+    def test_errors_are_one_line_with_exit_code_1(
+        self, capsys: pytest.CaptureFixture[str], destinations: None
+    ) -> None:
+        unknown = "dsp_" + "0" * 32
+        code, out, err = run(capsys, "dispatches", "get", unknown)
+        assert (code, out) == (1, "")
+        assert err.startswith("error: 404 Not Found")
+        code, _, err = run(capsys, "dispatches", "retry", unknown)
+        assert code == 1 and err.startswith("error: 404 Not Found")
+        delivered = as_json(
+            capsys, "dispatch", "--async", "--wait", "--payload", "{}", "--to", "billing"
+        )
+        code, _, err = run(capsys, "dispatches", "retry", delivered["id"])
+        assert code == 1
+        assert err.strip() == (
+            "error: 409 Conflict: The dispatch has no failed or dead delivery to retry."
+        )
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["dispatch", "--wait", "--payload", "{}"], "--wait goes with --async"),
+            (["dispatches", "list", "--state", "lost"], "'lost' is not one of"),
+        ],
+    )
+    def test_usage_errors_exit_2(
+        self, capsys: pytest.CaptureFixture[str], as_alice: LiveServer, args: list[str],
+        message: str,
+    ) -> None:  # fmt: skip
+        code, _, err = run(capsys, *args)
+        assert code == 2 and message in err
+
+    def test_a_service_ignoring_the_preference_shows_its_report(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # A service from before asynchronous dispatch answers 200 with the report.
+        report = {
+            "request_id": "r1", "summary": "complete", "succeeded": 1, "failed": 0,
+            "results": [{"destination": "billing", "webhook_id": "msg_1",
+                         "outcome": "succeeded", "status": 200, "latency_ms": 1.0,
+                         "attempts": 1, "body": None}],
+        }  # fmt: skip
+        seen: list[httpx.Request] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return httpx.Response(200, json=report)
+
+        code, out, err = run(
+            capsys, "--base-url", "http://old.test", "--api-key", "k", "dispatch", "--async",
+            "--payload", "{}", transport=httpx.MockTransport(answer),
+        )  # fmt: skip
+        assert code == 0, err
+        assert seen[0].headers["prefer"] == "respond-async"
+        assert "note: the service dispatched synchronously" in err
+        assert "dispatch r1: complete" in out and "billing" in out

@@ -74,6 +74,11 @@ def test_every_command(
     assert [d["name"] for d in run("destinations", "list", key=admin)["items"]] == ["echo"]
     report = run("dispatch", "--payload", '{"a": 1}')
     assert report["results"][0]["body"]["received"] == {"a": 1}
+    done = run("dispatch", "--async", "--wait", "--payload", '{"a": 2}')
+    assert done["state"] == "delivered"
+    assert run("dispatches", "get", done["id"])["deliveries"][0]["attempt_log"][0]["status"] == 200
+    listed = run("dispatches", "list", "--state", "delivered")["items"]
+    assert [d["id"] for d in listed] == [done["id"], report["dispatch_id"]]
     run("destinations", "update", "echo", "--patch", '{"timeout_seconds": 1}', key=admin)
     run("destinations", "delete", "echo", key=admin)
 
