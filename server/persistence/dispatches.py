@@ -38,10 +38,22 @@ def add(
     tries: Sequence[Mapping[str, Any]] = (),
 ) -> None:
     """A dispatch, its deliveries and (for a synchronous one) the attempts already made."""
-    session.execute(insert(dispatches), [dict(dispatch)])
-    session.execute(insert(deliveries), [dict(part) for part in parts])
+    add_many(session, [dispatch], parts, tries)
+
+
+def add_many(
+    session: Session,
+    many: Sequence[Mapping[str, Any]],
+    parts: Sequence[Mapping[str, Any]],
+    tries: Sequence[Mapping[str, Any]],
+) -> None:
+    """Several dispatches at once, each table in one statement (executemany)."""
+    if many:
+        session.execute(insert(dispatches), [dict(row) for row in many])
+    if parts:
+        session.execute(insert(deliveries), [dict(row) for row in parts])
     if tries:
-        session.execute(insert(attempts), [dict(attempt) for attempt in tries])
+        session.execute(insert(attempts), [dict(row) for row in tries])
 
 
 def get(session: Session, dispatch_id: str) -> DispatchRow | None:

@@ -58,6 +58,7 @@ UNCOUNTED = frozenset({"circuit_open", "cut_short", "destination_disabled"})
 # A 2xx is a delivery whatever its body: a receiver owes a webhook no JSON answer.
 DELIVERED_ANYWAY = frozenset({"invalid_response", "response_too_large"})
 DETAIL_LENGTH = 300
+COUNT_SECONDS = 5.0  # how often the queue's gauges are counted
 
 
 @dataclass(frozen=True)
@@ -305,7 +306,7 @@ class Deliverer:
         """Claim, deliver and rescue until ``stop`` is set; then drain (see the module)."""
         logger.debug("delivery worker %s started", self.name)
         watcher = asyncio.create_task(self._wake_on(stop))
-        next_upkeep = 0.0
+        next_upkeep = next_count = 0.0
         loop = asyncio.get_running_loop()
         try:
             while not stop.is_set():
@@ -315,6 +316,9 @@ class Deliverer:
                     if loop.time() >= next_upkeep:
                         next_upkeep = loop.time() + max(1.0, self.policy.lease_seconds / 3)
                         await self._upkeep()
+                    if loop.time() >= next_count:
+                        next_count = loop.time() + COUNT_SECONDS
+                        await self._count()
                     full = await self.claim_due() > 0 and self._free() == 0
                 except (Unavailable, SQLAlchemyError) as exc:
                     logger.warning("delivery worker: database error %s", type(exc).__name__)
@@ -363,13 +367,15 @@ class Deliverer:
         rescued = await self._db.write(rescue, now=self._clock(), rng=self._rng)
         if rescued:
             logger.warning("rescued %d deliveries whose worker's lease ran out", rescued)
-        depth, oldest = await self._db.read(repository.depth)
-        now = self._clock()
-        metrics.observe_delivery_queue(depth, (now - oldest).total_seconds() if oldest else 0.0)
         cutoff = self._clock() - self.policy.retention
         purged = await self._db.write(repository.purge_finished_before, cutoff=cutoff, limit=500)
         if purged:
             logger.info("purged %d dispatches finished before %s", purged, cutoff.isoformat())
+
+    async def _count(self) -> None:
+        depth, oldest = await self._db.read(repository.depth)
+        now = self._clock()
+        metrics.observe_delivery_queue(depth, (now - oldest).total_seconds() if oldest else 0.0)
 
     async def _deliver(self, claimed: Claimed) -> None:
         delivery = claimed.delivery

@@ -4,6 +4,7 @@ of both, as callers read it and retry it."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import random
@@ -204,18 +205,26 @@ def _delivery(
     }
 
 
-def record_sync(
+@dataclass(frozen=True)
+class Record:
+    """The rows that record a synchronous dispatch once answered."""
+
+    dispatch: dict[str, Any]
+    deliveries: list[dict[str, Any]]
+    attempts: list[dict[str, Any]]
+
+
+def sync_record(
     *,
-    session: Session,
     client_id: str,
     content: bytes,
     max_timeout: float | None,
     request_id: str,
     downstream_key: str,
     results: Sequence[Result],
-) -> str:
-    """A synchronous dispatch once answered: delivered or failed per destination, with its
-    final attempt; its id."""
+) -> Record:
+    """A synchronous dispatch as recorded: delivered or failed per destination, with its
+    final attempt."""
     now = datetime.now(UTC)
     dispatch: dict[str, Any] = {
         "id": f"dsp_{new_id()}",
@@ -263,8 +272,51 @@ def record_sync(
                     "error_detail": part["last_error_detail"],
                 }
             )
-    repository.add(session, dispatch, parts, tries)
-    return str(dispatch["id"])
+    return Record(dispatch, parts, tries)
+
+
+def store(*, session: Session, records: Sequence[Record]) -> None:
+    repository.add_many(
+        session,
+        [r.dispatch for r in records],
+        [part for r in records for part in r.deliveries],
+        [attempt for r in records for attempt in r.attempts],
+    )
+
+
+class Recorder:
+    """Writes the records of synchronous dispatches in groups: every record that arrives
+    while one transaction runs goes into the next one, so 32 dispatches answered at once
+    cost one or two transactions on the database (on SQLite's single writer, one each
+    had them queue behind one another: the fan-out's p50 went from 56 to 130 ms)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._waiting: list[tuple[Record, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, record: Record) -> bool:
+        """Whether it was stored (False: the database could not be reached)."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((record, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return await asyncio.shield(future)  # a caller that goes away leaves it stored
+
+    async def _write(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            try:
+                await self._db.write(store, records=[record for record, _ in group])
+                stored = True
+            except (Unavailable, SQLAlchemyError) as exc:
+                # The calls were made: their reports are the answers, recorded or not (a
+                # 503 would have the callers send everything again).
+                logger.warning("%d dispatches not recorded: %s", len(group), type(exc).__name__)
+                stored = False
+            for _, future in group:
+                if not future.done():
+                    future.set_result(stored)
 
 
 def get_dispatch(*, session: Session, dispatch_id: str, tenant: str | None) -> DispatchView:
@@ -333,6 +385,7 @@ class Dispatches:
         self._db = db
         self._gateway = gateway
         self._codec = codec
+        self._recorder = Recorder(db)
         self.wake = wake
 
     @staticmethod
@@ -424,22 +477,16 @@ class Dispatches:
             max_timeout=max_timeout,
             message_ids=ids,
         )
-        try:
-            dispatch_id: str | None = await self._db.write(
-                record_sync,
-                client_id=client_id,
-                content=content,
-                max_timeout=max_timeout,
-                request_id=request_id,
-                downstream_key=headers["idempotency-key"],
-                results=results,
-            )
-        except (Unavailable, SQLAlchemyError) as exc:
-            # The calls were made: their report is the answer, recorded or not (a 503
-            # would have the caller send everything again).
-            logger.warning("dispatch %s not recorded: %s", request_id, type(exc).__name__)
-            dispatch_id = None
-        report = Report(request_id, results, disclose, dispatch_id)
+        record = sync_record(
+            client_id=client_id,
+            content=content,
+            max_timeout=max_timeout,
+            request_id=request_id,
+            downstream_key=headers["idempotency-key"],
+            results=results,
+        )
+        stored = await self._recorder.record(record)
+        report = Report(request_id, results, disclose, record.dispatch["id"] if stored else None)
         if not any(result.succeeded for result in results):
             raise DispatchFailed(request_id=request_id, results=report.as_dict()["results"])
         return report
