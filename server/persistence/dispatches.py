@@ -56,6 +56,11 @@ def add_many(
         session.execute(insert(attempts), [dict(row) for row in tries])
 
 
+def get_many(session: Session, dispatch_ids: Sequence[str]) -> list[DispatchRow]:
+    statement = select(dispatches).where(dispatches.c.id.in_(list(dispatch_ids)))
+    return each(DispatchRow, session.execute(statement).all())
+
+
 def get(session: Session, dispatch_id: str) -> DispatchRow | None:
     statement = select(dispatches).where(dispatches.c.id == dispatch_id)
     return maybe(DispatchRow, session.execute(statement).one_or_none())
@@ -240,16 +245,17 @@ def finish(
     now: datetime,
     attempt: Mapping[str, Any],
     change: Mapping[str, Any],
+    overwrite: bool = True,
 ) -> str | None:
     """Record attempt ``number``'s outcome (always: it is what happened) and apply
     ``change`` to the delivery if that attempt is still its current one; the dispatch's
     state follows. The dispatch's id when the delivery changed, None when the lease had
-    been lost (someone else owns a newer attempt now)."""
-    session.execute(
-        update(attempts)
-        .where(attempts.c.delivery_id == delivery_id, attempts.c.number == number)
-        .values(finished_at=now, **attempt)
-    )
+    been lost (someone else owns a newer attempt now). Without ``overwrite``, an attempt
+    already recorded keeps its outcome."""
+    which: list[Any] = [attempts.c.delivery_id == delivery_id, attempts.c.number == number]
+    if not overwrite:
+        which.append(attempts.c.finished_at.is_(None))
+    session.execute(update(attempts).where(*which).values(finished_at=now, **attempt))
     d = deliveries.c
     dispatch_id = session.execute(
         update(deliveries)

@@ -46,8 +46,9 @@ from server.persistence import destinations as destination_rows
 from server.persistence import dispatches as repository
 from server.persistence.database import Database
 from server.persistence.dispatches import Claimed
-from server.persistence.rows import DeliveryRow, DestinationRow, DispatchRow
+from server.persistence.rows import DestinationRow, DispatchRow
 from server.services.destinations import target
+from server.services.grouping import GroupCommit
 from server.telemetry import metrics
 
 logger = logging.getLogger(__name__)
@@ -242,6 +243,7 @@ def release(*, session: Session, claimed: Claimed, now: datetime) -> None:
         now=now,
         attempt={"error_type": "interrupted", "error_detail": "The service stopped."},
         change={"state": "pending", "next_attempt_at": now},
+        overwrite=False,  # its outcome may have been recorded as it was being stopped
     )
 
 
@@ -254,11 +256,53 @@ class Work:
     destination: DestinationRow | None
 
 
-def load(*, session: Session, delivery: DeliveryRow) -> Work:
-    dispatch = repository.get(session, delivery.dispatch_id)
-    if dispatch is None:  # purged under it: cannot happen while it is open
-        raise LookupError(delivery.dispatch_id)
-    return Work(dispatch, destination_rows.get(session, delivery.destination))
+def claim_work(
+    *, session: Session, worker: str, now: datetime, lease: timedelta, limit: int
+) -> list[tuple[Claimed, Work]]:
+    """Claim due deliveries and read what their attempts need, in one transaction."""
+    claimed = repository.claim(session, worker=worker, now=now, lease=lease, limit=limit)
+    if not claimed:
+        return []
+    payloads = {
+        row.id: row
+        for row in repository.get_many(session, sorted({c.delivery.dispatch_id for c in claimed}))
+    }
+    names = sorted({c.delivery.destination for c in claimed})
+    targets = {row.name: row for row in destination_rows.named(session, names)}
+    return [
+        (c, Work(payloads[c.delivery.dispatch_id], targets.get(c.delivery.destination)))
+        for c in claimed
+    ]
+
+
+@dataclass(frozen=True)
+class Finished:
+    """An attempt's outcome, to record (``record_all``)."""
+
+    claimed: Claimed
+    outcome: Outcome
+    policy: Policy | None
+
+
+def record_all(
+    *, session: Session, finished: list[Finished], now: datetime, rng: random.Random
+) -> list[Decision | None]:
+    """``record`` for several attempts in one transaction, in the order of their dispatches
+    (each locks its dispatch's row: one order for every worker, so none waits on another in
+    a circle); the decisions in the order given."""
+    order = sorted(range(len(finished)), key=lambda i: finished[i].claimed.delivery.dispatch_id)
+    decisions: list[Decision | None] = [None] * len(finished)
+    for i in order:
+        item = finished[i]
+        decisions[i] = record(
+            session=session,
+            claimed=item.claimed,
+            outcome=item.outcome,
+            policy=item.policy,
+            now=now,
+            rng=rng,
+        )
+    return decisions
 
 
 def worker_name() -> str:
@@ -298,6 +342,10 @@ class Deliverer:
         self._clock = clock
         self._changed = asyncio.Event()
         self._in_flight: dict[asyncio.Task[None], Claimed] = {}
+        # Outcomes that arrive together are recorded in one transaction.
+        self._records: GroupCommit[Finished, Decision | None] = GroupCommit(
+            lambda finished: db.write(record_all, finished=finished, now=clock(), rng=self._rng)
+        )
 
     def wake(self) -> None:
         self._changed.set()
@@ -347,14 +395,14 @@ class Deliverer:
         if free <= 0:
             return 0
         claimed = await self._db.write(
-            repository.claim,
+            claim_work,
             worker=self.name,
             now=self._clock(),
             lease=timedelta(seconds=self.policy.lease_seconds),
             limit=free,
         )
-        for item in claimed:
-            task = asyncio.create_task(self._deliver(item))
+        for item, work in claimed:
+            task = asyncio.create_task(self._deliver(item, work))
             self._in_flight[task] = item
             task.add_done_callback(self._done)
         return len(claimed)
@@ -377,20 +425,12 @@ class Deliverer:
         now = self._clock()
         metrics.observe_delivery_queue(depth, (now - oldest).total_seconds() if oldest else 0.0)
 
-    async def _deliver(self, claimed: Claimed) -> None:
+    async def _deliver(self, claimed: Claimed, work: Work) -> None:
         delivery = claimed.delivery
         try:
-            work = await self._db.read(load, delivery=delivery)
             outcome = await self._attempt(claimed, work)
             policy = Policy.of(work.destination) if work.destination else None
-            decision = await self._db.write(
-                record,
-                claimed=claimed,
-                outcome=outcome,
-                policy=policy,
-                now=self._clock(),
-                rng=self._rng,
-            )
+            decision = await self._records.submit(Finished(claimed, outcome, policy))
         except asyncio.CancelledError:
             # Stopped by the shutdown: give the delivery back, due now (shielded, so the
             # record is written even though this task is being cancelled).
