@@ -45,8 +45,8 @@ def build(folder: Path, *, telemetry: bool, access_log: bool) -> Any:
         configure_logging("info", "json", Path("/dev/null").open("w"))
     stock = pipeline.stages
 
-    def stages(settings: Settings, guard: Any, spec_file: Path) -> list[Any]:
-        stack = stock(settings, guard, spec_file)
+    def stages(options: pipeline.EdgeOptions, guard: Any, spec_file: Path) -> list[Any]:
+        stack = stock(options, guard, spec_file)
         return stack if telemetry else [m for m in stack if getattr(m, "func", m) is not Edge]
 
     pipeline.stages = stages  # type: ignore[assignment]

@@ -28,7 +28,7 @@ from server.downstream.hosts import HostAllowList, why_not_dialable
 from server.http import pipeline
 from server.persistence.database import Database
 from server.ratelimit import RateLimits
-from server.security import Authenticator, Guard, Tokens
+from server.security import Authenticator, Guard, Tokens, hs256_keys, rs256_keys
 from server.services.clients import Clients
 from server.services.delivery import Deliverer, DeliveryPolicy
 from server.services.destinations import Destinations
@@ -45,6 +45,36 @@ logger = logging.getLogger(__name__)
 
 SPEC_DIR = contract.SPEC_DIR
 SPEC_FILE = contract.SPEC_FILE
+
+
+def edge_options(settings: Settings) -> pipeline.EdgeOptions:
+    return pipeline.EdgeOptions(
+        cors_allow_origins=settings.cors_allow_origins,
+        metrics=settings.metrics,
+        metrics_samples_dir=settings.metrics_samples_dir,
+        access_log=settings.access_log,
+        hsts=settings.environment == "production" or settings.tls,
+        max_body_bytes=settings.max_body_bytes,
+        response_validation=settings.response_validation,
+    )
+
+
+def make_tokens(settings: Settings) -> Tokens:
+    if settings.jwt_algorithm == "HS256":
+        keys: tuple[Any, Any] = hs256_keys(settings.secret())
+    else:
+        assert settings.jwt_private_key_file and settings.jwt_public_key_file
+        keys = rs256_keys(
+            settings.jwt_private_key_file.read_bytes(), settings.jwt_public_key_file.read_bytes()
+        )
+    return Tokens(
+        algorithm=settings.jwt_algorithm,
+        keys=keys,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        lifetime=settings.access_token_seconds,
+        leeway=settings.jwt_leeway_seconds,
+    )
 
 
 def database(settings: Settings) -> Database:
@@ -143,10 +173,18 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
         db, cursors("clients"), forget=lambda client_id: authenticator.forget(client_id)
     )
     authenticator = Authenticator(
-        find=clients.find, tokens=Tokens(settings), cache_seconds=settings.auth_cache_seconds
+        find=clients.find, tokens=make_tokens(settings), cache_seconds=settings.auth_cache_seconds
     )
     rate_limits = RateLimits(redis_url=settings.redis_url) if settings.rate_limit_enabled else None
-    guard = Guard(authenticator=authenticator, rate_limits=rate_limits, settings=settings)
+    guard = Guard(
+        authenticator=authenticator,
+        rate_limits=rate_limits,
+        trusted_proxies=settings.trusted_proxies if settings.trust_forwarded_for else None,
+        client_limit=settings.rate_limit,
+        anonymous_limit=settings.rate_limit_anonymous,
+        token_limit=settings.rate_limit_token,
+        client_limits=settings.rate_limit_clients,
+    )
     probes = {"database": database_probe(db)}
     if rate_limits is not None and rate_limits.uses_redis:
         probes["redis"] = rate_limits.check
@@ -206,7 +244,7 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
             "readiness": Readiness(probes),
         },
         lifespan=lifespan,
-        middlewares=pipeline.stages(settings, guard, spec_file),
+        middlewares=pipeline.stages(edge_options(settings), guard, spec_file),
         specification_dir=spec_file.parent,
         strict_validation=True,
         validate_responses=settings.response_validation,

@@ -25,7 +25,7 @@ import hmac
 import ipaddress
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -49,7 +49,6 @@ from server.http.scope import AUTHENTICATOR, PRINCIPAL, request_info
 from server.persistence.rows import ClientRow
 from server.ratelimit import Policy, RateLimits
 from server.services import clients
-from server.settings import Settings
 from server.telemetry import metrics
 
 """Scope key under which the authenticated ``Principal`` reaches the dispatcher."""
@@ -92,30 +91,40 @@ class KnownClient:
     active: bool
 
 
+def hs256_keys(secret: str) -> tuple[bytes, bytes]:
+    """A key of its own, derived from the service secret (which also signs cursors)."""
+    key = hmac.new(secret.encode(), b"access-token:HS256", hashlib.sha256).digest()
+    return key, key
+
+
+def rs256_keys(private_pem: bytes, public_pem: bytes) -> tuple[RSAPrivateKey, RSAPublicKey]:
+    private = serialization.load_pem_private_key(private_pem, password=None)
+    public = serialization.load_pem_public_key(public_pem)
+    if not isinstance(private, RSAPrivateKey) or not isinstance(public, RSAPublicKey):
+        raise ValueError("RS256 needs an RSA key pair")
+    return private, public
+
+
 class Tokens:
     """Signs and verifies access tokens: JWTs with one pinned algorithm (HS256 or RS256)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.algorithm = settings.jwt_algorithm
-        self.issuer = settings.jwt_issuer
-        self.audience = settings.jwt_audience
-        self.lifetime = settings.access_token_seconds
-        self.leeway = settings.jwt_leeway_seconds
-        self._signing_key: Any
-        self._verifying_key: Any
-        if self.algorithm == "HS256":
-            # A key of its own, derived from the service secret (which also signs cursors).
-            key = hmac.new(settings.secret().encode(), b"access-token:HS256", hashlib.sha256)
-            self._signing_key = self._verifying_key = key.digest()
-        else:
-            assert settings.jwt_private_key_file and settings.jwt_public_key_file
-            private = serialization.load_pem_private_key(
-                settings.jwt_private_key_file.read_bytes(), password=None
-            )
-            public = serialization.load_pem_public_key(settings.jwt_public_key_file.read_bytes())
-            if not isinstance(private, RSAPrivateKey) or not isinstance(public, RSAPublicKey):
-                raise ValueError("RS256 needs an RSA key pair")
-            self._signing_key, self._verifying_key = private, public
+    def __init__(
+        self,
+        *,
+        algorithm: str,
+        keys: tuple[Any, Any],
+        issuer: str,
+        audience: str,
+        lifetime: int,
+        leeway: float,
+    ) -> None:
+        """``keys``: the signing and the verifying key (``hs256_keys``, ``rs256_keys``)."""
+        self.algorithm = algorithm
+        self.issuer = issuer
+        self.audience = audience
+        self.lifetime = lifetime
+        self.leeway = leeway
+        self._signing_key, self._verifying_key = keys
 
     def issue(self, *, client_id: str, scopes: str) -> tuple[str, int]:
         """A signed access token (RFC 9068 claims) and its lifetime in seconds."""
@@ -385,19 +394,22 @@ class Guard:
         *,
         authenticator: Authenticator,
         rate_limits: RateLimits | None,
-        settings: Settings,
+        trusted_proxies: Sequence[str] | None,
+        client_limit: str,
+        anonymous_limit: str,
+        token_limit: str,
+        client_limits: Mapping[str, str],
     ) -> None:
+        """``trusted_proxies``: whose ``X-Forwarded-For`` is believed (None: nobody's);
+        the limits in limits' notation (``600/minute``), ``client_limits`` per client id."""
         self.authenticator = authenticator
         self.rate_limits = rate_limits
-        self.client_address = ClientAddress(
-            settings.trusted_proxies if settings.trust_forwarded_for else None
-        )
-        self.client_policy = Policy.parse("client", settings.rate_limit)
-        self.anonymous_policy = Policy.parse("anonymous", settings.rate_limit_anonymous)
-        self.token_policy = Policy.parse("token", settings.rate_limit_token)
+        self.client_address = ClientAddress(trusted_proxies)
+        self.client_policy = Policy.parse("client", client_limit)
+        self.anonymous_policy = Policy.parse("anonymous", anonymous_limit)
+        self.token_policy = Policy.parse("token", token_limit)
         self.client_policies = {
-            client_id: Policy.parse("client", limit)
-            for client_id, limit in settings.rate_limit_clients.items()
+            client_id: Policy.parse("client", limit) for client_id, limit in client_limits.items()
         }
 
     async def limit(

@@ -37,6 +37,8 @@ Unknown paths and methods still go stage by stage, to the 404/405 at the ``Dispa
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from itertools import pairwise
 from pathlib import Path
@@ -56,7 +58,6 @@ from server.http.problems import exception_handlers
 from server.http.stages import Docs, StrictRouting, body_limit
 from server.security import AccessControl, Guard
 from server.services.dispatching import new_id
-from server.settings import Settings
 from server.validation import RequestValidation
 
 # Browsers may send these on cross-origin calls, and read these from the answers.
@@ -102,14 +103,27 @@ class AllowedMethods:
         return sorted(next((methods for regex, methods in self._routes if regex.match(path)), ()))
 
 
-def stages(settings: Settings, guard: Guard, spec_file: Path) -> list[Any]:
+@dataclass(frozen=True)
+class EdgeOptions:
+    """What the stages are told by the composition root (from the settings)."""
+
+    cors_allow_origins: Sequence[str] = ()
+    metrics: bool = True  # serve /metrics
+    metrics_samples_dir: Path | None = None  # several workers' samples (multiprocess mode)
+    access_log: bool = True
+    hsts: bool = False  # Strict-Transport-Security on every answer
+    max_body_bytes: int = 1 << 20
+    response_validation: bool = False
+
+
+def stages(options: EdgeOptions, guard: Guard, spec_file: Path) -> list[Any]:
     """The stages in order, outermost first, as Connexion's ``middlewares`` list."""
     pipeline: list[Any] = []
-    if settings.cors_allow_origins:
+    if options.cors_allow_origins:
         pipeline.append(
             partial(
                 CORSMiddleware,
-                allow_origins=settings.cors_allow_origins,
+                allow_origins=list(options.cors_allow_origins),
                 allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                 allow_headers=CORS_REQUEST_HEADERS,
                 expose_headers=CORS_RESPONSE_HEADERS,
@@ -121,18 +135,18 @@ def stages(settings: Settings, guard: Guard, spec_file: Path) -> list[Any]:
             Edge,
             new_id=new_id,
             handlers=exception_handlers(AllowedMethods(spec_file)),
-            metrics_path="/metrics" if settings.metrics else None,
-            metrics_samples=settings.metrics_samples_dir,
-            access_log=settings.access_log,
-            hsts=settings.environment == "production" or settings.tls,
+            metrics_path="/metrics" if options.metrics else None,
+            metrics_samples=options.metrics_samples_dir,
+            access_log=options.access_log,
+            hsts=options.hsts,
         ),
-        body_limit(settings.max_body_bytes),
+        body_limit(options.max_body_bytes),
         Docs,
         StrictRouting,
         partial(AccessControl, guard=guard),
         RequestValidation,
     ]
-    if settings.response_validation:
+    if options.response_validation:
         pipeline.append(ResponseValidationMiddleware)
     pipeline.append(LifespanMiddleware)
     return pipeline

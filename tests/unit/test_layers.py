@@ -123,3 +123,6 @@ def test_only_the_entry_points_read_the_environment(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
     found = [word for word in ("os.environ", "getenv(", "Settings(") if word in source]
     assert not found, f"{path.relative_to(SERVER)} reads the settings itself: {found}"
+    # Nor is it handed the whole Settings: the composition root gives each part its own
+    # few values (Tokens its keys, Guard its limits, the pipeline its EdgeOptions).
+    assert "server.settings" not in imports(path), f"{path.relative_to(SERVER)} takes Settings"
