@@ -31,7 +31,7 @@ from server.ratelimit import RateLimits
 from server.security import Authenticator, Guard, Tokens, hs256_keys, rs256_keys
 from server.services.clients import Clients
 from server.services.delivery import Deliverer, DeliveryPolicy
-from server.services.destinations import Destinations
+from server.services.destinations import Destinations, why_not_header_name
 from server.services.dispatching import Dispatches
 from server.services.health import Readiness, database_probe
 from server.services.idempotency import Idempotency, IdempotencyPolicy
@@ -189,6 +189,7 @@ def create_app(settings: Settings | None = None, *, spec_file: Path | None = Non
     if rate_limits is not None and rate_limits.uses_redis:
         probes["redis"] = rate_limits.check
     validation.EXPLAINERS["destination-url"] = why_not_dialable
+    validation.EXPLAINERS["downstream-header-name"] = why_not_header_name
     allowed_hosts = allow_list(settings)
     gateway = make_gateway(settings, allowed_hosts)
 

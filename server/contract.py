@@ -35,6 +35,12 @@ def scopes() -> tuple[str, ...]:
     return names
 
 
+def schema(name: str) -> dict[str, Any]:
+    """A component schema as written."""
+    found: dict[str, Any] = document()["components"]["schemas"][name]
+    return found
+
+
 def defaults(schema: str) -> dict[str, Any]:
     """The ``default:`` of each property of a component schema: what a create that leaves
     a field out gets (the generated client sends the same values)."""

@@ -69,12 +69,15 @@ class IdempotencyKeyReused(ServiceError):
 class DispatchFailed(ServiceError):
     """Every destination of a dispatch failed: the error carries the whole report."""
 
-    def __init__(self, *, request_id: str, results: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, *, request_id: str, results: list[dict[str, Any]], dispatch_id: str | None = None
+    ) -> None:
         super().__init__(
             f"None of the {len(results)} destinations accepted the payload; see results."
         )
         self.request_id = request_id
         self.results = results
+        self.dispatch_id = dispatch_id  # as recorded (None: the record could not be written)
 
 
 class Unavailable(ServiceError):

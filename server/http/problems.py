@@ -125,6 +125,7 @@ KINDS: dict[type[errors.ServiceError], Kind] = {
         TYPE_PREFIX + "dispatch-failed",
         members=lambda exc: {
             "request_id": exc.request_id,
+            **({"dispatch_id": exc.dispatch_id} if exc.dispatch_id else {}),
             "succeeded": 0,
             "failed": len(exc.results),
             "results": exc.results,

@@ -243,7 +243,7 @@ def finish(
     delivery_id: str,
     number: int,
     now: datetime,
-    attempt: Mapping[str, Any],
+    attempt: Mapping[str, Any] | None,
     change: Mapping[str, Any],
     overwrite: bool = True,
 ) -> str | None:
@@ -251,11 +251,13 @@ def finish(
     ``change`` to the delivery if that attempt is still its current one; the dispatch's
     state follows. The dispatch's id when the delivery changed, None when the lease had
     been lost (someone else owns a newer attempt now). Without ``overwrite``, an attempt
-    already recorded keeps its outcome."""
+    already recorded keeps its outcome. ``attempt`` None: no request was made, and the
+    attempt's row goes (the change gives its number back)."""
     which: list[Any] = [attempts.c.delivery_id == delivery_id, attempts.c.number == number]
-    if not overwrite:
-        which.append(attempts.c.finished_at.is_(None))
-    session.execute(update(attempts).where(*which).values(finished_at=now, **attempt))
+    if attempt is not None:
+        if not overwrite:
+            which.append(attempts.c.finished_at.is_(None))
+        session.execute(update(attempts).where(*which).values(finished_at=now, **attempt))
     d = deliveries.c
     dispatch_id = session.execute(
         update(deliveries)
@@ -264,6 +266,8 @@ def finish(
         .returning(d.dispatch_id)
     ).scalar_one_or_none()
     if dispatch_id is not None:
+        if attempt is None:  # still ours: the number is given back, and its row goes
+            session.execute(delete(attempts).where(*which))
         settle(session, dispatch_id=dispatch_id, now=now)
     return dispatch_id
 

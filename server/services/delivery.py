@@ -56,6 +56,10 @@ logger = logging.getLogger(__name__)
 # Failures of this side, or of no one, that do not use up one of the delivery's attempts:
 # the breaker refused (no request made), a wait on this side ran out, the service stopped.
 UNCOUNTED = frozenset({"circuit_open", "cut_short", "destination_disabled"})
+# Not attempts at all: no request was made, so none is recorded (a breaker open for an
+# hour would otherwise write one row per backoff).
+NOTHING_SENT = frozenset({"circuit_open", "destination_disabled"})
+DISABLED_RECHECK_SECONDS = 60.0  # how soon a disabled destination's deliveries look again
 # A 2xx is a delivery whatever its body: a receiver owes a webhook no JSON answer.
 DELIVERED_ANYWAY = frozenset({"invalid_response", "response_too_large"})
 DETAIL_LENGTH = 300
@@ -90,6 +94,7 @@ class Outcome:
     error_type: str | None = None  # None: delivered
     error_detail: str | None = None
     retry_after: float | None = None  # the destination's Retry-After, in seconds
+    counts: bool | None = None  # whether it uses up an attempt; None: by its error type
 
     @property
     def delivered(self) -> bool:
@@ -97,10 +102,15 @@ class Outcome:
 
     @property
     def counted(self) -> bool:
-        return self.error_type not in UNCOUNTED
+        return self.counts if self.counts is not None else self.error_type not in UNCOUNTED
+
+    @property
+    def made(self) -> bool:
+        """Whether a request was made at all (else the attempt leaves no row behind)."""
+        return self.error_type not in NOTHING_SENT
 
     @classmethod
-    def of(cls, result: Result) -> Outcome:
+    def of(cls, result: Result, **more: Any) -> Outcome:
         error = result.error_type
         if error in DELIVERED_ANYWAY and result.status is not None and 200 <= result.status < 300:
             error = None
@@ -109,7 +119,7 @@ class Outcome:
             latency_ms=round(result.latency_ms, 1),
             error_type=error,
             error_detail=(result.error_detail or "")[:DETAIL_LENGTH] if error else None,
-            retry_after=result.retry_after,
+            **{"retry_after": result.retry_after, **more},
         )
 
 
@@ -197,13 +207,16 @@ def record(
             now=now,
             rng=rng,
         )
+    change = _changes(outcome, decision, now)
+    if not outcome.made:  # no request: no attempt, its number is given back
+        change["attempts"] = claimed.number - 1
     changed = repository.finish(
         session,
         delivery_id=row.id,
         number=claimed.number,
         now=now,
-        attempt=_attempt(outcome),
-        change=_changes(outcome, decision, now),
+        attempt=_attempt(outcome) if outcome.made else None,
+        change=change,
     )
     return decision if changed is not None else None
 
@@ -427,10 +440,14 @@ class Deliverer:
 
     async def _deliver(self, claimed: Claimed, work: Work) -> None:
         delivery = claimed.delivery
+        loop = asyncio.get_running_loop()
+        # The outcome must be written while the lease holds: after it, another worker
+        # takes the delivery over and sends it again.
+        lease_ends = loop.time() + self.policy.lease_seconds * 0.9
         try:
             outcome = await self._attempt(claimed, work)
             policy = Policy.of(work.destination) if work.destination else None
-            decision = await self._records.submit(Finished(claimed, outcome, policy))
+            decision = await self._record(Finished(claimed, outcome, policy), lease_ends)
         except asyncio.CancelledError:
             # Stopped by the shutdown: give the delivery back, due now (shielded, so the
             # record is written even though this task is being cancelled).
@@ -454,6 +471,26 @@ class Deliverer:
             result,
         )
 
+    async def _record(self, finished: Finished, lease_ends: float) -> Decision | None:
+        """Record the outcome, trying again while the database is away (a locked file, a
+        failover) for as long as the lease lasts."""
+        loop = asyncio.get_running_loop()
+        pause = 0.1
+        while True:
+            try:
+                return await self._records.submit(finished)
+            except (Unavailable, SQLAlchemyError) as exc:
+                if loop.time() + pause >= lease_ends:
+                    raise
+                logger.warning(
+                    "delivery %s: recording attempt %d failed (%s); trying again",
+                    finished.claimed.delivery.id,
+                    finished.claimed.number,
+                    type(exc).__name__,
+                )
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+
     async def _attempt(self, claimed: Claimed, work: Work) -> Outcome:
         row = work.destination
         if row is None:
@@ -464,15 +501,18 @@ class Deliverer:
             return Outcome(
                 error_type="destination_disabled",
                 error_detail="The destination is disabled; tried again later.",
+                retry_after=DISABLED_RECHECK_SECONDS,
             )
-        # One attempt per claim, within the destination's deadline and the caller's cap,
-        # and well within the lease, so no other worker can start it meanwhile.
-        deadline = min(
-            row.timeout_seconds,
-            work.dispatch.timeout_seconds or row.timeout_seconds,
-            self.policy.lease_seconds * 0.8,
+        # One attempt per claim, within the destination's deadline and well within the
+        # lease, so no other worker can start it meanwhile; the caller's timeout_seconds
+        # as the gateway takes it on a synchronous call: a cut it makes is cut_short,
+        # which moves no breaker shared with other tenants.
+        single = dataclasses.replace(
+            target(row),
+            timeout=min(row.timeout_seconds, self.policy.lease_seconds * 0.8),
+            max_attempts=1,
         )
-        single = dataclasses.replace(target(row), timeout=deadline, max_attempts=1)
+        cap = work.dispatch.timeout_seconds
         result = await self._gateway.send(
             single,
             work.dispatch.payload,
@@ -483,8 +523,16 @@ class Deliverer:
                 "x-request-id": work.dispatch.request_id,
                 "idempotency-key": work.dispatch.downstream_key,
             },
+            max_timeout=cap,
             message_id=claimed.delivery.webhook_id,
         )
+        if result.error_type == "circuit_open":  # not before the breaker lets a probe by
+            probe = self._gateway.circuit(single).retry_after
+            return Outcome.of(result, retry_after=max(probe, 1.0))
+        if result.error_type == "cut_short" and cap is not None and cap < single.timeout:
+            # The caller's own cut: its delivery's attempt, though not the destination's
+            # failure.
+            return Outcome.of(result, counts=True)
         return Outcome.of(result)
 
     async def _drain(self) -> None:

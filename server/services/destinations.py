@@ -34,51 +34,45 @@ DELIVERY_DEFAULTS = contract.defaults("DeliveryPolicyInput")
 ROTATION_DEFAULTS = contract.defaults("SecretRotation")  # overlap_seconds
 
 
-# Header fields the gateway sets itself, or that belong to the connection: a destination's
-# own may not name them.
-RESERVED_HEADERS = frozenset(
-    {
-        "accept",
-        "connection",
-        "expect",
-        "host",
-        "idempotency-key",
-        "keep-alive",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "user-agent",
-        "x-request-id",
-    }
-)
-RESERVED_PREFIXES = ("content-", "proxy-", "webhook-")
+# A destination's own header fields: names as the spec's pattern has them (HTTP tokens,
+# none the gateway sets itself), at most MAX_HEADERS of them.
+HEADER_NAME = re.compile(contract.schema("DownstreamHeaderName")["pattern"])
+MAX_HEADERS = int(contract.schema("DownstreamHeaders")["maxItems"])
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")
 
 
+def why_not_header_name(name: str) -> str:
+    """Why ``name`` cannot be one of a destination's own header fields (the explainer of
+    the spec's pattern: it is too long to quote)."""
+    if not _TOKEN.fullmatch(name):
+        return "must be an HTTP token of 1 to 100 characters"
+    return "is a header field the gateway sets itself"
+
+
 def checked_headers(
-    current: Mapping[str, str], changes: Mapping[str, str | None]
+    current: Mapping[str, str], changes: Sequence[Mapping[str, str | None]]
 ) -> dict[str, str]:
-    """``current`` with ``changes`` applied (None removes a field); 400 naming
-    ``headers.<name>`` for a name that is no HTTP token or that the gateway sets itself.
-    Never a value in a message: they are write-only."""
+    """``current`` with ``changes`` applied in order (``value`` None removes a field; a
+    name given twice keeps the last), names in lower case; 400 naming the field for a name
+    the spec refuses, 409 past ``MAX_HEADERS``. Never a value in a message: they are
+    write-only."""
     merged = dict(current)
     errors = []
-    for name, value in changes.items():
-        key = name.lower()
-        shown = f"headers.{name[:100]}"
-        if not _TOKEN.fullmatch(name):
-            errors.append(
-                {"field": shown, "message": "must be an HTTP token of 1 to 100 characters"}
-            )
-        elif key in RESERVED_HEADERS or key.startswith(RESERVED_PREFIXES):
-            errors.append({"field": shown, "message": "is set by the gateway itself"})
+    for index, change in enumerate(changes):
+        name, value = str(change["name"]), change["value"]
+        if not HEADER_NAME.fullmatch(name):
+            errors.append({"field": f"headers.{index}.name", "message": why_not_header_name(name)})
         elif value is None:
-            merged.pop(key, None)
+            merged.pop(name.lower(), None)
         else:
-            merged[key] = value
+            merged[name.lower()] = value
     if errors:
         raise ValidationFailed(errors)
+    if len(merged) > MAX_HEADERS:
+        raise Conflict(
+            f"A destination holds at most {MAX_HEADERS} header fields of its own; "
+            "remove some (value null) first."
+        )
     return dict(sorted(merged.items()))
 
 
@@ -149,12 +143,12 @@ def create_destination(
     retry: Mapping[str, Any] | None = None,
     circuit_breaker: Mapping[str, Any] | None = None,
     delivery: Mapping[str, Any] | None = None,
-    headers: Mapping[str, str] | None = None,
+    headers: Sequence[Mapping[str, str | None]] | None = None,
     enabled: bool | None = None,
 ) -> DestinationRow:
     """Store a destination; 400 on an unsafe URL or header name, 409 if the name is taken."""
     url = check_url(url, allowed_hosts)
-    own_headers = checked_headers({}, headers or {})
+    own_headers = checked_headers({}, headers or [])
     values = {
         **RETRY_DEFAULTS,
         **(retry or {}),
@@ -309,7 +303,7 @@ class Destinations:
         retry: Mapping[str, Any] | None = None,
         circuit_breaker: Mapping[str, Any] | None = None,
         delivery: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Sequence[Mapping[str, str | None]] | None = None,
         enabled: bool | None = None,
     ) -> DestinationRow:
         return await self._db.write(

@@ -465,5 +465,9 @@ class Dispatches:
             dispatch_id = None
         report = Report(request_id, results, disclose, dispatch_id)
         if not any(result.succeeded for result in results):
-            raise DispatchFailed(request_id=request_id, results=report.as_dict()["results"])
+            raise DispatchFailed(
+                request_id=request_id,
+                results=report.as_dict()["results"],
+                dispatch_id=dispatch_id,
+            )
         return report

@@ -116,6 +116,7 @@ class TestDispatchReport:
         for result in problem["results"]:
             result["latency_ms"] = 0
             assert re.fullmatch(r"msg_[0-9a-f]{40}", result.pop("webhook_id"))
+        assert re.fullmatch(r"dsp_[0-9a-f]{32}", problem.pop("dispatch_id"))  # its record
         assert problem == {
             "type": "urn:contract-api:problem:dispatch-failed",
             "title": "Every destination failed",

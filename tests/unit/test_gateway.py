@@ -379,6 +379,9 @@ class TestRetryAfter:
             ("-1", None),
             ("", None),
             (None, None),
+            ("²", None),  # str.isdigit() says yes; float() would raise
+            ("٣", None),
+            ("Mon, 99 Dec 9999 99:99:99 GMT", None),
         ],
     )
     def test_parsing(self, value: str | None, seconds: float | None) -> None:

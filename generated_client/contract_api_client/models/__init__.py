@@ -35,8 +35,8 @@ from .dispatch_request_payload import DispatchRequestPayload
 from .dispatch_result import DispatchResult
 from .dispatch_result_outcome import DispatchResultOutcome
 from .dispatch_state import DispatchState
-from .downstream_headers import DownstreamHeaders
-from .downstream_headers_patch import DownstreamHeadersPatch
+from .downstream_header import DownstreamHeader
+from .downstream_header_change import DownstreamHeaderChange
 from .field_error import FieldError
 from .greeting import Greeting
 from .list_users_sort import ListUsersSort
@@ -106,8 +106,8 @@ __all__ = (
     "DispatchResult",
     "DispatchResultOutcome",
     "DispatchState",
-    "DownstreamHeaders",
-    "DownstreamHeadersPatch",
+    "DownstreamHeader",
+    "DownstreamHeaderChange",
     "FieldError",
     "Greeting",
     "ListUsersSort",

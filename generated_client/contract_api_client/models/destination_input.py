@@ -10,7 +10,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.circuit_breaker_input import CircuitBreakerInput
     from ..models.delivery_policy_input import DeliveryPolicyInput
-    from ..models.downstream_headers import DownstreamHeaders
+    from ..models.downstream_header import DownstreamHeader
     from ..models.retry_policy_input import RetryPolicyInput
 
 
@@ -54,14 +54,11 @@ class DestinationInput:
             half and all of that (jitter) and never shorter than the destination's
             `Retry-After`. Each attempt has the destination's `timeout_seconds`. A field left
             out takes its default: 18 attempts from 5 s up to 4 h apart, for at most a day.
-        headers (DownstreamHeaders | Unset): Header fields sent with every request to this destination (an
+        headers (list[DownstreamHeader] | Unset): Header fields sent with every request to this destination (an
             `Authorization`
             value, say). Write-only: no answer or log line ever shows a value, only the names
-            (`header_names`). Names are HTTP tokens of at most 100 characters, case-insensitive;
-            those the gateway sets itself are refused (`host`, `content-*`, `transfer-encoding`,
-            `connection` and the other hop-by-hop fields, `user-agent`, `accept`,
-            `x-request-id`, `idempotency-key`, `webhook-*`).
-             Example: {'Authorization': 'Bearer 2b6f0cc904d137be'}.
+            (`header_names`). A name given twice keeps the last value.
+             Example: [{'name': 'Authorization', 'value': 'Bearer 2b6f0cc904d137be'}].
         enabled (bool | Unset): Disabled destinations are kept but never sent to. Default: True.
     """
 
@@ -71,7 +68,7 @@ class DestinationInput:
     retry: RetryPolicyInput | Unset = UNSET
     circuit_breaker: CircuitBreakerInput | Unset = UNSET
     delivery: DeliveryPolicyInput | Unset = UNSET
-    headers: DownstreamHeaders | Unset = UNSET
+    headers: list[DownstreamHeader] | Unset = UNSET
     enabled: bool | Unset = True
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,9 +90,12 @@ class DestinationInput:
         if not isinstance(self.delivery, Unset):
             delivery = self.delivery.to_dict()
 
-        headers: dict[str, Any] | Unset = UNSET
+        headers: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.headers, Unset):
-            headers = self.headers.to_dict()
+            headers = []
+            for componentsschemas_downstream_headers_item_data in self.headers:
+                componentsschemas_downstream_headers_item = componentsschemas_downstream_headers_item_data.to_dict()
+                headers.append(componentsschemas_downstream_headers_item)
 
         enabled = self.enabled
 
@@ -126,7 +126,7 @@ class DestinationInput:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.circuit_breaker_input import CircuitBreakerInput  # noqa: PLC0415
         from ..models.delivery_policy_input import DeliveryPolicyInput  # noqa: PLC0415
-        from ..models.downstream_headers import DownstreamHeaders  # noqa: PLC0415
+        from ..models.downstream_header import DownstreamHeader  # noqa: PLC0415
         from ..models.retry_policy_input import RetryPolicyInput  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -158,11 +158,15 @@ class DestinationInput:
             delivery = DeliveryPolicyInput.from_dict(_delivery)
 
         _headers = d.pop("headers", UNSET)
-        headers: DownstreamHeaders | Unset
-        if isinstance(_headers, Unset):
-            headers = UNSET
-        else:
-            headers = DownstreamHeaders.from_dict(_headers)
+        headers: list[DownstreamHeader] | Unset = UNSET
+        if _headers is not UNSET:
+            headers = []
+            for componentsschemas_downstream_headers_item_data in _headers:
+                componentsschemas_downstream_headers_item = DownstreamHeader.from_dict(
+                    componentsschemas_downstream_headers_item_data
+                )
+
+                headers.append(componentsschemas_downstream_headers_item)
 
         enabled = d.pop("enabled", UNSET)
 

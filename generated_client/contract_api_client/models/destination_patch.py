@@ -10,7 +10,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.circuit_breaker_patch import CircuitBreakerPatch
     from ..models.delivery_policy_patch import DeliveryPolicyPatch
-    from ..models.downstream_headers_patch import DownstreamHeadersPatch
+    from ..models.downstream_header_change import DownstreamHeaderChange
     from ..models.retry_policy_patch import RetryPolicyPatch
 
 
@@ -41,10 +41,11 @@ class DestinationPatch:
         retry (RetryPolicyPatch | Unset): The retry fields to change; those left out keep their value.
         circuit_breaker (CircuitBreakerPatch | Unset): The breaker fields to change; those left out keep their value.
         delivery (DeliveryPolicyPatch | Unset): The delivery fields to change; those left out keep their value.
-        headers (DownstreamHeadersPatch | Unset): The header fields to set (as in `DownstreamHeaders`), or to remove
-            (`null`);
-            those not named keep their value.
-             Example: {'Authorization': 'Bearer 7d8e4f7a9b3c1d2e', 'X-Old-Token': None}.
+        headers (list[DownstreamHeaderChange] | Unset): The header fields to set, or to remove (`value: null`); those
+            not named keep
+            their value. A destination holds at most 20 (`409` beyond).
+             Example: [{'name': 'Authorization', 'value': 'Bearer 7d8e4f7a9b3c1d2e'}, {'name': 'X-Old-Token', 'value':
+            None}].
         enabled (bool | Unset): Disabled destinations are kept but never sent to.
     """
 
@@ -53,7 +54,7 @@ class DestinationPatch:
     retry: RetryPolicyPatch | Unset = UNSET
     circuit_breaker: CircuitBreakerPatch | Unset = UNSET
     delivery: DeliveryPolicyPatch | Unset = UNSET
-    headers: DownstreamHeadersPatch | Unset = UNSET
+    headers: list[DownstreamHeaderChange] | Unset = UNSET
     enabled: bool | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,9 +74,14 @@ class DestinationPatch:
         if not isinstance(self.delivery, Unset):
             delivery = self.delivery.to_dict()
 
-        headers: dict[str, Any] | Unset = UNSET
+        headers: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.headers, Unset):
-            headers = self.headers.to_dict()
+            headers = []
+            for componentsschemas_downstream_headers_patch_item_data in self.headers:
+                componentsschemas_downstream_headers_patch_item = (
+                    componentsschemas_downstream_headers_patch_item_data.to_dict()
+                )
+                headers.append(componentsschemas_downstream_headers_patch_item)
 
         enabled = self.enabled
 
@@ -103,7 +109,7 @@ class DestinationPatch:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.circuit_breaker_patch import CircuitBreakerPatch  # noqa: PLC0415
         from ..models.delivery_policy_patch import DeliveryPolicyPatch  # noqa: PLC0415
-        from ..models.downstream_headers_patch import DownstreamHeadersPatch  # noqa: PLC0415
+        from ..models.downstream_header_change import DownstreamHeaderChange  # noqa: PLC0415
         from ..models.retry_policy_patch import RetryPolicyPatch  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -133,11 +139,15 @@ class DestinationPatch:
             delivery = DeliveryPolicyPatch.from_dict(_delivery)
 
         _headers = d.pop("headers", UNSET)
-        headers: DownstreamHeadersPatch | Unset
-        if isinstance(_headers, Unset):
-            headers = UNSET
-        else:
-            headers = DownstreamHeadersPatch.from_dict(_headers)
+        headers: list[DownstreamHeaderChange] | Unset = UNSET
+        if _headers is not UNSET:
+            headers = []
+            for componentsschemas_downstream_headers_patch_item_data in _headers:
+                componentsschemas_downstream_headers_patch_item = DownstreamHeaderChange.from_dict(
+                    componentsschemas_downstream_headers_patch_item_data
+                )
+
+                headers.append(componentsschemas_downstream_headers_patch_item)
 
         enabled = d.pop("enabled", UNSET)
 

@@ -32,6 +32,9 @@ class DispatchFailed:
         detail (str | Unset): A human-readable explanation specific to this occurrence.
         instance (str | Unset): The request path this problem occurred on.
         errors (list[FieldError] | Unset): For validation problems, one entry per offending field.
+        dispatch_id (str | Unset): The dispatch as recorded (`POST /dispatches/{dispatch_id}/retry` delivers
+            it again in the background); absent when the record could not be written.
+             Example: dsp_6f1c2a9e8b7d4c3a9f0e1d2c3b4a5968.
     """
 
     type_: str
@@ -44,6 +47,7 @@ class DispatchFailed:
     detail: str | Unset = UNSET
     instance: str | Unset = UNSET
     errors: list[FieldError] | Unset = UNSET
+    dispatch_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +79,8 @@ class DispatchFailed:
                 errors_item = errors_item_data.to_dict()
                 errors.append(errors_item)
 
+        dispatch_id = self.dispatch_id
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -94,6 +100,8 @@ class DispatchFailed:
             field_dict["instance"] = instance
         if errors is not UNSET:
             field_dict["errors"] = errors
+        if dispatch_id is not UNSET:
+            field_dict["dispatch_id"] = dispatch_id
 
         return field_dict
 
@@ -135,6 +143,8 @@ class DispatchFailed:
 
                 errors.append(errors_item)
 
+        dispatch_id = d.pop("dispatch_id", UNSET)
+
         dispatch_failed = cls(
             type_=type_,
             title=title,
@@ -146,6 +156,7 @@ class DispatchFailed:
             detail=detail,
             instance=instance,
             errors=errors,
+            dispatch_id=dispatch_id,
         )
 
         dispatch_failed.additional_properties = d
