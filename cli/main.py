@@ -626,7 +626,7 @@ def dispatches_list(
         ctx,
         list_dispatches,
         every,
-        state=opt(state),
+        status=opt(state),
         destination=opt(destination),
         limit=limit,
         cursor=opt(cursor),
