@@ -11,7 +11,7 @@ delivery workers in it, pinned to one CPU; this harness (an asyncio httpx client
 downstreams share the other. The client is aiohttp's: httpx's connection pool spends
 milliseconds of CPU per request at a few dozen in flight, more than the service does.
 ``--concurrency`` dispatches are in flight at once until N
-were accepted, then ``GET /api/dispatches?status=pending`` is polled until it is empty.
+were accepted, then ``GET /api/dispatches?state=pending`` is polled until it is empty.
 
 Reported: the 202's p50 and p99 (as this client measured them, so its own overhead is in
 them), dispatches accepted per second, and **deliveries per second**: the deliveries
@@ -142,7 +142,7 @@ async def settle(client: aiohttp.ClientSession, timeout_s: float) -> float:
     """Poll until no dispatch of this client is pending; when that was seen."""
     deadline = time.perf_counter() + timeout_s
     while True:
-        page = await get(client, "/api/dispatches", status="pending", limit=1)
+        page = await get(client, "/api/dispatches", state="pending", limit=1)
         seen = time.perf_counter()
         if not page["items"]:
             return seen

@@ -626,7 +626,7 @@ def dispatches_list(
         ctx,
         list_dispatches,
         every,
-        status=opt(state),
+        state=opt(state),
         destination=opt(destination),
         limit=limit,
         cursor=opt(cursor),

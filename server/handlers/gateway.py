@@ -163,13 +163,13 @@ async def list_dispatches(
     dispatches: Dispatches,
     principal: Principal,
     request: Request,
-    status: str | None = None,
+    state: str | None = None,
     destination: str | None = None,
     limit: int = 20,
     cursor: str | None = None,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     page = await dispatches.list(
-        tenant=principal.tenant, state=status, destination=destination, limit=limit, cursor=cursor
+        tenant=principal.tenant, state=state, destination=destination, limit=limit, cursor=cursor
     )
     return paged(request, page, lambda view: representation(view, disclose=principal.is_admin))
 

@@ -119,7 +119,7 @@ class TestAccepting:
             )
             # First come first served would take 20 / 2 slots x 0.5 s = 5 s.
             assert waited < timedelta(seconds=2.5), waited
-            left = client.get("/api/dispatches?status=pending&limit=100").json()["items"]
+            left = client.get("/api/dispatches?state=pending&limit=100").json()["items"]
             assert len(left) > 5  # Alice's backlog is still being worked off
             for dispatch_id in backlog:
                 settled(client, dispatch_id)
@@ -368,12 +368,12 @@ class TestRecord:
         )
         assert [d["id"] for d in rest.json()["items"]] == [made[1], made[0]]
         assert rest.json()["next_cursor"] is None
-        failed = client.get("/api/dispatches?status=failed", headers=ALICE.headers).json()
+        failed = client.get("/api/dispatches?state=failed", headers=ALICE.headers).json()
         assert [d["id"] for d in failed["items"]] == [failing]
         to_billing = client.get("/api/dispatches?destination=billing", headers=ALICE.headers)
         assert [d["id"] for d in to_billing.json()["items"]] == made[::-1]
         other_filter = client.get(
-            f"/api/dispatches?status=failed&limit=2&cursor={page['next_cursor']}",
+            f"/api/dispatches?state=failed&limit=2&cursor={page['next_cursor']}",
             headers=ALICE.headers,
         )
         assert other_filter.status_code == 400  # a cursor belongs to its filters

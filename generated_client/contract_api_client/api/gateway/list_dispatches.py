@@ -13,7 +13,7 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    status: DispatchState | Unset = UNSET,
+    state: DispatchState | Unset = UNSET,
     destination: str | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
@@ -21,11 +21,11 @@ def _get_kwargs(
 
     params: dict[str, Any] = {}
 
-    json_status: str | Unset = UNSET
-    if not isinstance(status, Unset):
-        json_status = status
+    json_state: str | Unset = UNSET
+    if not isinstance(state, Unset):
+        json_state = state
 
-    params["status"] = json_status
+    params["state"] = json_state
 
     params["destination"] = destination
 
@@ -105,7 +105,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    status: DispatchState | Unset = UNSET,
+    state: DispatchState | Unset = UNSET,
     destination: str | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
@@ -116,7 +116,7 @@ def sync_detailed(
     first, each with its deliveries (without their attempt logs).
 
     Args:
-        status (DispatchState | Unset): * `pending`: a delivery is still queued or under way.
+        state (DispatchState | Unset): * `pending`: a delivery is still queued or under way.
             * `delivered`: every delivery was delivered.
             * `failed`: every delivery ended, at least one `failed` or `dead`.
         destination (str | Unset): Lower-case letters, digits, `-` and `_`; starts with a letter
@@ -133,7 +133,7 @@ def sync_detailed(
     """
 
     kwargs = _get_kwargs(
-        status=status,
+        state=state,
         destination=destination,
         limit=limit,
         cursor=cursor,
@@ -149,7 +149,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    status: DispatchState | Unset = UNSET,
+    state: DispatchState | Unset = UNSET,
     destination: str | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
@@ -160,7 +160,7 @@ def sync(
     first, each with its deliveries (without their attempt logs).
 
     Args:
-        status (DispatchState | Unset): * `pending`: a delivery is still queued or under way.
+        state (DispatchState | Unset): * `pending`: a delivery is still queued or under way.
             * `delivered`: every delivery was delivered.
             * `failed`: every delivery ended, at least one `failed` or `dead`.
         destination (str | Unset): Lower-case letters, digits, `-` and `_`; starts with a letter
@@ -178,7 +178,7 @@ def sync(
 
     return sync_detailed(
         client=client,
-        status=status,
+        state=state,
         destination=destination,
         limit=limit,
         cursor=cursor,
@@ -188,7 +188,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    status: DispatchState | Unset = UNSET,
+    state: DispatchState | Unset = UNSET,
     destination: str | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
@@ -199,7 +199,7 @@ async def asyncio_detailed(
     first, each with its deliveries (without their attempt logs).
 
     Args:
-        status (DispatchState | Unset): * `pending`: a delivery is still queued or under way.
+        state (DispatchState | Unset): * `pending`: a delivery is still queued or under way.
             * `delivered`: every delivery was delivered.
             * `failed`: every delivery ended, at least one `failed` or `dead`.
         destination (str | Unset): Lower-case letters, digits, `-` and `_`; starts with a letter
@@ -216,7 +216,7 @@ async def asyncio_detailed(
     """
 
     kwargs = _get_kwargs(
-        status=status,
+        state=state,
         destination=destination,
         limit=limit,
         cursor=cursor,
@@ -230,7 +230,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    status: DispatchState | Unset = UNSET,
+    state: DispatchState | Unset = UNSET,
     destination: str | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
@@ -241,7 +241,7 @@ async def asyncio(
     first, each with its deliveries (without their attempt logs).
 
     Args:
-        status (DispatchState | Unset): * `pending`: a delivery is still queued or under way.
+        state (DispatchState | Unset): * `pending`: a delivery is still queued or under way.
             * `delivered`: every delivery was delivered.
             * `failed`: every delivery ended, at least one `failed` or `dead`.
         destination (str | Unset): Lower-case letters, digits, `-` and `_`; starts with a letter
@@ -260,7 +260,7 @@ async def asyncio(
     return (
         await asyncio_detailed(
             client=client,
-            status=status,
+            state=state,
             destination=destination,
             limit=limit,
             cursor=cursor,
