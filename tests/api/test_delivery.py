@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 
 from server.persistence.dispatches import attempts, claim, deliveries, dispatches
 from server.settings import Settings
+from tests.api.helpers import create_destination
 from tests.config import ClientWith, make_settings
 from tests.conftest import BACKENDS
 from tests.downstream import Downstream, bound_socket, running
@@ -34,13 +35,7 @@ def settings(database_url: str) -> Settings:
     return make_settings(database_url, delivery_poll_seconds=0.05, delivery_lease_seconds=2)
 
 
-def create(client: TestClient, name: str, url: str, **fields: Any) -> dict[str, Any]:
-    answer = client.post(
-        "/api/destinations", json={"name": name, "url": url, **fields}, headers=ADMIN.headers
-    )
-    assert answer.status_code == 201, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
+create = create_destination
 
 
 def accept(client: TestClient, who: Identity = ALICE, **body: Any) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 
 from server.persistence.destinations import destinations
 from server.telemetry.logs import formatter
-from tests.api.helpers import VALIDATION, assert_problem
+from tests.api.helpers import VALIDATION, assert_problem, create_destination
 from tests.config import ClientWith
 from tests.conftest import BACKENDS
 from tests.downstream import LEAKED, Downstream, raw_answer, refused_url
@@ -33,11 +33,7 @@ PAYLOAD = {"order_id": 1042, "lines": [{"sku": "A-1", "qty": 2}], "note": "naïv
 NO_RETRY = {"max_attempts": 1, "initial_backoff_seconds": 0, "max_backoff_seconds": 0}
 
 
-def add(client: TestClient, name: str, url: str, **settings: Any) -> None:
-    response = client.post(
-        "/api/destinations", json={"name": name, "url": url, **settings}, headers=ADMIN.headers
-    )
-    assert response.status_code == 201, response.text
+add = create_destination
 
 
 def dispatch(client: TestClient, as_: Identity = ALICE, **body: Any) -> httpx.Response:

@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 from server.persistence.database import normalize_url
 from server.persistence.destinations import destinations
 from server.services import destinations as destinations_service
+from tests.api.helpers import create_destination
 from tests.conftest import BACKENDS
 from tests.downstream import Downstream
 from tests.identities import ADMIN, ALICE, write_database
@@ -31,13 +32,7 @@ PAYLOAD = {"order_id": 1042, "note": "señal ✓"}  # not ASCII: the signature i
 SECRET = re.compile(r"whsec_[A-Za-z0-9+/]{43}=")
 
 
-def create(client: TestClient, name: str, url: str, **fields: Any) -> dict[str, Any]:
-    response = client.post(
-        "/api/destinations", json={"name": name, "url": url, **fields}, headers=ADMIN.headers
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+create = create_destination
 
 
 def rotate(client: TestClient, name: str, **body: Any) -> dict[str, Any]:

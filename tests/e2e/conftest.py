@@ -17,7 +17,7 @@ from contract_api_client.models import TokenRequest, TokenResponse
 
 from scripts.processes import ServerProcess
 from server import migrate
-from tests import identities
+from tests import databases, identities
 from tests.config import GENEROUS, TEST_SECRET
 from tests.databases import sqlite_url
 from tests.identities import ALICE, Identity
@@ -101,6 +101,16 @@ def seeded_server(folder: Path, **env: str) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def durable_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated, seeded database of each backend, empty of everything else."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        databases.truncate_postgres(url)
+        return url
+    return databases.fresh_sqlite(sqlite_template, tmp_path)
 
 
 @pytest.fixture(scope="session")

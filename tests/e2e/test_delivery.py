@@ -43,15 +43,6 @@ FAST = {
 DISPATCHES = 40
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def durable_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("postgres_url")
-        databases.truncate_postgres(url)
-        return url
-    return databases.fresh_sqlite(sqlite_template, tmp_path)
-
-
 @pytest.fixture
 def receiver() -> Iterator[Downstream]:
     """A receiver of its own (not the session's): it outlives the server processes."""

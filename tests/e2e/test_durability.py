@@ -12,21 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests import databases
 from tests.e2e.conftest import start_server
 from tests.identities import ALICE
 
 pytestmark = pytest.mark.e2e
 WRITERS = 12
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def durable_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("postgres_url")
-        databases.truncate_postgres(url)
-        return url
-    return databases.fresh_sqlite(sqlite_template, tmp_path)
 
 
 def test_sigkill_loses_no_acknowledged_write(durable_url: str, tmp_path: Path) -> None:
