@@ -211,6 +211,8 @@ class TestDelivering:
             "later",
             f"http://127.0.0.1:{port}/ok",
             delivery={"initial_backoff_seconds": 0.5, "max_backoff_seconds": 1},
+            # What is tested is the retry: five refusals would open the breaker for 30 s.
+            circuit_breaker={"failure_threshold": 100},
         )
         dispatch_id = accept(client)["id"]
         time.sleep(2.5)

@@ -116,8 +116,14 @@ def test_every_stored_or_queried_string_refuses_nul(
         strings += _strings(spec, media.get("schema", {}), "body")
     for name, schema in strings:
         pattern = schema.get("pattern", "")
-        # A pattern without a wildcard or a negated class matches only what it names.
-        names_its_characters = bool(pattern) and not re.search(r"[.]|\[\^|\\[SDWs]", pattern)
+        # A pattern without a wildcard (an unescaped "." outside a character class, \S,
+        # \D, \W, \s) or a negated class matches only what it names.
+        outside_classes = re.sub(r"\[(?!\^)(?:\\.|[^\]\\])*\]", "", pattern)
+        names_its_characters = (
+            bool(pattern)
+            and "[^" not in pattern
+            and not re.search(r"(?<!\\)\.|\\[SDWs]", outside_classes)
+        )
         assert "\\u0000" in pattern or names_its_characters, (
             f"{method.upper()} {path}: {name} may carry NUL"
         )
