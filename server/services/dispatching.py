@@ -8,6 +8,7 @@ import functools
 import logging
 import random
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -71,10 +72,13 @@ _ids = random.Random()  # seeded from os.urandom once per process
 
 
 def new_id() -> str:
-    """128 random bits in hex: unique, not secret. Without the system call per id that
-    ``uuid4`` makes, which gives up the GIL (measured: 6% of a dispatch's time went there,
-    waiting for the database threads to hand it back)."""
-    return f"{_ids.getrandbits(128):032x}"
+    """32 hex digits: the milliseconds since the epoch (48 bits), then 80 random bits;
+    unique, not secret. Time first, as UUIDv7 orders them, so the rows keyed by these ids
+    go in at the end of their primary-key index instead of at random places in it (a
+    random key touches a different page each insert as the tables grow). Without the
+    system call per id that ``uuid4`` makes, which gives up the GIL (measured: 6% of a
+    dispatch's time went there, waiting for the database threads to hand it back)."""
+    return f"{time.time_ns() // 1_000_000:012x}{_ids.getrandbits(80):020x}"
 
 
 def _encoded(payload: Any) -> bytes:
@@ -151,25 +155,21 @@ def accept(
     synchronous dispatch would answer)."""
     targets = targets_for(session=session, names=names)
     now = datetime.now(UTC)
-    dispatch: dict[str, Any] = {
-        "id": f"dsp_{new_id()}",
-        "owner": client_id,
-        "mode": "async",
-        "state": "pending",
-        "request_id": request_id,
-        "downstream_key": downstream_idempotency_key(client_id, idempotency_key),
-        "payload": content,
-        "timeout_seconds": max_timeout,
-        "created_at": now,
-        "updated_at": now,
-    }
+    dispatch = _dispatch(
+        client_id=client_id,
+        mode="async",
+        state="pending",
+        request_id=request_id,
+        downstream_key=downstream_idempotency_key(client_id, idempotency_key),
+        content=content,
+        max_timeout=max_timeout,
+        now=now,
+    )
     parts = [
         _delivery(
             dispatch,
             destination=t.name,
-            webhook_id=message_id_for(client_id, idempotency_key, t.name)
-            if idempotency_key is not None
-            else new_message_id(),
+            webhook_id=webhook_id_for(client_id, idempotency_key, t.name),
             state="pending",
             now=now,
         )
@@ -177,6 +177,40 @@ def accept(
     ]
     repository.add(session, dispatch, parts)
     return DispatchView(DispatchRow(**dispatch), [DeliveryRow(**part) for part in parts])
+
+
+def webhook_id_for(client_id: str, idempotency_key: str | None, destination: str) -> str:
+    """The ``webhook-id`` one destination gets for a dispatch: derived from the caller's
+    ``Idempotency-Key`` when there is one, so the caller's retry sends the same id again
+    and a receiver that drops duplicates drops it too; a fresh one otherwise."""
+    if idempotency_key is None:
+        return new_message_id()
+    return message_id_for(client_id, idempotency_key, destination)
+
+
+def _dispatch(
+    *,
+    client_id: str,
+    mode: str,
+    state: str,
+    request_id: str,
+    downstream_key: str,
+    content: bytes,
+    max_timeout: float | None,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": f"dsp_{new_id()}",
+        "owner": client_id,
+        "mode": mode,
+        "state": state,
+        "request_id": request_id,
+        "downstream_key": downstream_key,
+        "payload": content,
+        "timeout_seconds": max_timeout,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _delivery(
@@ -226,18 +260,16 @@ def sync_record(
     """A synchronous dispatch as recorded: delivered or failed per destination, with its
     final attempt."""
     now = datetime.now(UTC)
-    dispatch: dict[str, Any] = {
-        "id": f"dsp_{new_id()}",
-        "owner": client_id,
-        "mode": "sync",
-        "state": "delivered" if all(r.succeeded for r in results) else "failed",
-        "request_id": request_id,
-        "downstream_key": downstream_key,
-        "payload": content,
-        "timeout_seconds": max_timeout,
-        "created_at": now,
-        "updated_at": now,
-    }
+    dispatch = _dispatch(
+        client_id=client_id,
+        mode="sync",
+        state="delivered" if all(r.succeeded for r in results) else "failed",
+        request_id=request_id,
+        downstream_key=downstream_key,
+        content=content,
+        max_timeout=max_timeout,
+        now=now,
+    )
     parts, tries = [], []
     for result in results:
         part = _delivery(
@@ -432,13 +464,7 @@ class Dispatches:
         }
         content = _encoded(payload)
         targets = await self._db.read(targets_for, names=names)
-        # A caller's retry (the same Idempotency-Key) sends each destination the same
-        # webhook-id again, so a receiver that drops duplicates drops it too.
-        ids = (
-            {t.name: message_id_for(client_id, idempotency_key, t.name) for t in targets}
-            if idempotency_key is not None
-            else None
-        )
+        ids = {t.name: webhook_id_for(client_id, idempotency_key, t.name) for t in targets}
         results = await self._gateway.dispatch(
             targets,
             content,

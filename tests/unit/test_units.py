@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -11,6 +12,7 @@ from pydantic import AliasChoices, ValidationError
 from server.errors import ValidationFailed
 from server.http.problems import InvalidEncoding, MalformedJson, problem_response
 from server.security import ClientAddress
+from server.services.dispatching import new_id
 from server.services.processing import process_record
 from server.settings import PLACEHOLDER_SECRET, Settings
 from server.validation import JsonBodySchema, parse_json, split_media_type
@@ -202,3 +204,15 @@ def test_every_setting_is_in_the_readmes_table(name: str) -> None:
     alias = Settings.model_fields[name].validation_alias
     names = alias.choices if isinstance(alias, AliasChoices) else [f"APP_{name.upper()}"]
     assert f"`{names[0]}`" in readme
+
+
+class TestNewId:
+    def test_ids_are_32_hex_digits_distinct_and_ordered_by_time(self) -> None:
+        ids = [new_id() for _ in range(2000)]
+        assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+        assert len(set(ids)) == len(ids)
+        # Time first: an id made a millisecond later sorts after every earlier one, so
+        # keyed rows go in at the end of their index.
+        earlier = max(ids)
+        time.sleep(0.002)
+        assert new_id() > earlier
