@@ -37,11 +37,13 @@ other client a fixed sentence per error type; the log always has the whole story
 the request id.
 
 The package, by concern: ``gateway.py`` (this: the fan-out and one destination's call),
-``results.py`` (``Target``, ``Result``, what callers read), ``retries.py`` (what is
-retried, after how long), ``slots.py`` (waiting on this side within the deadline),
-``breaker.py`` (the circuit breakers), ``transport.py`` (the wire: aiohttp, its errors
-named), ``hosts.py`` (the allow-list and the URL form that is dialled), ``signing.py``
-(the Standard Webhooks headers each attempt carries, signed afresh).
+``targets.py`` (``Target``: what the gateway is given), ``outcomes.py`` (an answer or an
+exception as an error type, and what counts against the breaker), ``results.py``
+(``Result``, what callers read), ``retries.py`` (what is retried, after how long),
+``slots.py`` (waiting on this side within the deadline), ``breaker.py`` (the circuit
+breakers), ``transport.py`` (the wire: aiohttp, its errors named), ``hosts.py`` (the
+allow-list and the URL form that is dialled), ``signing.py`` (the Standard Webhooks
+headers each attempt carries, signed afresh).
 """
 
 from __future__ import annotations
@@ -57,38 +59,26 @@ from typing import Any
 
 import httpx
 
-from server.downstream.breaker import BreakerSnapshot, BreakerState, CircuitBreaker, CircuitOpen
+from server.downstream.breaker import BreakerSnapshot, BreakerState, CircuitBreaker
 from server.downstream.hosts import HostAllowList, UndialableURL, dialable_url
-from server.downstream.results import Result, Target, json_or_none
+from server.downstream.outcomes import DESTINATION_FAILURES, NotSent, failure, judged
+from server.downstream.results import Result
 from server.downstream.retries import retried, retry_after_seconds
 from server.downstream.signing import Signer, new_message_id
 from server.downstream.slots import CutShort, Slots, acquire
+from server.downstream.targets import Target
 from server.downstream.transport import (
     AiohttpTransport,
     Answer,
-    Broken,
-    ClosedBeforeAnswer,
-    ConnectFailed,
     NotSendable,
     Transport,
-    TransportError,
     check_headers,
-    first_line,
 )
 from server.telemetry import metrics
 
 logger = logging.getLogger(__name__)
 
-# What failed only counts against a destination when the destination itself failed: it
-# refused or dropped the connection, broke the exchange, or ran out its own deadline.
-DESTINATION_FAILURES = (TimeoutError, ConnectFailed, ClosedBeforeAnswer, Broken)
-# Failures of this side before a byte reached the destination (never counted).
-LOCAL_FAILURES = (UnicodeError, NotSendable)
 USER_AGENT = "contract-api-gateway/0.1"
-
-
-class NotSent(Exception):
-    """The request could not be built or sent: nothing reached the destination."""
 
 
 @dataclass(frozen=True)
@@ -240,24 +230,12 @@ class Gateway:
                 answer = await self._with_retries(
                     target, request, client_id, budget, cut_by_caller, attempts
                 )
-                body, error = self._judge(answer)
-        except CutShort as exc:
-            error = ("cut_short", str(exc))
-        except NotSent as exc:
-            error = ("not_sent", str(exc))
-        except CircuitOpen as exc:
-            error = ("circuit_open", f"Not tried further: {exc}.")
-        except TimeoutError:
-            error = ("timeout", f"No complete answer within {budget:g} s.")
-        except ConnectFailed as exc:
-            error = ("connect_error", first_line(exc, "Could not connect."))
-        except LOCAL_FAILURES as exc:
-            error = ("not_sent", f"Nothing was sent: {first_line(exc, type(exc).__name__)}")
-        except TransportError as exc:
-            error = ("transport_error", first_line(exc, type(exc).__name__))
+                body, error = judged(answer, max_bytes=self.max_response_bytes)
         except Exception as exc:  # never the whole dispatch's 500: the others' results stand
-            logger.exception("destination %s: unexpected %s", target.name, type(exc).__name__)
-            error = ("transport_error", f"Unexpected {type(exc).__name__}.")
+            error = failure(exc, budget=budget)
+            if error is None:
+                logger.exception("destination %s: unexpected %s", target.name, type(exc).__name__)
+                error = ("transport_error", f"Unexpected {type(exc).__name__}.")
         last = attempts.last
         if error:
             logger.log(
@@ -299,21 +277,6 @@ class Gateway:
         except NotSendable as exc:
             raise NotSent(f"Nothing was sent: {exc}.") from None
         return _Outgoing(url, wire_url, fields, content, message_id, target.signer)
-
-    def _judge(self, answer: Answer) -> tuple[Any, tuple[str, str] | None]:
-        """The body to report, and the error if the answer is not a success."""
-        status = answer.status
-        if answer.too_large:
-            cap = self.max_response_bytes
-            return None, ("response_too_large", f"HTTP {status} with a body over {cap} bytes.")
-        body, unfit = json_or_none(answer.content)
-        if 200 <= status < 300:
-            if unfit:
-                return None, ("invalid_response", f"HTTP {status} with {unfit}.")
-            return body, None
-        if 300 <= status < 400:
-            return None, ("redirect", f"HTTP {status}; redirects are not followed.")
-        return body, ("http_error", f"HTTP {status}.")
 
     async def _with_retries(
         self,

@@ -1,14 +1,12 @@
-"""What the gateway reports: the destination it was given (``Target``), how it fared
-(``Result``), and what a caller who is not an admin may read of a failure."""
+"""What the gateway reports: how a destination fared (``Result``), and what a caller who is
+not an admin may read of a failure."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-
-from server.downstream.signing import Signer
 
 # What a client other than an admin reads for each error type: stable, and free of
 # anything about the destination (host, port, resolver, TLS or library text).
@@ -41,29 +39,6 @@ DELIVERY_DETAILS = {
     "destination_removed": "The destination was deleted.",
     "destination_disabled": "The destination is disabled; tried again later.",
 }
-
-
-@dataclass(frozen=True)
-class Target:
-    """What the gateway needs to know about one destination."""
-
-    name: str
-    url: str
-    timeout: float
-    max_attempts: int
-    initial_backoff: float
-    max_backoff: float
-    failure_threshold: int
-    cooldown: float
-    # How its requests are signed (every stored destination has a secret).
-    signer: Signer | None = field(default=None, repr=False, compare=False)
-    # Its own header fields (write-only values: never in a repr, a log line or an answer).
-    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
-
-    @property
-    def breaker_settings(self) -> tuple[str, int, float]:
-        # A new URL is another server as far as its health goes: the breaker starts afresh.
-        return (self.url, self.failure_threshold, self.cooldown)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from server.downstream.results import Target
+from server.downstream.targets import Target
 from server.downstream.transport import Answer, ClosedBeforeAnswer, ConnectFailed, TransportError
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})

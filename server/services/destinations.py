@@ -15,8 +15,8 @@ from server import contract
 from server.downstream.breaker import BreakerSnapshot
 from server.downstream.gateway import Gateway
 from server.downstream.hosts import HostAllowList, UndialableURL, dialable_url
-from server.downstream.results import Target
 from server.downstream.signing import Signer, new_secret
+from server.downstream.targets import Target
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.persistence import destinations as repository
 from server.persistence import dispatches as dispatch_rows

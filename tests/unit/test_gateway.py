@@ -23,8 +23,9 @@ from multidict import CIMultiDict
 
 from server.downstream.gateway import Gateway
 from server.downstream.hosts import HostAllowList, check_entry, dialable_url
-from server.downstream.results import DELIVERY_DETAILS, PUBLIC_DETAILS, Result, Target
+from server.downstream.results import DELIVERY_DETAILS, PUBLIC_DETAILS, Result
 from server.downstream.retries import retry_after_seconds
+from server.downstream.targets import Target
 from server.downstream.transport import (
     Answer,
     Broken,
