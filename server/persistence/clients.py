@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from server.persistence.keyset import page_of
 from server.persistence.models import ApiClient
 from server.persistence.rows import ClientRow, each, maybe, one
 
@@ -36,11 +37,10 @@ def get(session: Session, client_id: str) -> ClientRow | None:
 
 def page(session: Session, *, after: tuple[datetime, str] | None, limit: int) -> list[ClientRow]:
     """Oldest first, by (created_at, client_id), starting after the keyset ``after``."""
-    query = select(clients)
-    if after is not None:
-        query = query.where(tuple_(clients.c.created_at, clients.c.client_id) > after)
-    order = (clients.c.created_at.asc(), clients.c.client_id.asc())
-    return each(ClientRow, session.execute(query.order_by(*order).limit(limit)).all())
+    query = page_of(
+        select(clients), (clients.c.created_at, clients.c.client_id), after, limit=limit
+    )
+    return each(ClientRow, session.execute(query).all())
 
 
 def revoke(session: Session, *, client_id: str, now: datetime) -> ClientRow | None:

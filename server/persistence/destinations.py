@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.persistence.errors import Duplicate
+from server.persistence.keyset import page_of
 from server.persistence.models import Destination
 from server.persistence.rows import DestinationRow, each, maybe, one
 
@@ -35,12 +36,9 @@ def get(session: Session, name: str) -> DestinationRow | None:
 
 def page(session: Session, *, after: str | None, limit: int) -> list[DestinationRow]:
     """By name, starting after the name ``after``."""
-    query = select(destinations)
-    if after is not None:
-        query = query.where(destinations.c.name > after)
-    return each(
-        DestinationRow, session.execute(query.order_by(destinations.c.name).limit(limit)).all()
-    )
+    position = (after,) if after is not None else None
+    query = page_of(select(destinations), (destinations.c.name,), position, limit=limit)
+    return each(DestinationRow, session.execute(query).all())
 
 
 def named(session: Session, names: Sequence[str] | None) -> list[DestinationRow]:

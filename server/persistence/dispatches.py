@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, tuple_, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from server.persistence.keyset import page_of
 from server.persistence.models import Delivery, DeliveryAttempt, Dispatch
 from server.persistence.rows import AttemptRow, DeliveryRow, DispatchRow, each, maybe
 
@@ -115,9 +116,7 @@ def page(
                 select(deliveries.c.dispatch_id).where(deliveries.c.destination == destination)
             )
         )
-    if before is not None:
-        query = query.where(tuple_(c.created_at, c.id) < tuple_(*before))
-    query = query.order_by(c.created_at.desc(), c.id.desc()).limit(limit)
+    query = page_of(query, (c.created_at, c.id), before, limit=limit, descending=True)
     return each(DispatchRow, session.execute(query).all())
 
 

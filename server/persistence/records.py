@@ -8,6 +8,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from server.persistence.keyset import page_of
 from server.persistence.models import Record
 from server.persistence.rows import RecordRow, each, maybe, one
 
@@ -63,6 +64,6 @@ def page(
         query = query.where(records.c.owner == owner)
     if user_id is not None:
         query = query.where(records.c.user_id == user_id)
-    if before_id is not None:
-        query = query.where(records.c.id < before_id)
-    return each(RecordRow, session.execute(query.order_by(records.c.id.desc()).limit(limit)).all())
+    position = (before_id,) if before_id is not None else None
+    query = page_of(query, (records.c.id,), position, limit=limit, descending=True)
+    return each(RecordRow, session.execute(query).all())

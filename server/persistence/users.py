@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.persistence.errors import Duplicate
+from server.persistence.keyset import page_of
 from server.persistence.models import User
 from server.persistence.rows import UserRow, each, maybe, one
 
@@ -80,11 +81,8 @@ def page(
         query = query.where(users.c.age >= filters.min_age)
     if filters.max_age is not None:
         query = query.where(users.c.age <= filters.max_age)
-    if after is not None:
-        keyset = tuple_(column, users.c.id)
-        query = query.where(keyset < after if descending else keyset > after)
-    order = (column.desc(), users.c.id.desc()) if descending else (column.asc(), users.c.id.asc())
-    return each(UserRow, session.execute(query.order_by(*order).limit(limit)).all())
+    query = page_of(query, (column, users.c.id), after, limit=limit, descending=descending)
+    return each(UserRow, session.execute(query).all())
 
 
 def update_if_version(
