@@ -7,7 +7,10 @@ loopback; the service's database holds the two destinations. wrk keeps 32 dispat
 flight for the measured seconds (server on one CPU, wrk on the other, as in bench.run).
 The target is the median latency (p50) under 60 ms: the two 50 ms calls must overlap and
 the gateway add little. The overhead is the service's p50 minus the p50 of one
-destination measured directly, under the same concurrency, in the same run.
+destination measured directly, under the same concurrency, in the same run. Next to it,
+the service's own CPU time per dispatch (its process group's user + system time over the
+measured run, divided by the dispatches answered): what decides how many dispatches a core
+carries, steadier than req/s on a shared machine.
 
 Writes bench/results/fanout.json. Exit status: 0 when measured (a missed target is a
 finding), 1 when nothing could be measured, 2 when wrk is missing.
@@ -23,6 +26,7 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
+from bench import cpu, report
 from bench.loadgen import WrkError, WrkResult, probe, run_wrk, wrk_command
 from bench.run import RESULTS_DIR, pick_cpus
 from bench.servers import CONTENDERS, Contender, ServerStartError, running
@@ -88,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     direct: list[WrkResult] = []
     dispatched: list[WrkResult] = []
+    cpu_us: list[float] = []  # the service's CPU per dispatch, each round
     try:
         with ExitStack() as stack:
             downstreams = [
@@ -127,12 +132,20 @@ def main(argv: list[str] | None = None) -> int:
                 measure(server.url, DISPATCH, args.warmup, args, wrk_cpu)
             for round_no in range(1, args.rounds + 1):
                 direct.append(measure(downstreams[0].url, DIRECT, args.duration, args, wrk_cpu))
+                before = cpu.snapshot(server.pgid)
                 dispatched.append(measure(server.url, DISPATCH, args.duration, args, wrk_cpu))
+                used = report.cpu_per_request(
+                    cpu.usage(before, cpu.snapshot(server.pgid)), dispatched[-1]
+                )
+                if used is not None:
+                    cpu_us.append(used)
                 for label, result in (("direct", direct[-1]), ("dispatch", dispatched[-1])):
+                    cost = f"  cpu {used:6,.0f} µs/dispatch" if label == "dispatch" and used else ""
                     print(
                         f"  round {round_no} {label:<8} {result.rps:>7,.0f} req/s  "
                         f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  "
-                        f"non-2xx {result.non_2xx_3xx}  socket errors {result.socket_error_count}",
+                        f"non-2xx {result.non_2xx_3xx}  socket errors "
+                        f"{result.socket_error_count}{cost}",
                         flush=True,
                     )
     except (ServerStartError, WrkError) as error:
@@ -142,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     p50 = statistics.median(r.p50_ms for r in dispatched)
+    cpu_median = statistics.median(cpu_us) if cpu_us else None
     p99 = statistics.median(r.p99_ms for r in dispatched)
     baseline = statistics.median(r.p50_ms for r in direct)
     errors = sum(r.non_2xx_3xx + r.socket_error_count for r in dispatched)
@@ -156,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         "dispatch_p50_ms": round(p50, 2),
         "dispatch_p99_ms": round(p99, 2),
         "dispatch_rps": round(statistics.median(r.rps for r in dispatched), 1),
+        "dispatch_cpu_us": round(cpu_median, 1) if cpu_median is not None else None,
         "direct_p50_ms": round(baseline, 2),
         "overhead_p50_ms": round(p50 - baseline, 2),
         "errors": errors,
@@ -164,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     (args.results_dir / "fanout.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(
-        f"\ndispatch p50 {p50:.2f} ms (p99 {p99:.2f} ms); one destination alone p50 "
+        f"\ndispatch p50 {p50:.2f} ms (p99 {p99:.2f} ms), service CPU "
+        f"{cpu_median or 0:,.0f} µs per dispatch; one destination alone p50 "
         f"{baseline:.2f} ms; overhead {p50 - baseline:.2f} ms; errors {errors}\n"
         f"target p50 < {TARGET_P50_MS:.0f} ms: {verdict}",
         flush=True,
