@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from server.persistence.keyset import page_of
@@ -29,6 +29,18 @@ deliveries = cast(Table, Delivery.__table__)
 attempts = cast(Table, DeliveryAttempt.__table__)
 
 OPEN = ("pending", "delivering")
+
+
+def in_state(state: str) -> Any:
+    """``deliveries.state = '<state>'`` with the value in the SQL text, not a parameter: the
+    queue's partial indexes (``models.PENDING``, ``models.DELIVERING``) serve a query only
+    when its condition implies theirs, which PostgreSQL cannot tell from a parameter once
+    it plans a prepared statement generically."""
+    if state not in OPEN:  # a constant of ours, never input
+        raise ValueError(f"no partial index for deliveries in state {state!r}")
+    return deliveries.c.state == literal_column(f"'{state}'")
+
+
 FINAL = ("delivered", "failed", "dead")
 
 
@@ -139,7 +151,7 @@ def claim(
     backlog of thousands delays another's delivery by one attempt, not by the whole
     backlog. What an owner leaves of its share goes to the oldest due of anyone."""
     d = deliveries.c
-    due = (d.state == "pending", d.next_attempt_at <= now)
+    due = (in_state("pending"), d.next_attempt_at <= now)
     waiting: dict[str, datetime] = {
         owner: oldest
         for owner, oldest in session.execute(
@@ -151,7 +163,7 @@ def claim(
     busy: dict[str, int] = {
         owner: count
         for owner, count in session.execute(
-            select(d.owner, func.count()).where(d.state == "delivering").group_by(d.owner)
+            select(d.owner, func.count()).where(in_state("delivering")).group_by(d.owner)
         )
     }
     # The owners with the fewest deliveries under way first (on every instance), then
@@ -228,7 +240,7 @@ def lapsed(session: Session, *, now: datetime, limit: int) -> list[Claimed]:
     d = deliveries.c
     statement = (
         select(deliveries)
-        .where(d.state == "delivering", d.lease_expires_at < now)
+        .where(in_state("delivering"), d.lease_expires_at < now)
         .order_by(d.lease_expires_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -341,15 +353,14 @@ def end_open_to(session: Session, *, destination: str, now: datetime) -> Iterabl
 def depth(session: Session) -> tuple[dict[str, int], datetime | None]:
     """How many deliveries are in each open state, and since when the oldest open one
     waits (queued or retried): for the metrics."""
-    statement = (
-        select(deliveries.c.state, func.count(), func.min(deliveries.c.round_started_at))
-        .where(deliveries.c.state.in_(OPEN))
-        .group_by(deliveries.c.state)
-    )
     counts: dict[str, int] = {}
     oldest: datetime | None = None
-    for state, count, since in session.execute(statement):
-        counts[state] = count
+    for state in OPEN:  # one query per state: each is answered from its partial index
+        count, since = session.execute(
+            select(func.count(), func.min(deliveries.c.round_started_at)).where(in_state(state))
+        ).one()
+        if count:
+            counts[state] = count
         if since is not None:
             since = since if since.tzinfo else since.replace(tzinfo=UTC)
             oldest = since if oldest is None else min(oldest, since)

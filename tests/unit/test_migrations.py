@@ -1,6 +1,7 @@
 """Migrations on a database that already holds the data of the revision before (SQLite and
 PostgreSQL): 0002 (owners), 0004 (optional e-mail addresses) and 0005 (signing secrets);
-and the migrations against the models, which must describe the same schema."""
+the migrations against the models, which must describe the same schema; and the delivery
+queue's queries against the partial indexes 0007 made for them."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ import asyncio
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server import migrate
+from server.persistence import dispatches
 from server.persistence.database import Database
 from server.persistence.models import Base
 from tests import databases
@@ -230,3 +232,70 @@ def test_the_migrations_build_exactly_what_the_models_describe(at_head: str) -> 
             await db.dispose()
 
     assert asyncio.run(go()) == []
+
+
+def test_the_queue_is_searched_through_its_partial_indexes(at_head: str) -> None:
+    """Every query the delivery workers make of the queue (claim, rescue, depth) is planned
+    on the partial indexes of open deliveries, never a scan of the whole table; on
+    PostgreSQL with a generic plan, as a prepared statement gets after five runs."""
+    now = datetime.now(UTC)
+
+    def queries(session: Session) -> list[tuple[str, Any]]:
+        seen: list[tuple[str, Any]] = []
+
+        def capture(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            if statement.lstrip().startswith("SELECT") and "FROM deliveries" in statement:
+                seen.append((statement, parameters))
+
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            dispatches.claim(session, worker="w", now=now, lease=timedelta(seconds=30), limit=4)
+            dispatches.lapsed(session, now=now, limit=4)
+            dispatches.depth(session)
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+        return seen
+
+    def plans(*, session: Session) -> list[tuple[str, str]]:
+        earlier = now - timedelta(minutes=1)
+        session.execute(
+            dispatches.deliveries.insert().values(
+                id="dlv_1", webhook_id="msg_1", dispatch_id="dsp_1", owner="c", destination="d",
+                state="pending", attempts=0, budget_used=0, round_started_at=earlier,
+                next_attempt_at=earlier, created_at=earlier, updated_at=earlier,
+            )
+        )  # fmt: skip
+        connection = session.connection()
+        found = []
+        for number, (statement, parameters) in enumerate(queries(session)):
+            if connection.dialect.name == "sqlite":
+                rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+                found.append((statement, " ".join(str(r[-1]) for r in rows)))
+                continue
+            connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            connection.exec_driver_sql(f"PREPARE queue_{number} AS {statement}")
+            values = ", ".join(
+                str(v) if isinstance(v, int) else "'{}'".format(str(v).replace("'", "''"))
+                for v in parameters
+            )
+            rows = connection.exec_driver_sql(
+                f"EXPLAIN EXECUTE queue_{number}" + (f"({values})" if values else "")
+            )
+            found.append((statement, " ".join(str(r[0]) for r in rows)))
+        return found
+
+    async def go() -> list[tuple[str, str]]:
+        db = Database(at_head)
+        try:
+            return await db.write(plans)
+        finally:
+            await db.dispose()
+
+    found = asyncio.run(go())
+    assert len(found) >= 5  # due by owner, busy, locks, lapsed, depth per state
+    for statement, plan in found:
+        assert re.search(r"ix_deliveries_(pending|delivering)_", plan), (statement, plan)
+        # A scan of a partial index is the queue's size; a scan of the table is not.
+        assert not re.search(r"SCAN deliveries(?! USING)|Seq Scan", plan), (statement, plan)
