@@ -46,9 +46,9 @@ from server.compat import ApiKeyHandler, OAuthHandler
 from server.errors import ServiceError
 from server.http.problems import ApiProblem, Forbidden, InvalidClient, TooManyRequests, Unauthorized
 from server.http.scope import AUTHENTICATOR, PRINCIPAL, request_info
-from server.persistence.rows import ClientRow
 from server.ratelimit import Policy, RateLimits
 from server.services import clients
+from server.services.clients import ClientRow
 from server.telemetry import metrics
 
 """Scope key under which the authenticated ``Principal`` reaches the dispatcher."""

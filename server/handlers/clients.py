@@ -7,9 +7,8 @@ from typing import Any
 from starlette.requests import Request
 
 from server.handlers.paging import paged
-from server.persistence.rows import ClientRow
 from server.security import Principal
-from server.services.clients import Clients
+from server.services.clients import ClientRow, Clients
 
 
 def representation(client: ClientRow) -> dict[str, Any]:

@@ -10,9 +10,12 @@ from starlette.responses import Response
 
 from server.handlers.idempotent import idempotent
 from server.handlers.paging import paged
-from server.persistence.rows import DestinationRow
 from server.security import Principal
-from server.services.destinations import Destinations, previous_secret_expiry
+from server.services.destinations import (
+    DestinationRow,
+    Destinations,
+    previous_secret_expiry,
+)
 from server.services.idempotency import Reply, Write
 
 

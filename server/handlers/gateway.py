@@ -10,9 +10,15 @@ from starlette.responses import Response
 
 from server.handlers.idempotent import idempotent
 from server.handlers.paging import paged
-from server.persistence.rows import AttemptRow, DeliveryRow
 from server.security import Principal
-from server.services.dispatching import Dispatches, DispatchView, new_id, shown_detail
+from server.services.dispatching import (
+    AttemptRow,
+    DeliveryRow,
+    Dispatches,
+    DispatchView,
+    new_id,
+    shown_detail,
+)
 from server.services.idempotency import Idempotency, Reply, Write
 from server.telemetry.context import current_request_id
 

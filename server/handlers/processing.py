@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from server.handlers.idempotent import idempotent
-from server.persistence.rows import RecordRow
 from server.security import Principal
 from server.services.idempotency import Reply, Write
-from server.services.processing import Records
+from server.services.processing import RecordRow, Records
 
 
 @idempotent

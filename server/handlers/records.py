@@ -7,9 +7,8 @@ from typing import Any
 from starlette.requests import Request
 
 from server.handlers.paging import paged
-from server.persistence.rows import RecordRow
 from server.security import Principal
-from server.services.processing import Records
+from server.services.processing import RecordRow, Records
 
 
 def representation(record: RecordRow) -> dict[str, Any]:

@@ -10,10 +10,9 @@ from starlette.responses import Response
 from server.handlers.idempotent import idempotent
 from server.handlers.paging import paged
 from server.http import conditions
-from server.persistence.rows import UserRow
 from server.security import Principal
 from server.services.idempotency import Reply, Write
-from server.services.users import Users
+from server.services.users import UserRow, Users
 
 
 def representation(user: UserRow) -> dict[str, Any]:

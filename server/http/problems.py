@@ -367,7 +367,10 @@ def render_problem(
 ) -> Response:
     """The response for a raised problem (Connexion's built-in ones use about:blank);
     ``ext`` replaces the problem's own extension members."""
-    problem = problem_of(exc)
+    return _rendered(problem_of(exc), instance=instance, ext=ext)
+
+
+def _rendered(problem: Problem, *, instance: str, ext: Mapping[str, Any] | None = None) -> Response:
     return problem_response(
         status=problem.status,
         title=problem.title,
@@ -396,7 +399,7 @@ async def handle_problem(request: Request, exc: Exception) -> Response:
         if not ext.get("error"):
             description = problem.detail or "The token request is malformed."
             ext = {**ext, "error": "invalid_request", "error_description": description}
-    return render_problem(exc, instance=request.scope["path"], ext=ext)
+    return _rendered(problem, instance=request.scope["path"], ext=ext)
 
 
 def http_exception_handler(

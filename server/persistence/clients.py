@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import ClassVar, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.persistence.keyset import page_of
 from server.persistence.models import ApiClient
-from server.persistence.rows import ClientRow, each, maybe, one
+from server.persistence.rows import each, maybe, one
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRow:
+    TABLE: ClassVar[str] = "api_clients"
+
+    client_id: str
+    name: str
+    scopes: str  # space-separated, as in OAuth2
+    secret_hash: str
+    created_at: datetime
+    revoked_at: datetime | None
+
 
 clients = cast(Table, ApiClient.__table__)
 _BY_ID = select(clients).where(clients.c.client_id == bindparam("client_id"))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +14,36 @@ from sqlalchemy.orm import Session
 from server.persistence.errors import Duplicate
 from server.persistence.keyset import page_of
 from server.persistence.models import Destination
-from server.persistence.rows import DestinationRow, each, maybe, one
+from server.persistence.rows import each, maybe, one
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationRow:
+    TABLE: ClassVar[str] = "destinations"
+
+    name: str
+    url: str
+    timeout_seconds: float
+    max_attempts: int
+    initial_backoff_seconds: float
+    max_backoff_seconds: float
+    failure_threshold: int
+    cooldown_seconds: float
+    enabled: bool
+    # Never in a repr (a log line, a traceback): the secrets that sign its requests.
+    signing_secret: str = field(repr=False)
+    signing_secret_created_at: datetime
+    previous_signing_secret: str | None = field(repr=False)
+    previous_secret_expires_at: datetime | None
+    delivery_max_attempts: int
+    delivery_initial_backoff_seconds: float
+    delivery_max_backoff_seconds: float
+    delivery_max_age_seconds: int
+    # Never in a repr either: sent downstream, never answered (an Authorization value).
+    downstream_headers: dict[str, str] = field(repr=False)
+    created_at: datetime
+    updated_at: datetime
+
 
 destinations = cast(Table, Destination.__table__)
 _BY_NAME = select(destinations).where(destinations.c.name == bindparam("name"))

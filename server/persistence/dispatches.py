@@ -13,16 +13,73 @@ stalled past it and the row was rescued) records nothing over the newer attempt.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import Table, delete, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from server.persistence.keyset import page_of
 from server.persistence.models import Delivery, DeliveryAttempt, Dispatch
-from server.persistence.rows import AttemptRow, DeliveryRow, DispatchRow, each, maybe
+from server.persistence.rows import each, maybe
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchRow:
+    TABLE: ClassVar[str] = "dispatches"
+
+    id: str
+    owner: str
+    mode: str  # "sync" or "async"
+    state: str  # pending, delivered, failed
+    request_id: str
+    downstream_key: str = field(repr=False)
+    payload: bytes = field(repr=False)
+    timeout_seconds: float | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    TABLE: ClassVar[str] = "deliveries"
+
+    id: str
+    webhook_id: str  # the same on every attempt
+    dispatch_id: str
+    owner: str
+    destination: str
+    state: str  # pending, delivering, delivered, failed, dead
+    attempts: int
+    budget_used: int
+    round_started_at: datetime
+    next_attempt_at: datetime | None
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    last_attempt_at: datetime | None
+    last_status: int | None
+    last_error_type: str | None
+    last_error_detail: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    TABLE: ClassVar[str] = "delivery_attempts"
+
+    delivery_id: str
+    number: int
+    worker: str
+    started_at: datetime
+    finished_at: datetime | None
+    latency_ms: float | None
+    status: int | None
+    error_type: str | None
+    error_detail: str | None
+
 
 dispatches = cast(Table, Dispatch.__table__)
 deliveries = cast(Table, Delivery.__table__)

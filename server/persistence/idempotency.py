@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import ClassVar, cast
 
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.persistence.models import IdempotencyKey
-from server.persistence.rows import IdempotencyRow, one
+from server.persistence.rows import one
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRow:
+    TABLE: ClassVar[str] = "idempotency_keys"
+
+    scope: str
+    key: str
+    fingerprint: str
+    state: str  # "running" or "done"
+    status_code: int | None
+    headers: dict[str, str] | None
+    body: bytes | None
+    created_at: datetime
+    updated_at: datetime
 
 
 def claim(

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import ClassVar, cast
 
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from server.persistence.keyset import page_of
 from server.persistence.models import Record
-from server.persistence.rows import RecordRow, each, maybe, one
+from server.persistence.rows import each, maybe, one
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    TABLE: ClassVar[str] = "records"
+
+    id: int
+    user_id: int
+    item_id: int
+    quantity: int
+    processed_quantity: int
+    created_at: datetime
+    owner: str | None
+
 
 records = cast(Table, Record.__table__)
 # Built once: constructing a statement costs more than running it on SQLite.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +14,22 @@ from sqlalchemy.orm import Session
 from server.persistence.errors import Duplicate
 from server.persistence.keyset import page_of
 from server.persistence.models import User
-from server.persistence.rows import UserRow, each, maybe, one
+from server.persistence.rows import each, maybe, one
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    TABLE: ClassVar[str] = "users"
+
+    id: int
+    name: str
+    email: str | None
+    age: int | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    owner: str | None
+
 
 # SQLAlchemy Core on the mapped table: rows come back as light named tuples, without the
 # ORM's identity-map machinery, which cost several times the query itself on the hot path.

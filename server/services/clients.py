@@ -21,8 +21,10 @@ from server import contract
 from server.contract import ADMIN
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.persistence import clients as repository
+
+# Re-exported (``as``): the rows this service hands out, named by its callers.
+from server.persistence.clients import ClientRow as ClientRow
 from server.persistence.database import Database
-from server.persistence.rows import ClientRow
 from server.services.pagination import CursorCodec, Keyset, Page, as_str, as_time, paginate
 
 # Every scope an operation can require, as the spec's OAuth2 scheme lists them.

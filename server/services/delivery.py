@@ -45,8 +45,8 @@ from server.errors import Unavailable
 from server.persistence import destinations as destination_rows
 from server.persistence import dispatches as repository
 from server.persistence.database import Database
-from server.persistence.dispatches import Claimed
-from server.persistence.rows import DestinationRow, DispatchRow
+from server.persistence.destinations import DestinationRow
+from server.persistence.dispatches import Claimed, DispatchRow
 from server.services.destinations import target
 from server.services.grouping import GroupCommit
 from server.telemetry import metrics

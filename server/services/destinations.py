@@ -21,8 +21,10 @@ from server.errors import Conflict, NotFound, ValidationFailed
 from server.persistence import destinations as repository
 from server.persistence import dispatches as dispatch_rows
 from server.persistence.database import Database
+
+# Re-exported (``as``): the rows this service hands out, named by its callers.
+from server.persistence.destinations import DestinationRow as DestinationRow
 from server.persistence.errors import Duplicate
-from server.persistence.rows import DestinationRow
 from server.services.idempotency import Step
 from server.services.pagination import CursorCodec, Keyset, Page, as_str, paginate
 

@@ -24,7 +24,11 @@ from server.downstream.signing import message_id_for, new_message_id
 from server.errors import Conflict, DispatchFailed, NotFound, Unavailable, ValidationFailed
 from server.persistence import dispatches as repository
 from server.persistence.database import Database
-from server.persistence.rows import AttemptRow, DeliveryRow, DispatchRow
+
+# Re-exported (``as``): the rows this service hands out, named by its callers.
+from server.persistence.dispatches import AttemptRow as AttemptRow
+from server.persistence.dispatches import DeliveryRow as DeliveryRow
+from server.persistence.dispatches import DispatchRow as DispatchRow
 from server.services.destinations import targets_for
 from server.services.grouping import GroupCommit
 from server.services.idempotency import Step

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 from server.errors import NotFound
 from server.persistence import records as repository
 from server.persistence.database import Database
-from server.persistence.rows import RecordRow
+
+# Re-exported (``as``): the rows this service hands out, named by its callers.
+from server.persistence.records import RecordRow as RecordRow
 from server.services.idempotency import Step
 from server.services.pagination import CursorCodec, Keyset, Page, as_int, paginate
 

@@ -17,8 +17,10 @@ from server.errors import Conflict, NotFound, PreconditionFailed
 from server.persistence import users as repository
 from server.persistence.database import Database
 from server.persistence.errors import Duplicate
-from server.persistence.rows import UserRow
 from server.persistence.users import UserFilters
+
+# Re-exported (``as``): the rows this service hands out, named by its callers.
+from server.persistence.users import UserRow as UserRow
 from server.services.idempotency import Step
 from server.services.pagination import CursorCodec, Keyset, Page, as_int, as_str, as_time, paginate
 from server.services.versions import Versions
