@@ -10,13 +10,13 @@ from starlette.responses import Response
 
 from server.handlers.idempotent import idempotent
 from server.handlers.paging import paged
+from server.ids import new_id
 from server.security import Principal
 from server.services.dispatching import (
     AttemptRow,
     DeliveryRow,
     Dispatches,
     DispatchView,
-    new_id,
     shown_detail,
 )
 from server.services.idempotency import Idempotency, Reply, Write

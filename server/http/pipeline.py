@@ -56,8 +56,8 @@ from server.dispatch import Dispatcher, Endpoint
 from server.http.edge import Edge
 from server.http.problems import exception_handlers
 from server.http.stages import Docs, StrictRouting, body_limit
+from server.ids import new_id
 from server.security import AccessControl, Guard
-from server.services.dispatching import new_id
 from server.validation import RequestValidation
 
 # Browsers may send these on cross-origin calls, and read these from the answers.

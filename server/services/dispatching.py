@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import random
 import re
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +20,7 @@ from server.downstream.gateway import Gateway
 from server.downstream.results import DELIVERY_DETAILS, MAX_JSON_DEPTH, Result, reportable
 from server.downstream.signing import message_id_for, new_message_id
 from server.errors import Conflict, DispatchFailed, NotFound, Unavailable, ValidationFailed
+from server.ids import new_id
 from server.persistence import dispatches as repository
 from server.persistence.database import Database
 
@@ -70,19 +69,6 @@ def _checked_header(field: str, value: str) -> str:
         message = f"must be 1 to {limit} printable ASCII characters, no spaces"
         raise ValidationFailed([{"field": field, "message": message}])
     return value
-
-
-_ids = random.Random()  # seeded from os.urandom once per process
-
-
-def new_id() -> str:
-    """32 hex digits: the milliseconds since the epoch (48 bits), then 80 random bits;
-    unique, not secret. Time first, as UUIDv7 orders them, so the rows keyed by these ids
-    go in at the end of their primary-key index instead of at random places in it (a
-    random key touches a different page each insert as the tables grow). Without the
-    system call per id that ``uuid4`` makes, which gives up the GIL (measured: 6% of a
-    dispatch's time went there, waiting for the database threads to hand it back)."""
-    return f"{time.time_ns() // 1_000_000:012x}{_ids.getrandbits(80):020x}"
 
 
 def _encoded(payload: Any) -> bytes:

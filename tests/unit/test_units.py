@@ -11,8 +11,8 @@ from pydantic import AliasChoices, ValidationError
 
 from server.errors import ValidationFailed
 from server.http.problems import InvalidEncoding, MalformedJson, problem_response
+from server.ids import new_id
 from server.security import ClientAddress
-from server.services.dispatching import new_id
 from server.services.processing import process_record
 from server.settings import PLACEHOLDER_SECRET, Settings
 from server.validation import JsonBodySchema, parse_json, split_media_type
@@ -216,3 +216,9 @@ class TestNewId:
         earlier = max(ids)
         time.sleep(0.002)
         assert new_id() > earlier
+
+    def test_a_longer_id_has_more_random_digits_after_the_same_time(self) -> None:
+        long = new_id(40)
+        assert len(long) == 40 and int(long, 16) >= 0
+        assert long[:12] <= new_id()[:12]  # the same millisecond clock leads both
+        assert len({new_id(40)[12:] for _ in range(1000)}) == 1000
