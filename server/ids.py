@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
 
-_random = random.Random()  # seeded from os.urandom once per process
+_random = random.Random()  # seeded from os.urandom once per process...
+# ...and again in a forked child (gunicorn --preload, multiprocessing's fork), which would
+# otherwise go on from its parent's state and make the parent's next ids too.
+os.register_at_fork(after_in_child=_random.seed)
 
 
 def new_id(digits: int = 32) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -216,6 +217,19 @@ class TestNewId:
         earlier = max(ids)
         time.sleep(0.002)
         assert new_id() > earlier
+
+    def test_a_forked_process_makes_other_ids_than_its_parent(self) -> None:
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # the child: its next ids, to the parent
+            os.write(write, " ".join(new_id()[12:] for _ in range(4)).encode())
+            os._exit(0)
+        os.close(write)
+        ours = {new_id()[12:] for _ in range(4)}
+        with os.fdopen(read) as pipe:
+            theirs = set(pipe.read().split())
+        os.waitpid(child, 0)
+        assert len(theirs) == 4 and not ours & theirs
 
     def test_a_longer_id_has_more_random_digits_after_the_same_time(self) -> None:
         long = new_id(40)
