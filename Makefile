@@ -73,8 +73,8 @@ test: setup system-deps lint breaking ## Lint, check the spec for breaking chang
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup node-tools ## ruff (lint + format check), mypy, and Spectral + Redocly on the spec (0 warnings)
-	$(BIN)/ruff check server cli tests bench scripts
-	$(BIN)/ruff format --check server cli tests bench scripts
+	$(BIN)/ruff check server cli tests bench scripts migrations
+	$(BIN)/ruff format --check server cli tests bench scripts migrations
 	$(BIN)/mypy
 	$(NODE_BIN)/spectral lint $(SPEC) --ruleset .spectral.yaml --fail-severity=warn
 	REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(NODE_BIN)/redocly lint --config redocly.yaml

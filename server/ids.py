@@ -1,4 +1,7 @@
-"""Ids for rows and messages: unique, not secret, made without a system call."""
+"""Ids for rows and messages: unique, not secret, made without a system call.
+
+They come from a Mersenne Twister and show when they were made: never make one a
+capability (a secret, a token, a link that grants access); ``secrets`` makes those."""
 
 from __future__ import annotations
 
@@ -20,5 +23,7 @@ def new_id(digits: int = 32) -> str:
     grow). Without the system call per id that ``uuid4`` or ``secrets`` makes, which gives
     up the GIL (measured: 6% of a dispatch's time went there, waiting for the database
     threads to hand it back)."""
+    if digits < 20:
+        raise ValueError(f"an id needs at least 20 hex digits, not {digits}")
     rest = digits - 12
     return f"{time.time_ns() // 1_000_000:012x}{_random.getrandbits(4 * rest):0{rest}x}"

@@ -21,47 +21,82 @@ depends_on = None
 
 PENDING = sa.text("state = 'pending'")
 DELIVERING = sa.text("state = 'delivering'")
+OLD = (
+    "ix_deliveries_state_next_attempt_at",
+    "ix_deliveries_state_owner_next_attempt_at",
+    "ix_deliveries_state_lease_expires_at",
+)
 
 
 def upgrade() -> None:
-    op.drop_index("ix_deliveries_state_next_attempt_at", table_name="deliveries")
-    op.drop_index("ix_deliveries_state_owner_next_attempt_at", table_name="deliveries")
-    op.drop_index("ix_deliveries_state_lease_expires_at", table_name="deliveries")
-    op.create_index(
-        "ix_deliveries_pending_next_attempt_at",
-        "deliveries",
-        ["next_attempt_at", "id"],
-        sqlite_where=PENDING,
-        postgresql_where=PENDING,
-    )
-    op.create_index(
-        "ix_deliveries_pending_owner_next_attempt_at",
-        "deliveries",
-        ["owner", "next_attempt_at"],
-        sqlite_where=PENDING,
-        postgresql_where=PENDING,
-    )
-    op.create_index(
-        "ix_deliveries_delivering_lease_expires_at",
-        "deliveries",
-        ["lease_expires_at", "owner"],
-        sqlite_where=DELIVERING,
-        postgresql_where=DELIVERING,
-    )
+    # On PostgreSQL the new indexes are built, and the old ones dropped, CONCURRENTLY
+    # (outside a transaction: autocommit_block): a plain DROP INDEX would hold an ACCESS
+    # EXCLUSIVE lock on a populated table, reads included, until all three were built.
+    # The new ones come first, so the queue is never without an index. SQLite ignores it.
+    # Each step is committed on its own, so each may find itself done already (a run of
+    # several migrations that failed after this one): IF [NOT] EXISTS makes it a no-op.
+    with op.get_context().autocommit_block():
+        op.create_index(
+            "ix_deliveries_pending_next_attempt_at",
+            "deliveries",
+            ["next_attempt_at", "id"],
+            sqlite_where=PENDING,
+            postgresql_where=PENDING,
+            postgresql_concurrently=True,
+            if_not_exists=True,
+        )
+        op.create_index(
+            "ix_deliveries_pending_owner_next_attempt_at",
+            "deliveries",
+            ["owner", "next_attempt_at"],
+            sqlite_where=PENDING,
+            postgresql_where=PENDING,
+            postgresql_concurrently=True,
+            if_not_exists=True,
+        )
+        op.create_index(
+            "ix_deliveries_delivering_lease_expires_at",
+            "deliveries",
+            ["lease_expires_at", "owner"],
+            sqlite_where=DELIVERING,
+            postgresql_where=DELIVERING,
+            postgresql_concurrently=True,
+            if_not_exists=True,
+        )
+        for old in OLD:
+            op.drop_index(
+                old, table_name="deliveries", postgresql_concurrently=True, if_exists=True
+            )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_deliveries_delivering_lease_expires_at", table_name="deliveries")
-    op.drop_index("ix_deliveries_pending_owner_next_attempt_at", table_name="deliveries")
-    op.drop_index("ix_deliveries_pending_next_attempt_at", table_name="deliveries")
-    op.create_index(
-        "ix_deliveries_state_next_attempt_at", "deliveries", ["state", "next_attempt_at", "id"]
-    )
-    op.create_index(
-        "ix_deliveries_state_owner_next_attempt_at",
-        "deliveries",
-        ["state", "owner", "next_attempt_at"],
-    )
-    op.create_index(
-        "ix_deliveries_state_lease_expires_at", "deliveries", ["state", "lease_expires_at"]
-    )
+    with op.get_context().autocommit_block():  # as the upgrade: the old ones first
+        op.create_index(
+            OLD[0],
+            "deliveries",
+            ["state", "next_attempt_at", "id"],
+            postgresql_concurrently=True,
+            if_not_exists=True,
+        )
+        op.create_index(
+            OLD[1],
+            "deliveries",
+            ["state", "owner", "next_attempt_at"],
+            postgresql_concurrently=True,
+            if_not_exists=True,
+        )
+        op.create_index(
+            OLD[2],
+            "deliveries",
+            ["state", "lease_expires_at"],
+            postgresql_concurrently=True,
+            if_not_exists=True,
+        )
+        for new in (
+            "ix_deliveries_delivering_lease_expires_at",
+            "ix_deliveries_pending_owner_next_attempt_at",
+            "ix_deliveries_pending_next_attempt_at",
+        ):
+            op.drop_index(
+                new, table_name="deliveries", postgresql_concurrently=True, if_exists=True
+            )

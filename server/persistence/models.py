@@ -192,7 +192,9 @@ class Dispatch(Base):
     )
 
 
-# What a query must say, word for word, for SQLite to use a partial index.
+# The partial indexes' conditions. A query is planned on one only when its own condition
+# implies it: ``dispatches.in_state`` writes the state into the SQL, which PostgreSQL's
+# generic plans need (SQLite plans with the bound values and would match either way).
 PENDING = text("state = 'pending'")
 DELIVERING = text("state = 'delivering'")
 

@@ -236,3 +236,6 @@ class TestNewId:
         assert len(long) == 40 and int(long, 16) >= 0
         assert long[:12] <= new_id()[:12]  # the same millisecond clock leads both
         assert len({new_id(40)[12:] for _ in range(1000)}) == 1000
+        assert len(new_id(21)) == 21
+        with pytest.raises(ValueError, match="at least 20"):
+            new_id(12)
