@@ -16,7 +16,7 @@ from server.ids import new_id
 from server.security import ClientAddress
 from server.services.processing import process_record
 from server.settings import PLACEHOLDER_SECRET, Settings
-from server.validation import JsonBodySchema, parse_json, split_media_type
+from server.validation import JsonBodySchema, _ParameterSchema, parse_json, split_media_type
 from tests.config import TEST_SECRET
 
 
@@ -239,3 +239,40 @@ class TestNewId:
         assert len(new_id(21)) == 21
         with pytest.raises(ValueError, match="at least 20"):
             new_id(12)
+
+
+def _parameter_schemas() -> list[tuple[str, dict[str, Any]]]:
+    from connexion.spec import Specification
+
+    spec = Specification.load(Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml")
+    found: dict[str, dict[str, Any]] = {}
+    for path in spec["paths"].values():
+        for operation in path.values():
+            listed = operation if isinstance(operation, list) else operation.get("parameters", [])
+            for parameter in listed:
+                found[f"{parameter['in']}:{parameter['name']}"] = parameter["schema"]
+    return sorted(found.items())
+
+
+# Values a caller may send in a parameter, good and bad: every kind the parsers hand over.
+PROBES: list[Any] = [
+    None, True, 0, 1, -1, 20, 101, 150, 151, 2**31 - 1, 2**31, 1.5, "", " ", "1", "a", "abc\n",
+    "a\u0000b", "\u00e9", "x" * 41, "x" * 256, "x" * 1001, "c_abc", "c_", "dsp_" + "a" * 32,
+    "dsp_" + "A" * 32, '"1"', 'W/"1"', "*", '"1", "2"', ', "1"', "created_at", "-name",
+    "pending", "billing", "billing.", "order-1042", "respond-async", "a.b", ".a.b", [], ["a"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "schema"), _parameter_schemas())
+def test_the_fast_parameter_check_never_passes_what_jsonschema_refuses(
+    name: str, schema: dict[str, Any]
+) -> None:
+    """jsonschema-rs only lets a valid value through quicker (``validation._ParameterSchema``):
+    whatever it passes, jsonschema, whose verdict counts, passes too."""
+    compiled = _ParameterSchema(schema)
+    assert compiled.fast is not None, name  # every schema of the spec takes the fast path
+    probes = [*PROBES, schema.get("example"), *schema.get("enum", [])]
+    passed_only_fast = [
+        v for v in probes if compiled.fast.is_valid(v) and not compiled.full.is_valid(v)
+    ]
+    assert passed_only_fast == [], name
