@@ -291,6 +291,16 @@ class _ParameterSchema:
         except (ValueError, jsonschema_rs.ValidationError):
             self.fast = None
 
+    def passes(self, value: Any) -> bool:
+        """Whether jsonschema-rs passes ``value`` (False: jsonschema is to judge it, also
+        for a value jsonschema-rs cannot take, which it reports as a ValueError)."""
+        if self.fast is None:
+            return False
+        try:
+            return self.fast.is_valid(value)
+        except ValueError:
+            return False
+
 
 class ParameterChecks(ParameterValidator):
     """Connexion's parameter validation with compiled validators and our error format.
@@ -359,7 +369,7 @@ class ParameterChecks(ParameterValidator):
         compiled = self._compiled.get(id(param))
         if compiled is None:
             compiled = self._compiled[id(param)] = _ParameterSchema(param.get("schema", param))
-        if compiled.fast is not None and compiled.fast.is_valid(value):
+        if compiled.passes(value):
             return
         validator = compiled.full
         error = best_match(validator.iter_errors(value))
