@@ -21,82 +21,49 @@ depends_on = None
 
 PENDING = sa.text("state = 'pending'")
 DELIVERING = sa.text("state = 'delivering'")
-OLD = (
-    "ix_deliveries_state_next_attempt_at",
-    "ix_deliveries_state_owner_next_attempt_at",
-    "ix_deliveries_state_lease_expires_at",
-)
+# name -> (columns, the rows it holds: None for every row)
+Indexes = dict[str, tuple[list[str], sa.TextClause | None]]
+OLD: Indexes = {
+    "ix_deliveries_state_next_attempt_at": (["state", "next_attempt_at", "id"], None),
+    "ix_deliveries_state_owner_next_attempt_at": (["state", "owner", "next_attempt_at"], None),
+    "ix_deliveries_state_lease_expires_at": (["state", "lease_expires_at"], None),
+}
+NEW: Indexes = {
+    "ix_deliveries_pending_next_attempt_at": (["next_attempt_at", "id"], PENDING),
+    "ix_deliveries_pending_owner_next_attempt_at": (["owner", "next_attempt_at"], PENDING),
+    "ix_deliveries_delivering_lease_expires_at": (["lease_expires_at", "owner"], DELIVERING),
+}
+
+
+def _replace(old: Indexes, new: Indexes) -> None:
+    """Build ``new``, then drop ``old``.
+
+    On PostgreSQL both happen CONCURRENTLY (outside a transaction: autocommit_block): a
+    plain DROP INDEX would hold an ACCESS EXCLUSIVE lock on a populated table, reads
+    included, until every index was built. The new ones come first, so the queue is never
+    without an index. Each step is committed on its own, so each may find itself done
+    already (a run of several migrations that failed after this one): IF [NOT] EXISTS
+    makes it a no-op. SQLite ignores all of it but the WHERE."""
+    with op.get_context().autocommit_block():
+        for name, (columns, where) in new.items():
+            op.create_index(
+                name,
+                "deliveries",
+                columns,
+                sqlite_where=where,
+                postgresql_where=where,
+                postgresql_concurrently=True,
+                if_not_exists=True,
+            )
+        for name in old:
+            op.drop_index(
+                name, table_name="deliveries", postgresql_concurrently=True, if_exists=True
+            )
 
 
 def upgrade() -> None:
-    # On PostgreSQL the new indexes are built, and the old ones dropped, CONCURRENTLY
-    # (outside a transaction: autocommit_block): a plain DROP INDEX would hold an ACCESS
-    # EXCLUSIVE lock on a populated table, reads included, until all three were built.
-    # The new ones come first, so the queue is never without an index. SQLite ignores it.
-    # Each step is committed on its own, so each may find itself done already (a run of
-    # several migrations that failed after this one): IF [NOT] EXISTS makes it a no-op.
-    with op.get_context().autocommit_block():
-        op.create_index(
-            "ix_deliveries_pending_next_attempt_at",
-            "deliveries",
-            ["next_attempt_at", "id"],
-            sqlite_where=PENDING,
-            postgresql_where=PENDING,
-            postgresql_concurrently=True,
-            if_not_exists=True,
-        )
-        op.create_index(
-            "ix_deliveries_pending_owner_next_attempt_at",
-            "deliveries",
-            ["owner", "next_attempt_at"],
-            sqlite_where=PENDING,
-            postgresql_where=PENDING,
-            postgresql_concurrently=True,
-            if_not_exists=True,
-        )
-        op.create_index(
-            "ix_deliveries_delivering_lease_expires_at",
-            "deliveries",
-            ["lease_expires_at", "owner"],
-            sqlite_where=DELIVERING,
-            postgresql_where=DELIVERING,
-            postgresql_concurrently=True,
-            if_not_exists=True,
-        )
-        for old in OLD:
-            op.drop_index(
-                old, table_name="deliveries", postgresql_concurrently=True, if_exists=True
-            )
+    _replace(OLD, NEW)
 
 
 def downgrade() -> None:
-    with op.get_context().autocommit_block():  # as the upgrade: the old ones first
-        op.create_index(
-            OLD[0],
-            "deliveries",
-            ["state", "next_attempt_at", "id"],
-            postgresql_concurrently=True,
-            if_not_exists=True,
-        )
-        op.create_index(
-            OLD[1],
-            "deliveries",
-            ["state", "owner", "next_attempt_at"],
-            postgresql_concurrently=True,
-            if_not_exists=True,
-        )
-        op.create_index(
-            OLD[2],
-            "deliveries",
-            ["state", "lease_expires_at"],
-            postgresql_concurrently=True,
-            if_not_exists=True,
-        )
-        for new in (
-            "ix_deliveries_delivering_lease_expires_at",
-            "ix_deliveries_pending_owner_next_attempt_at",
-            "ix_deliveries_pending_next_attempt_at",
-        ):
-            op.drop_index(
-                new, table_name="deliveries", postgresql_concurrently=True, if_exists=True
-            )
+    _replace(NEW, OLD)
